@@ -1,0 +1,3 @@
+from osmep_xl.cli import main
+
+main()

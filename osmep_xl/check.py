@@ -1,0 +1,103 @@
+"""The operations every front end calls: validate, recalculate, annotate a workbook file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+from .findings import Finding, Severity, sort_findings
+from .report import FileResult, sheet_rows
+from .rules.config import Settings
+from .rules.recalc import plan_recalc
+from .rules.validate import validate
+from .spec import UnknownTemplateError
+from .spec.base import TemplateSpec
+from .xlsx.patch import WorkbookPatch
+from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbook
+from .xlsx.safety import RefusedFileError
+
+FINDINGS_SHEET = "ผลตรวจสอบ"
+HIGHLIGHT = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C"}
+
+
+class NewerVersionError(RefusedFileError):
+    """The workbook was made by a newer osmep_xl than the one installed."""
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return (0,)
+
+
+def open_checked(path: Path) -> ReadWorkbook:
+    """Read a workbook, refusing versions newer than the installed spec."""
+    try:
+        wb = read_workbook(path)
+    except UnknownTemplateError as exc:
+        raise UnreadableWorkbookError(str(exc)) from None
+    _refuse_newer(wb.spec, wb.version, path)
+    return wb
+
+
+def _refuse_newer(spec: TemplateSpec, version: str | None, path: Path) -> None:
+    if version and _version_tuple(version) > _version_tuple(spec.version):
+        raise NewerVersionError(
+            f"ไฟล์สร้างด้วยแม่แบบรุ่นใหม่กว่า ({version} > {spec.version}) กรุณาอัปเดต osmep_xl / "
+            f"{path} uses template {spec.id} v{version}, newer than installed v{spec.version}: upgrade osmep_xl")
+
+
+def check_file(path: Path, settings: Settings, previous: Path | None = None) -> FileResult:
+    """Validate one file; an unusable file gives a result with ``unreadable`` set."""
+    try:
+        wb = open_checked(path)
+        prev = open_checked(previous) if previous is not None else None
+    except (UnreadableWorkbookError, RefusedFileError) as exc:
+        return FileResult(path=path, unreadable=str(exc))
+    return FileResult(path=path, template=wb.spec.id, version=wb.version,
+                      findings=validate(wb, settings, prev))
+
+
+def backup_path(path: Path) -> Path:
+    """Where ``--in-place`` keeps the original: beside it, stamped with the time."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return path.with_name(f"{path.stem}.{stamp}.bak{path.suffix}")
+
+
+def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
+    """Write ``out`` with every derived cell recalculated; returns what changed.
+
+    When ``out`` is ``path`` (in place) the original is first copied to :func:`backup_path`.
+    """
+    wb = open_checked(path)
+    edits, changes = plan_recalc(wb)
+    patch = WorkbookPatch(path)
+    for edit in edits:
+        patch.set_cell(edit.sheet, edit.cell, edit.value, formula=edit.formula)
+    if out.resolve() == path.resolve() and backup:
+        shutil.copy2(path, backup_path(path))
+    patch.save(out)
+    return changes
+
+
+def annotate_file(path: Path, findings: list[Finding], out: Path) -> Path:
+    """A copy of ``path`` with a findings sheet, highlighted cells and a comment per flagged cell."""
+    findings = sort_findings(findings)
+    wb = open_checked(path)
+    sheets = {b.sheet for b in wb.spec.blocks} | {s for s, _ in wb.meta_cells.values()}
+    patch = WorkbookPatch(path)
+    rows = sheet_rows(findings)
+    links = {f"C{n}": (f.sheet, f.cell) for n, f in enumerate(findings, start=2) if f.sheet in sheets}
+    patch.add_sheet(FINDINGS_SHEET, rows, widths=[14, 16, 8, 24, 18, 18, 60, 60], links=links)
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.sheet in sheets and f.severity in HIGHLIGHT:
+            by_cell[(f.sheet, f.cell)].append(f)
+    for (sheet, cell), items in by_cell.items():
+        worst = min(items, key=lambda f: f.severity.rank)
+        patch.highlight(sheet, cell, HIGHLIGHT[worst.severity])
+        patch.comment(sheet, cell, "\n\n".join(f"[{f.rule}] {f.message_th}\n{f.message_en}" for f in items))
+    return patch.save(out)

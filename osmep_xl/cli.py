@@ -1,0 +1,235 @@
+"""The ``osmep-xl`` command line: templates, fill, demo, validate, recalc."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .data import load_report
+from .model.load import DataError, load_data
+from .rules.config import ConfigError
+from .spec import TEMPLATES, UnknownTemplateError, get_spec
+from .xlsx.generate import blank_data, write_workbook
+from .xlsx.read import UnreadableWorkbookError
+from .xlsx.safety import RefusedFileError
+
+app = typer.Typer(
+    help="osmep_xl — เครื่องมือแม่แบบ Excel สำหรับรายงานผลการดำเนินงานและการเบิกจ่าย สสว.\n\n"
+         "Fill, validate and recalculate OSMEP's standard Excel templates.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+templates_app = typer.Typer(help="แม่แบบมาตรฐาน / standard templates", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+
+F = TypeVar("F", bound=Callable[..., Any])
+USER_ERRORS = (DataError, ConfigError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
+               FileExistsError, PermissionError, IsADirectoryError)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One clear line on stderr and a non-zero exit; never a traceback for a user mistake."""
+    typer.echo(f"ข้อผิดพลาด / error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            fail(str(exc))
+    return wrapper  # type: ignore[return-value]
+
+
+def _check_out(path: Path, force: bool, suffixes: tuple[str, ...] = (".xlsx",)) -> None:
+    if path.exists() and not force:
+        raise FileExistsError(f"มีไฟล์อยู่แล้ว ใช้ --force เพื่อเขียนทับ / {path} exists; use --force to overwrite")
+    if path.suffix.lower() not in suffixes:
+        raise DataError(f"ไฟล์ผลลัพธ์ต้องเป็น {'/'.join(suffixes)} / output must be {'/'.join(suffixes)}: {path}")
+
+
+def _parse_meta(items: list[str]) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise DataError(f"--meta ต้องเป็น key=value / --meta takes key=value, got {item!r}")
+        meta[key.strip()] = value.strip()
+    return meta
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: Annotated[bool, typer.Option("--version", help="แสดงรุ่น / show version")] = False) -> None:
+    if version:
+        typer.echo(f"osmep_xl {__version__}")
+        raise typer.Exit()
+
+
+@templates_app.command("list")
+def templates_list() -> None:
+    """แสดงแม่แบบทั้งหมด / list the standard templates."""
+    for spec in TEMPLATES.values():
+        sheets = ", ".join(b.sheet for b in spec.blocks)
+        typer.echo(f"{spec.id:<16} v{spec.version}  {spec.title_th} / {spec.title_en}  [{sheets}]")
+
+
+def build_templates(out_dir: Path) -> list[Path]:
+    """Write every blank template (the report's row structure, no figures) to ``out_dir``."""
+    return [write_workbook(blank_data(load_report(t)), out_dir / f"{t}.xlsx") for t in TEMPLATES]
+
+
+@templates_app.command("build")
+@user_errors
+def templates_build(
+    out: Annotated[Path, typer.Option("--out", "-o", help="โฟลเดอร์ปลายทาง / output folder")] = Path("templates"),
+) -> None:
+    """สร้างไฟล์แม่แบบจากสเปก / generate the template files from their specs."""
+    for path in build_templates(out):
+        typer.echo(f"เขียนแล้ว / wrote {path}")
+
+
+@app.command()
+@user_errors
+def new(
+    template: Annotated[str, typer.Argument(help="รหัสแม่แบบ / template id (see `templates list`)")],
+    out: Annotated[Path, typer.Argument(help="ไฟล์ .xlsx ที่จะสร้าง / .xlsx file to create")],
+    force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์เดิม / overwrite")] = False,
+) -> None:
+    """สร้างแม่แบบเปล่า / create a blank workbook of a template."""
+    get_spec(template)
+    _check_out(out, force)
+    write_workbook(blank_data(load_report(template)), out)
+    typer.echo(f"เขียนแล้ว / wrote {out}")
+
+
+@app.command()
+@user_errors
+def fill(
+    template: Annotated[str, typer.Argument(help="รหัสแม่แบบ / template id")],
+    data: Annotated[Path, typer.Argument(help="ไฟล์ข้อมูล .json หรือ .csv / data file (.json or .csv)")],
+    out: Annotated[Path, typer.Argument(help="ไฟล์ .xlsx ที่จะสร้าง / .xlsx file to create")],
+    meta: Annotated[list[str] | None, typer.Option(
+        "--meta", help="ข้อมูลทั่วไป key=value เช่น as_of=2021-06-30 / meta field, repeatable")] = None,
+    force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์เดิม / overwrite")] = False,
+) -> None:
+    """เติมข้อมูลลงแม่แบบ / fill a template with data from JSON or CSV."""
+    get_spec(template)
+    _check_out(out, force)
+    filled = load_data(data, template, _parse_meta(meta or []))
+    write_workbook(filled, out)
+    rows = sum(len(r) for r in filled.blocks.values())
+    typer.echo(f"เขียนแล้ว / wrote {out} ({rows} แถว/rows)")
+
+
+@app.command()
+@user_errors
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="โฟลเดอร์ผลลัพธ์ / output folder")] = Path("demo_output"),
+) -> None:
+    """สาธิต: เติมแม่แบบทั้งสี่ด้วยตัวเลขจากรายงานไตรมาส 3 ปี 2564 / fill all four templates with
+    the figures of OSMEP's FY2564 Q3 report."""
+    from .demo import run_demo
+
+    code = run_demo(out)
+    raise typer.Exit(code)
+
+
+@app.command(name="validate")
+@user_errors
+def validate_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="ไฟล์ .xlsx ที่จะตรวจ / workbooks to check")],
+    as_json: Annotated[bool, typer.Option("--json", help="พิมพ์ผลเป็น JSON / print one JSON object")] = False,
+    annotate: Annotated[Path | None, typer.Option(
+        "--annotate", help="เขียนสำเนาที่มีชีตผลตรวจสอบ / write an annotated copy (one input only)")] = None,
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="ไฟล์ไตรมาสก่อนเพื่อเปรียบเทียบ / previous quarter's workbook")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="ไฟล์ตั้งค่า TOML / settings file")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="แสดงรายการระดับ info ด้วย / show info findings")] = False,
+) -> None:
+    """ตรวจสอบแม่แบบ: โครงสร้าง ชนิดข้อมูล ยอดรวม ร้อยละ และความคลาดเคลื่อน / validate workbooks.
+
+    Exit 0: no error · 1: at least one error finding · 2: an input could not be used.
+    """
+    from .check import annotate_file, check_file
+    from .report import exit_code, print_results, to_json
+    from .rules.config import load_settings
+
+    settings = load_settings(config)
+    if annotate is not None and len(paths) != 1:
+        raise DataError("--annotate ใช้กับไฟล์เดียว / --annotate takes exactly one input file")
+    results = [check_file(p, settings, previous) for p in paths]
+    if as_json:
+        typer.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
+    else:
+        print_results(results, Console(), show_info=show_all)
+    if annotate is not None and not results[0].unreadable:
+        _check_out(annotate, force=True, suffixes=(".xlsx", ".xlsm"))
+        if annotate.resolve() == paths[0].resolve():
+            raise DataError("--annotate ต้องเป็นไฟล์ใหม่ / --annotate must name a new file, not the input")
+        annotate_file(paths[0], results[0].findings, annotate)
+        typer.echo(f"เขียนสำเนาพร้อมผลตรวจสอบ / wrote annotated copy {annotate}", err=as_json)
+    raise typer.Exit(exit_code(results))
+
+
+@app.command(name="rules")
+def rules_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON")] = False) -> None:
+    """กฎการตรวจสอบทั้งหมด / every validation rule with its severity."""
+    from .rules.catalog import RULES
+
+    if as_json:
+        typer.echo(json.dumps([{"id": r.id, "severity": r.severity.value, "th": r.th, "en": r.en}
+                               for r in RULES.values()], ensure_ascii=False, indent=2))
+        return
+    table = Table("กฎ / rule", "ระดับ / severity", "ตรวจอะไร", "checks")
+    for r in RULES.values():
+        table.add_row(r.id, r.severity.value, r.th, r.en)
+    Console().print(table)
+
+
+@app.command()
+@user_errors
+def recalc(
+    path: Annotated[Path, typer.Argument(help="ไฟล์ .xlsx / workbook")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="ไฟล์ผลลัพธ์ / output workbook")] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="เขียนทับไฟล์เดิม (มีสำรอง) / overwrite the input")] = False,
+    no_backup: Annotated[bool, typer.Option(
+        "--no-backup", help="ไม่ต้องสำรองเมื่อเขียนทับ / no backup with --in-place")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="พิมพ์การเปลี่ยนแปลงเป็น JSON / JSON output")] = False,
+) -> None:
+    """คำนวณใหม่ทุกช่องที่เป็นสูตร / recompute every derived cell; changed figures are reported."""
+    from .check import recalc_file
+    from .report import FileResult, print_results, to_json
+
+    if (out is None) == (not in_place):
+        raise DataError("ระบุ -o OUT หรือ --in-place อย่างใดอย่างหนึ่ง / give exactly one of -o OUT or --in-place")
+    target = path if in_place else out
+    assert target is not None
+    if not in_place:
+        _check_out(target, force=False, suffixes=(path.suffix.lower(),))
+    changes = recalc_file(path, target, backup=not no_backup)
+    result = FileResult(path=target, findings=changes)
+    if as_json:
+        typer.echo(json.dumps(to_json([result]), ensure_ascii=False, indent=2))
+    else:
+        print_results([result], Console(), show_info=True)
+        typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {len(changes)} ค่า / {len(changes)} stated values changed")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("ยกเลิก / interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,43 @@
+"""The main job on the built-in report data: fill the four templates, validate them, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from .check import check_file
+from .data import REPORT_TITLE, load_report
+from .findings import Severity
+from .report import FileResult, summary
+from .rules.config import load_settings
+from .spec import TEMPLATES
+from .xlsx.generate import write_workbook
+
+
+def run_demo(out_dir: Path, console: Console | None = None) -> int:
+    """Write the four filled workbooks to ``out_dir``, validate them and print a summary.
+
+    Returns 0: finding the report's own errors is the demo's purpose, not a failure.
+    """
+    console = console or Console()
+    console.print(f"[bold]สาธิตด้วยข้อมูล / demo data:[/] {REPORT_TITLE}")
+    settings = load_settings()
+    results: list[FileResult] = []
+    for template_id, spec in TEMPLATES.items():
+        data = load_report(template_id)
+        path = write_workbook(data, out_dir / f"{template_id}.xlsx")
+        counts = ", ".join(f"{b.sheet} {len(data.blocks.get(b.id, []))}" for b in spec.blocks)
+        console.print(f"  เขียนแล้ว / wrote [cyan]{path}[/]  {spec.title_th} ({counts} แถว/rows)")
+        results.append(check_file(path, settings))
+    console.print("\n[bold]ผลตรวจสอบตัวเลขตามที่พิมพ์ในรายงาน / validation of the figures as printed:[/]")
+    for r in results:
+        errors = [f for f in r.findings if f.severity is Severity.ERROR]
+        warnings = [f for f in r.findings if f.severity is Severity.WARNING]
+        console.print(f"  [bold]{r.path.name}[/]: {len(errors)} ข้อผิดพลาด/errors, {len(warnings)} เตือน/warnings")
+        for f in errors:
+            console.print(f"    [red]✗[/] {f.sheet}!{f.cell} [dim]{f.rule}[/] {f.message_th}")
+    s = summary(results)
+    console.print(f"\nรวม / total: errors {s['errors']} · warnings {s['warnings']} · info {s['info']}. "
+                  f"ดูรายละเอียด / details: [cyan]osmep-xl validate {out_dir}/*.xlsx[/]")
+    return 0

@@ -1,0 +1,53 @@
+"""Findings are data: one record per problem, shown by every view (console, JSON, sheet)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+class Finding(BaseModel):
+    """One problem at one cell. ``expected``/``actual`` are numbers for numeric checks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    severity: Severity
+    sheet: str
+    cell: str
+    expected: Decimal | str | None = None
+    actual: Decimal | str | None = None
+    message_th: str
+    message_en: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: Decimals become JSON numbers."""
+        def num(v: Decimal | str | None) -> float | int | str | None:
+            if isinstance(v, Decimal):
+                return int(v) if v == v.to_integral_value() else float(v)
+            return v
+        data = self.model_dump()
+        data["severity"] = self.severity.value
+        data["expected"], data["actual"] = num(self.expected), num(self.actual)
+        return data
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Errors first, then by sheet and cell position."""
+    from .xlsx.cells import cell_sort_key
+
+    return sorted(findings, key=lambda f: (f.severity.rank, f.sheet, cell_sort_key(f.cell), f.rule))

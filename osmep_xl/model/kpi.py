@@ -1,0 +1,120 @@
+"""KPI targets and results as people write them: minimums, ranges, units, textual statuses."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..money import parse_number, translate_thai_digits
+
+
+class TargetKind(StrEnum):
+    EXACT = "exact"  # "1 เรื่อง"
+    MINIMUM = "minimum"  # "ไม่น้อยกว่า 4.10 คะแนน"
+    MAXIMUM = "maximum"  # "ไม่เกิน 5 วัน"
+    RANGE = "range"  # "ร้อยละ 70-80"
+
+
+class Target(BaseModel):
+    """A KPI target: kind, bounds and unit, with the text it came from."""
+
+    kind: TargetKind
+    low: Decimal
+    high: Decimal | None = None
+    unit: str | None = None
+    text: str
+
+    @property
+    def direction(self) -> str:
+        """">=" when more is better, "<=" when less is better."""
+        return "<=" if self.kind is TargetKind.MAXIMUM else ">="
+
+
+class KpiResult(BaseModel):
+    """A result: a number with its unit and remark, or only a textual status."""
+
+    value: Decimal | None = None
+    unit: str | None = None
+    remark: str | None = None
+    text: str
+
+    @property
+    def pending(self) -> bool:
+        return self.value is None
+
+
+_NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+_MIN = ("ไม่น้อยกว่า", "อย่างน้อย", "≥", ">=")
+_MAX = ("ไม่เกิน", "ไม่มากกว่า", "≤", "<=")
+_RANGE = re.compile(rf"(?P<low>{_NUM})\s*[-–]\s*(?P<high>{_NUM})")
+_FIRST = re.compile(rf"(?P<num>{_NUM})")
+
+
+def _unit(before: str, after: str) -> str | None:
+    after = after.strip()
+    after = re.sub(r"\s*\(.*\)\s*$", "", after).strip()
+    if after:
+        return after
+    before = before.strip()
+    return before or None
+
+
+def parse_target(text: str) -> Target:
+    """Parse "ไม่น้อยกว่า 190,000 ราย", "ร้อยละ 70-80", "1 ระบบ/ปี"; ValueError if no number."""
+    clean = translate_thai_digits(text).strip()
+    body = clean
+    kind = TargetKind.EXACT
+    for words, k in ((_MIN, TargetKind.MINIMUM), (_MAX, TargetKind.MAXIMUM)):
+        for word in words:
+            if body.startswith(word) or f" {word}" in body:
+                kind, body = k, body.replace(word, " ", 1).strip()
+    rng = _RANGE.search(body)
+    if rng:
+        low, high = parse_number(rng["low"]), parse_number(rng["high"])
+        assert low is not None and high is not None
+        return Target(kind=TargetKind.RANGE, low=low, high=high, text=text,
+                      unit=_unit(body[:rng.start()], body[rng.end():]))
+    first = _FIRST.search(body)
+    if not first:
+        raise ValueError(f"ไม่พบตัวเลขในเป้าหมาย / no number in target {text!r}")
+    value = parse_number(first["num"])
+    assert value is not None
+    return Target(kind=kind, low=value, text=text, unit=_unit(body[:first.start()], body[first.end():]))
+
+
+def parse_result(text: str) -> KpiResult:
+    """Parse "139,825 ราย", "1 ระบบ (ระบบ D-join)"; a text without a leading number is a status."""
+    clean = translate_thai_digits(text).strip()
+    match = re.match(rf"^(?P<num>{_NUM})\s*(?P<rest>.*)$", clean)
+    if not match:
+        return KpiResult(text=text)
+    rest = match["rest"]
+    remark_match = re.search(r"\((?P<remark>.*)\)\s*$", rest)
+    remark = remark_match["remark"].strip() if remark_match else None
+    unit = re.sub(r"\s*\(.*\)\s*$", "", rest).strip() or None
+    return KpiResult(value=parse_number(match["num"]), unit=unit, remark=remark, text=text)
+
+
+def complete_kpi_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Fill numeric target, bounds, direction and result from their texts where left blank."""
+    out = dict(row)
+    for text_col, low_col, high_col in (("target_text", "target", "target_high"),
+                                        ("target_next_text", "target_next", None)):
+        text = out.get(text_col)
+        if text and out.get(low_col) in (None, ""):
+            target = parse_target(str(text))
+            out[low_col] = target.low
+            if high_col and out.get(high_col) in (None, ""):
+                out[high_col] = target.high
+            if out.get("unit") in (None, "") and target.unit:
+                out["unit"] = target.unit
+            if low_col == "target" and out.get("direction") in (None, ""):
+                out["direction"] = target.direction
+    text = out.get("result_text")
+    if text and out.get("result") in (None, ""):
+        out["result"] = parse_result(str(text)).value
+    return out

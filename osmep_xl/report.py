@@ -1,0 +1,120 @@
+"""Views of a findings list: JSON, a console table grouped by sheet, and sheet rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .findings import Finding, Severity, sort_findings
+
+SEVERITY_TH = {Severity.ERROR: "ผิดพลาด", Severity.WARNING: "เตือน", Severity.INFO: "ข้อมูล"}
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+
+
+@dataclass
+class FileResult:
+    """Findings of one workbook, or why it could not be read."""
+
+    path: Path
+    template: str | None = None
+    version: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    unreadable: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity is Severity.ERROR for f in self.findings)
+
+
+def exit_code(results: Iterable[FileResult]) -> int:
+    """0 clean, 1 some error finding, 2 some file could not be used."""
+    results = list(results)
+    if any(r.unreadable for r in results):
+        return 2
+    return 1 if any(r.errors for r in results) else 0
+
+
+def summary(results: list[FileResult]) -> dict[str, Any]:
+    counts = Counter(f.severity.value for r in results for f in r.findings)
+    return {
+        "files": len(results),
+        "clean": sum(1 for r in results if not r.unreadable and not r.errors),
+        "with_errors": sum(1 for r in results if r.errors),
+        "unreadable": sum(1 for r in results if r.unreadable),
+        "errors": counts.get("error", 0),
+        "warnings": counts.get("warning", 0),
+        "info": counts.get("info", 0),
+        "by_rule": dict(sorted(Counter(f.rule for r in results for f in r.findings).items())),
+    }
+
+
+def to_json(results: list[FileResult]) -> dict[str, Any]:
+    """The documented JSON shape: ``{"files": [...], "summary": {...}}``."""
+    files = []
+    for r in results:
+        entry: dict[str, Any] = {"path": str(r.path), "template": r.template, "version": r.version,
+                                 "findings": [f.to_json() for f in r.findings]}
+        if r.unreadable:
+            entry["unreadable"] = r.unreadable
+        files.append(entry)
+    return {"files": files, "summary": summary(results)}
+
+
+def _num(value: Decimal | str | None) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def print_results(results: list[FileResult], console: Console, *, show_info: bool = False) -> None:
+    """Readable table per file, grouped by sheet, errors first."""
+    for r in results:
+        console.rule(f"[bold]{r.path}[/] ({r.template or '?'} v{r.version or '?'})")
+        if r.unreadable:
+            console.print(f"[bold red]อ่านไม่ได้ / unreadable:[/] {r.unreadable}")
+            continue
+        shown = [f for f in r.findings if show_info or f.severity is not Severity.INFO]
+        hidden = len(r.findings) - len(shown)
+        if not shown:
+            console.print("[green]ไม่พบข้อผิดพลาด / no errors or warnings[/]")
+        for sheet in dict.fromkeys(f.sheet for f in sort_findings(shown)):
+            table = Table(title=f"ชีต / sheet: {sheet}", title_justify="left", show_lines=False)
+            for head in ("ระดับ/severity", "ช่อง/cell", "กฎ/rule", "ควรเป็น/expected", "ที่ระบุ/actual",
+                         "รายละเอียด/message"):
+                table.add_column(head, overflow="fold")
+            for f in (f for f in sort_findings(shown) if f.sheet == sheet):
+                table.add_row(f"[{SEVERITY_STYLE[f.severity]}]{SEVERITY_TH[f.severity]}/{f.severity.value}[/]",
+                              f.cell, f.rule, _num(f.expected), _num(f.actual),
+                              f"{f.message_th}\n[dim]{f.message_en}[/]")
+            console.print(table)
+        if hidden:
+            console.print(f"[dim]และข้อมูล (info) อีก {hidden} รายการ ใช้ --all เพื่อแสดง / "
+                          f"{hidden} info findings hidden, use --all[/]")
+    s = summary(results)
+    console.print(
+        f"[bold]สรุป / summary:[/] {s['files']} ไฟล์/files · ผ่าน/clean {s['clean']} · "
+        f"มีข้อผิดพลาด/with errors {s['with_errors']} · อ่านไม่ได้/unreadable {s['unreadable']} · "
+        f"errors {s['errors']} · warnings {s['warnings']} · info {s['info']}")
+
+
+FINDINGS_HEADER = ["ระดับ / Severity", "ชีต / Sheet", "ช่อง / Cell", "กฎ / Rule", "ควรเป็น / Expected",
+                   "ที่ระบุ / Actual", "รายละเอียด (ไทย)", "Message (English)"]
+
+
+SheetRow = list[Decimal | int | float | str | None]
+
+
+def sheet_rows(findings: list[Finding]) -> list[SheetRow]:
+    """Rows of the in-workbook findings sheet (header first)."""
+    rows: list[SheetRow] = [list(FINDINGS_HEADER)]
+    for f in sort_findings(findings):
+        rows.append([f"{SEVERITY_TH[f.severity]} / {f.severity.value}", f.sheet, f.cell, f.rule,
+                     f.expected, f.actual, f.message_th, f.message_en])
+    return rows

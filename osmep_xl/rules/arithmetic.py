@@ -1,0 +1,92 @@
+"""Identities, roll-ups and cross-table links: every stated figure against its computation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..findings import Finding
+from ..spec.base import Value
+from .catalog import finding
+from .context import Context
+
+
+def _fmt(value: Value) -> str:
+    return "ว่าง/blank" if value is None else f"{value:,}" if not isinstance(value, str) else value
+
+
+def identity_findings(ctx: Context) -> Iterator[Finding]:
+    """Each stated derived or roll-up cell equals what its formula gives from the cells it uses."""
+    for rb, calc in ctx.blocks():
+        for i, row in enumerate(rb.rows):
+            for col in rb.block.columns:
+                if col.id not in rb.columns or not calc.is_computable(i, col):
+                    continue
+                cell = rb.address(i, col.id)
+                if (i, col.id) in rb.formula_cells:
+                    cached = row.get(col.id)
+                    fresh = calc.expected(i, col.id)
+                    if cached is not None and fresh.value is not None and ctx.differs(col, cached, fresh.value):
+                        yield finding("formula.stale", rb.sheet, cell, expected=fresh.value, actual=cached,
+                                      th=col.th, en=col.en)
+                    continue
+                if not calc.is_stated(i, col.id):
+                    continue
+                stated = row[col.id]
+                yield finding("formula.overwritten", rb.sheet, cell, th=col.th, en=col.en)
+                exp = calc.expected(i, col.id)
+                if not exp.has_data or not ctx.differs(col, stated, exp.value):
+                    continue
+                # A figure that agrees with the corrected inputs is right; the wrong input is
+                # reported at its own cell. This keeps one typo from cascading up the table.
+                # What Excel itself shows (binary arithmetic at a rounding tie) is right too.
+                others = (ctx.corrected[rb.block.id].expected(i, col.id),
+                          ctx.as_excel[rb.block.id].expected(i, col.id))
+                if any(o.has_data and not ctx.differs(col, stated, o.value) for o in others):
+                    continue
+                rule = col.formula.rule if col.formula else "rollup.sum"
+                label = row.get("name") or row.get("code") or ""
+                yield finding(rule, rb.sheet, cell, expected=exp.value, actual=stated,
+                              th=f"{label} · {col.th} ระบุ {_fmt(stated)} คำนวณได้ {_fmt(exp.value)}",
+                              en=f"{label} · {col.en} states {_fmt(stated)}, computes to {_fmt(exp.value)}")
+
+
+def _keyed(ctx: Context, block_id: str, keys: list[str], levels: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+    rb = ctx.workbook.blocks[block_id]
+    return {
+        tuple(row.get(k) for k in keys): i
+        for i, row in enumerate(rb.rows)
+        if not levels or row.get("level") in levels
+    }
+
+
+def link_findings(ctx: Context) -> Iterator[Finding]:
+    """The same figure in two tables agrees (e.g. an approach's budget and its allocation)."""
+    for link in ctx.workbook.spec.links:
+        if link.left_block not in ctx.workbook.blocks or link.right_block not in ctx.workbook.blocks:
+            continue
+        left, right = ctx.workbook.blocks[link.left_block], ctx.workbook.blocks[link.right_block]
+        lcalc, rcalc = ctx.calcs[link.left_block], ctx.calcs[link.right_block]
+        keys = [k for k in left.block.key_columns if k in right.block.key_columns]
+        rkeys = _keyed(ctx, link.right_block, keys, link.levels)
+        lfix, rfix = ctx.corrected[link.left_block], ctx.corrected[link.right_block]
+        column = right.block.column(link.right_column)
+        for key, li in _keyed(ctx, link.left_block, keys, link.levels).items():
+            ri = rkeys.get(key)
+            if ri is None:
+                continue
+            lv, rv = lcalc.cell(li, link.left_column), rcalc.cell(ri, link.right_column)
+            if not (lv.has_data and rv.has_data) or not ctx.differs(column, rv.value, lv.value):
+                continue
+            if not ctx.differs(column, rfix.cell(ri, link.right_column).value,
+                               lfix.cell(li, link.left_column).value):
+                continue
+            # Report at the stated figure: the right-hand one unless only the left was typed.
+            at_left = lv.stated and not rv.stated
+            rb, i, col_id = (left, li, link.left_column) if at_left else (right, ri, link.right_column)
+            expected, actual = (rv.value, lv.value) if at_left else (lv.value, rv.value)
+            other = right if at_left else left
+            label = rb.rows[i].get("name") or rb.rows[i].get("code")
+            yield finding("link.mismatch", rb.sheet, rb.address(i, col_id), expected=expected, actual=actual,
+                          th=f"{label}: {_fmt(actual)} แต่ชีต {other.sheet} ระบุ {_fmt(expected)}",
+                          en=f"{label}: {_fmt(actual)} but sheet {other.sheet} has {_fmt(expected)}")

@@ -1,0 +1,61 @@
+"""What every rule sees: the read workbook, each block's evaluation, and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from ..money import EXCEL, excel_round
+from ..spec.base import ColType, Column, Value
+from ..xlsx.read import ReadBlock, ReadWorkbook
+from .config import Settings
+from .evaluate import BlockCalc
+
+
+@dataclass
+class Context:
+    workbook: ReadWorkbook
+    settings: Settings
+
+    @cached_property
+    def calcs(self) -> dict[str, BlockCalc]:
+        return {
+            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells)
+            for block_id, rb in self.workbook.blocks.items()
+        }
+
+    @cached_property
+    def corrected(self) -> dict[str, BlockCalc]:
+        """Every computable cell recomputed from the lowest level that carries a figure."""
+        return {
+            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True)
+            for block_id, rb in self.workbook.blocks.items()
+        }
+
+    @cached_property
+    def as_excel(self) -> dict[str, BlockCalc]:
+        """The cells as Excel's binary arithmetic computes them (differs only at rounding ties)."""
+        return {
+            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, arith=EXCEL)
+            for block_id, rb in self.workbook.blocks.items()
+        }
+
+    def blocks(self) -> list[tuple[ReadBlock, BlockCalc]]:
+        return [(rb, self.calcs[bid]) for bid, rb in self.workbook.blocks.items()]
+
+    def tolerance(self, column: Column) -> Decimal:
+        tol = self.settings.tolerance
+        if column.type is ColType.PERCENT:
+            return tol.percent
+        if column.type is ColType.COUNT:
+            return tol.count
+        return tol.money
+
+    def differs(self, column: Column, stated: Value, expected: Value) -> bool:
+        """True when a stated value disagrees with its computation beyond the column's tolerance."""
+        if isinstance(stated, Decimal) and isinstance(expected, Decimal):
+            if column.type is ColType.MONEY:
+                stated, expected = excel_round(stated, 2), excel_round(expected, 2)
+            return abs(stated - expected) > self.tolerance(column)
+        return stated != expected

@@ -1,0 +1,59 @@
+"""Recalculate: every derived and roll-up cell gets its formula back and the value
+Excel would compute; each stated figure that changes is reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..findings import Finding
+from ..money import EXCEL, excel_round
+from ..spec.base import ColType, Column, Value
+from ..xlsx.formulas import cell_formula
+from ..xlsx.read import ReadWorkbook
+from .catalog import finding
+from .evaluate import BlockCalc
+
+
+@dataclass(frozen=True)
+class CellEdit:
+    """A cell to write: a formula (text without '=') with its cached value, or a constant."""
+
+    sheet: str
+    cell: str
+    value: Value
+    formula: str | None = None
+
+
+def _same(column: Column, a: Value, b: Value) -> bool:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        if column.type is ColType.MONEY:
+            return excel_round(a, 2) == excel_round(b, 2)
+        return a == b
+    return (a or None) == (b or None)
+
+
+def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
+    """Cell edits that restore every formula, and an info finding per stated value that changes."""
+    edits: list[CellEdit] = []
+    changes: list[Finding] = []
+    for rb in workbook.blocks.values():
+        calc = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True)
+        excel = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, arith=EXCEL)
+        for i, row in enumerate(rb.rows):
+            for col in rb.block.columns:
+                if col.id not in rb.columns or not calc.is_computable(i, col):
+                    continue
+                new = calc.cell(i, col.id)
+                if new.stated:  # nothing below carries this figure: it stays the input here
+                    continue
+                cell = rb.address(i, col.id)
+                cached = excel.cell(i, col.id).value  # what Excel would store after recalculating
+                edits.append(CellEdit(rb.sheet, cell, cached, cell_formula(col, calc, i, rb.address)))
+                old = row.get(col.id)
+                if ((i, col.id) not in rb.formula_cells and old is not None
+                        and not _same(col, old, new.value) and not _same(col, old, cached)):
+                    label = row.get("name") or row.get("code") or ""
+                    changes.append(finding("recalc.changed", rb.sheet, cell, expected=new.value, actual=old,
+                                           th=f"{label} · {col.th}", en=f"{label} · {col.en}"))
+    return edits, changes

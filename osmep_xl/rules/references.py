@@ -1,0 +1,43 @@
+"""Codes: unique within a table, parents that exist, references to other tables that resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Finding
+from .catalog import finding
+from .context import Context
+
+
+def reference_findings(ctx: Context) -> Iterator[Finding]:
+    for rb, calc in ctx.blocks():
+        block = rb.block
+        st = calc.structure
+        for i in st.duplicates:
+            row = rb.rows[i]
+            yield finding("ref.duplicate_key", rb.sheet, rb.address(i, "code"), actual=str(row.get("code")),
+                          th=f"รหัส {row.get('code')}", en=f"code {row.get('code')}")
+        if block.hierarchical:
+            top = block.levels[0].id
+            for i, row in enumerate(rb.rows):
+                if row.get("level") == top or row.get("level") not in {lv.id for lv in block.levels}:
+                    continue
+                if i in st.parent:
+                    continue
+                parent = row.get("parent")
+                yield finding("ref.parent_missing", rb.sheet, rb.address(i, "parent"),
+                              actual=None if parent is None else str(parent),
+                              th=f"{row.get('level')} {row.get('code')} อ้างถึง '{parent or ''}'",
+                              en=f"{row.get('level')} {row.get('code')} refers to '{parent or ''}'")
+        for col in block.columns:
+            if col.ref is None or col.ref[0] not in ctx.workbook.blocks or col.id not in rb.columns:
+                continue
+            target = ctx.workbook.blocks[col.ref[0]]
+            known = {str(r.get(col.ref[1])) for r in target.rows}
+            for i, row in enumerate(rb.rows):
+                value = row.get(col.id)
+                if value is not None and str(value) not in known:
+                    yield finding("ref.unknown", rb.sheet, rb.address(i, col.id),
+                                  expected=" | ".join(sorted(known)), actual=str(value),
+                                  th=f"{col.th} '{value}' ไม่มีในชีต {target.sheet}",
+                                  en=f"{col.en} '{value}' is not in sheet {target.sheet}")

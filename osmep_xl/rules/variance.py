@@ -1,0 +1,140 @@
+"""Variance flags: KPIs behind the quarter's pro-rata target or above target, disbursement
+behind the government's quarterly targets, and cumulative figures that went down."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from ..findings import Finding
+from ..fiscal import fiscal_quarter, fiscal_year_bounds
+from ..money import excel_round, percent
+from ..xlsx.read import ReadWorkbook
+from .catalog import finding
+from .context import Context
+
+BASIS_TEXT = {
+    "disbursed_committed": ("เบิกจ่าย+ผูกพัน", "disbursed + committed"),
+    "disbursed": ("เบิกจ่ายจริง", "disbursed only"),
+}
+KIND_TEXT = {"overall": ("ภาพรวม", "overall"), "recurrent": ("รายจ่ายประจำ", "recurrent"),
+             "investment": ("รายจ่ายลงทุน", "investment")}
+
+
+def quarter_reached(as_of: dt.date, fiscal_year: int) -> int | None:
+    """Fiscal quarter of ``fiscal_year`` reached at ``as_of``: 4 after the year ended, None before it began."""
+    start, end = fiscal_year_bounds(fiscal_year)
+    if as_of < start:
+        return None
+    return 4 if as_of > end else fiscal_quarter(as_of)
+
+
+def _as_of(ctx: Context) -> tuple[dt.date, int] | None:
+    as_of, fy = ctx.workbook.meta.get("as_of"), ctx.workbook.meta.get("fiscal_year")
+    if not isinstance(as_of, dt.date) or not isinstance(fy, int):
+        return None
+    return as_of, fy
+
+
+def kpi_findings(ctx: Context) -> Iterator[Finding]:
+    when = _as_of(ctx)
+    tol = ctx.settings.kpi.behind_tolerance
+    for rb, calc in ctx.blocks():
+        if not {"result", "target", "direction"} <= set(rb.columns):
+            continue
+        for i, row in enumerate(rb.rows):
+            result, target = calc.cell(i, "result").value, calc.cell(i, "target").value
+            if not isinstance(result, Decimal) or not isinstance(target, Decimal):
+                continue
+            cell = rb.address(i, "result")
+            name = row.get("name") or row.get("code")
+            lower_better = row.get("direction") == "<="
+            high = row.get("target_high")
+            ceiling = high if isinstance(high, Decimal) else target
+            if (result < target) if lower_better else (result > ceiling):
+                yield finding("variance.kpi_over", rb.sheet, cell, expected=ceiling, actual=result,
+                              th=f"{name}: ผล {result:,} เป้าหมาย {ceiling:,}",
+                              en=f"{name}: result {result:,} vs target {ceiling:,}")
+            if when is None or lower_better:
+                continue
+            quarter = quarter_reached(*when)
+            if quarter is None:
+                continue
+            expected = excel_round(target * quarter / 4, 2)
+            if result < expected * (1 - tol):
+                yield finding("variance.kpi_behind", rb.sheet, cell, expected=expected, actual=result,
+                              th=f"{name}: ณ ไตรมาส {quarter} ควรได้ {expected:,} ({quarter}/4 ของ {target:,})"
+                                 f" ได้ {result:,}",
+                              en=f"{name}: by Q{quarter} expected {expected:,} ({quarter}/4 of {target:,}),"
+                                 f" got {result:,}")
+
+
+def disbursement_findings(ctx: Context) -> Iterator[Finding]:
+    when = _as_of(ctx)
+    if when is None:
+        return
+    as_of, meta_year = when
+    cfg = ctx.settings.disbursement
+    basis_th, basis_en = BASIS_TEXT[cfg.basis]
+    kind_th, kind_en = KIND_TEXT[cfg.kind]
+    pct_column = "pct_total" if cfg.basis == "disbursed_committed" else "pct_disbursed"
+    for rb, calc in ctx.blocks():
+        if not {"allocated", "disbursed", "committed"} <= set(rb.columns):
+            continue
+        for i, row in enumerate(rb.rows):
+            if row.get("level") not in cfg.levels:
+                continue
+            allocated = calc.cell(i, "allocated").value
+            spent = _spent(calc.cell(i, "disbursed").value, calc.cell(i, "committed").value, cfg.basis)
+            fy = row.get("fiscal_year") or meta_year
+            quarter = quarter_reached(as_of, fy)
+            if not isinstance(allocated, Decimal) or allocated <= 0 or spent is None or quarter is None:
+                continue
+            target = cfg.target(fy, quarter)
+            actual = percent(spent, allocated)
+            if target is None or actual is None or actual >= target:
+                continue
+            cell = rb.address(i, pct_column if pct_column in rb.columns else "allocated")
+            name = row.get("name") or row.get("code")
+            yield finding(
+                "variance.disbursement_behind", rb.sheet, cell, expected=target, actual=actual,
+                th=f"{name} ปี {fy} ไตรมาส {quarter}: {basis_th} ร้อยละ {actual} เป้าหมาย{kind_th} ร้อยละ {target}",
+                en=f"{name} FY{fy} Q{quarter}: {basis_en} {actual}% vs {kind_en} target {target}%")
+
+
+def _spent(disbursed: Any, committed: Any, basis: str) -> Decimal | None:
+    if not isinstance(disbursed, Decimal):
+        return None
+    if basis == "disbursed":
+        return disbursed
+    return disbursed + (committed if isinstance(committed, Decimal) else Decimal(0))
+
+
+def previous_findings(ctx: Context, previous: ReadWorkbook) -> Iterator[Finding]:
+    """Cumulative figures (disbursed, total, results) must not go down from the previous quarter."""
+    prev_ctx = Context(previous, ctx.settings)
+    for block_id, rb in ctx.workbook.blocks.items():
+        if block_id not in previous.blocks:
+            continue
+        calc, prev_calc = ctx.calcs[block_id], prev_ctx.calcs[block_id]
+        prev_rows = previous.blocks[block_id].rows
+        keys = rb.block.key_columns
+        prev_index = {tuple(r.get(k) for k in keys): j for j, r in enumerate(prev_rows)}
+        for i, row in enumerate(rb.rows):
+            j = prev_index.get(tuple(row.get(k) for k in keys))
+            if j is None:
+                continue
+            for col in rb.block.columns:
+                if not col.cumulative or col.id not in rb.columns:
+                    continue
+                now, before = calc.cell(i, col.id), prev_calc.cell(j, col.id)
+                if not (now.has_data and before.has_data):
+                    continue
+                if isinstance(now.value, Decimal) and isinstance(before.value, Decimal) and now.value < before.value:
+                    name = row.get("name") or row.get("code")
+                    yield finding("variance.decreased", rb.sheet, rb.address(i, col.id),
+                                  expected=before.value, actual=now.value,
+                                  th=f"{name} · {col.th} ไตรมาสก่อน {before.value:,} ตอนนี้ {now.value:,}",
+                                  en=f"{name} · {col.en} was {before.value:,}, now {now.value:,}")

@@ -1,0 +1,323 @@
+"""The building blocks of a template spec.
+
+A template is a few *blocks*; each block is one table on its own sheet with a
+fixed list of columns. Every column says its type, whether it is an input or a
+derived cell (a :class:`Formula`), and whether parent rows roll it up from
+their children. Generation, reading, filling, validation and recalculation are
+all driven by these objects; nothing else lists columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ..money import DECIMAL, Arithmetic
+
+Value = Decimal | str | None
+
+
+class ColType(StrEnum):
+    """What a column holds; decides number formats, parsing and cell checks."""
+
+    CODE = "code"
+    LEVEL = "level"
+    TEXT = "text"
+    CHOICE = "choice"
+    MONEY = "money"
+    COUNT = "count"
+    NUMBER = "number"
+    PERCENT = "percent"
+    YEAR = "year"
+
+    @property
+    def numeric(self) -> bool:
+        return self in (ColType.MONEY, ColType.COUNT, ColType.NUMBER, ColType.PERCENT, ColType.YEAR)
+
+
+Ref = Callable[[str], str]
+Get = Callable[[str], Value]
+
+
+def _num(get: Get, column: str) -> Decimal | None:
+    value = get(column)
+    return value if isinstance(value, Decimal) else None
+
+
+class Formula:
+    """A derived cell: one definition yields both the Excel text and the Python value."""
+
+    inputs: tuple[str, ...] = ()
+    rule = "identity"  # the validation rule that checks a stated value of this formula
+
+    def excel(self, ref: Ref) -> str:
+        """Excel formula text (without '='); ``ref(column_id)`` gives this row's cell."""
+        raise NotImplementedError
+
+    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
+        """The formula's value from this row's other cells, in ``arith``'s arithmetic."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Add(Formula):
+    """Sum of cells in the row (blank counts as 0, as in Excel)."""
+
+    rule = "identity.sum"
+
+    terms: tuple[str, ...]
+
+    @property
+    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.terms
+
+    def excel(self, ref: Ref) -> str:
+        return "+".join(ref(t) for t in self.terms)
+
+    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
+        return arith.add(_num(get, t) or Decimal(0) for t in self.terms)
+
+
+@dataclass(frozen=True)
+class Sub(Formula):
+    """``a - b``."""
+
+    rule = "identity.difference"
+
+    a: str
+    b: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.a, self.b)
+
+    def excel(self, ref: Ref) -> str:
+        return f"{ref(self.a)}-{ref(self.b)}"
+
+    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
+        return arith.sub(_num(get, self.a) or Decimal(0), _num(get, self.b) or Decimal(0))
+
+
+@dataclass(frozen=True)
+class Pct(Formula):
+    """``ROUND(part / whole * 100, 2)``; blank when the whole is 0 or blank."""
+
+    rule = "identity.percent"
+
+    part: str
+    whole: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.part, self.whole)
+
+    def excel(self, ref: Ref) -> str:
+        p, w = ref(self.part), ref(self.whole)
+        return f'IF(N({w})=0,"",ROUND(N({p})/{w}*100,2))'
+
+    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
+        whole = _num(get, self.whole)
+        if whole is None or whole == 0:
+            return None
+        return arith.percent(_num(get, self.part) or Decimal(0), whole)
+
+
+@dataclass(frozen=True)
+class Achievement(Formula):
+    """KPI achievement in percent of target; blank for a textual (pending) result.
+
+    ``direction`` holds ">=" (more is better) or "<=" (less is better).
+    """
+
+    rule = "kpi.achievement"
+
+    result: str
+    target: str
+    direction: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.result, self.target, self.direction)
+
+    def excel(self, ref: Ref) -> str:
+        r, t, d = ref(self.result), ref(self.target), ref(self.direction)
+        return (
+            f'IF(OR(NOT(ISNUMBER({r})),NOT(ISNUMBER({t}))),"",'
+            f'IF({d}="<=",IF({r}=0,"",ROUND({t}/{r}*100,2)),IF({t}=0,"",ROUND({r}/{t}*100,2))))'
+        )
+
+    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
+        res, tgt = _num(get, self.result), _num(get, self.target)
+        if res is None or tgt is None:
+            return None
+        if get(self.direction) == "<=":
+            return arith.percent(tgt, res)
+        return arith.percent(res, tgt)
+
+
+STATUS_ACHIEVED = "บรรลุ"
+STATUS_NOT_YET = "ยังไม่บรรลุ"
+STATUS_PENDING = "รอผล"
+STATUS_LABELS_EN = {
+    STATUS_ACHIEVED: "achieved",
+    STATUS_NOT_YET: "not yet achieved",
+    STATUS_PENDING: "pending (no numeric result)",
+}
+
+
+@dataclass(frozen=True)
+class KpiStatus(Formula):
+    """Status of a KPI from its result and target (minimum/exact or range low end)."""
+
+    rule = "kpi.status"
+
+    result: str
+    target: str
+    direction: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.result, self.target, self.direction)
+
+    def excel(self, ref: Ref) -> str:
+        r, t, d = ref(self.result), ref(self.target), ref(self.direction)
+        return (
+            f'IF(OR(NOT(ISNUMBER({r})),NOT(ISNUMBER({t}))),"{STATUS_PENDING}",'
+            f'IF(IF({d}="<=",{r}<={t},{r}>={t}),"{STATUS_ACHIEVED}","{STATUS_NOT_YET}"))'
+        )
+
+    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
+        res, tgt = _num(get, self.result), _num(get, self.target)
+        if res is None or tgt is None:
+            return STATUS_PENDING
+        met = res <= tgt if get(self.direction) == "<=" else res >= tgt
+        return STATUS_ACHIEVED if met else STATUS_NOT_YET
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a block."""
+
+    id: str
+    th: str
+    en: str
+    type: ColType
+    required: bool = False
+    formula: Formula | None = None
+    rollup: bool = False
+    choices: tuple[str, ...] = ()
+    width: float = 14
+    ref: tuple[str, str] | None = None  # (block id, column id) this value must exist in
+    structure: bool = False  # identifies the row; kept in a blank template
+    cumulative: bool = False  # year-to-date figure: must not go down from one quarter to the next
+
+    def __post_init__(self) -> None:
+        if self.formula is not None and self.rollup:
+            raise ValueError(f"column {self.id}: a derived column cannot also roll up")
+
+    @property
+    def derived(self) -> bool:
+        return self.formula is not None
+
+
+@dataclass(frozen=True)
+class Level:
+    """A row kind in a block's hierarchy, e.g. strategy or project."""
+
+    id: str
+    th: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A table on its own sheet: the unit of reading, filling and validation."""
+
+    id: str
+    sheet: str
+    title_th: str
+    title_en: str
+    columns: tuple[Column, ...]
+    levels: tuple[Level, ...] = ()
+    group_by: tuple[str, ...] = ()  # columns that split the table into independent blocks
+
+    def __post_init__(self) -> None:
+        ids = [c.id for c in self.columns]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"block {self.id}: duplicate column ids")
+        for col in self.columns:
+            for dep in col.formula.inputs if col.formula else ():
+                if dep not in ids:
+                    raise ValueError(f"block {self.id}: {col.id} uses unknown column {dep}")
+
+    @property
+    def hierarchical(self) -> bool:
+        return bool(self.levels)
+
+    def column(self, column_id: str) -> Column:
+        for col in self.columns:
+            if col.id == column_id:
+                return col
+        raise KeyError(f"block {self.id} has no column {column_id}")
+
+    @property
+    def column_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.columns)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        keys = (*self.group_by, "level", "code") if self.hierarchical else (*self.group_by, "code")
+        return tuple(k for k in keys if k in self.column_ids)
+
+    def level_rank(self, level: str) -> int:
+        return [lv.id for lv in self.levels].index(level)
+
+
+@dataclass(frozen=True)
+class Link:
+    """Cross-block identity: ``left.column`` equals ``right.column`` on rows with equal keys."""
+
+    left_block: str
+    left_column: str
+    right_block: str
+    right_column: str
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetaField:
+    """A single value on the information sheet (as-of date, fiscal year...)."""
+
+    id: str
+    th: str
+    en: str
+    kind: str  # "text" | "int" | "date"
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A whole template: its blocks, links and the fields of its information sheet."""
+
+    id: str
+    version: str
+    title_th: str
+    title_en: str
+    blocks: tuple[Block, ...]
+    links: tuple[Link, ...] = ()
+    meta: tuple[MetaField, ...] = field(default=())
+    # Per block: a function that fills values derivable from text (e.g. a KPI's target
+    # number from "ไม่น้อยกว่า 4.10 คะแนน") before a row is validated.
+    completers: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+
+    def block(self, block_id: str) -> Block:
+        for blk in self.blocks:
+            if blk.id == block_id:
+                return blk
+        raise KeyError(f"template {self.id} has no block {block_id}")
+
+    def block_by_sheet(self) -> Mapping[str, Block]:
+        return {b.sheet: b for b in self.blocks}

@@ -1,0 +1,40 @@
+"""Disbursement tracking: allocated, disbursed, committed per fiscal year and budget source."""
+
+from __future__ import annotations
+
+from .base import Block, TemplateSpec
+from .columns import (
+    BUDGET_SOURCE,
+    CODE,
+    COMMON_META,
+    DISBURSEMENT_AMOUNTS,
+    FISCAL_YEAR,
+    LEVEL_PART,
+    LEVEL_PROJECT,
+    LEVEL_STRATEGY,
+    LEVEL_TOTAL,
+    NAME,
+    PARENT,
+    TRAILER,
+    level_column,
+)
+
+LEVELS = (LEVEL_TOTAL, LEVEL_PART, LEVEL_STRATEGY, LEVEL_PROJECT)
+
+SPEC = TemplateSpec(
+    id="disbursement",
+    version="1.0",
+    title_th="ติดตามการเบิกจ่ายงบประมาณ",
+    title_en="Budget disbursement tracking",
+    blocks=(
+        Block(
+            id="lines", sheet="เบิกจ่าย",
+            title_th="ผลการเบิกจ่ายและผูกพันงบประมาณ", title_en="Disbursed and committed budget",
+            levels=LEVELS,
+            group_by=("fiscal_year", "budget_source"),
+            columns=(FISCAL_YEAR, BUDGET_SOURCE, level_column(LEVELS), CODE, PARENT, NAME,
+                     *DISBURSEMENT_AMOUNTS, *TRAILER),
+        ),
+    ),
+    meta=COMMON_META,
+)

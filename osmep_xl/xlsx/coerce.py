@@ -1,0 +1,81 @@
+"""Turn a raw cell value into the typed value its column wants, noting what was wrong.
+
+The reader keeps going with the best value it can find (so roll-ups still work)
+and the validator reports each problem at its cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..money import is_plain_number_text, parse_number, to_money, translate_thai_digits
+from ..spec.base import ColType, Column
+
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!")
+
+
+@dataclass(frozen=True)
+class Coerced:
+    """A typed value and, if the cell was not clean, what was wrong with it."""
+
+    value: Any
+    problem: str | None = None  # id of the cell rule that applies
+
+
+def coerce(column: Column, raw: Any) -> Coerced:
+    """Typed value of ``raw`` for ``column``; ``problem`` names the cell rule broken, if any."""
+    if raw is None or raw == "":
+        return Coerced(None)
+    if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
+        return Coerced(None, "cell.error_value")
+    if column.type.numeric:
+        return _number(column, raw)
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # a code typed as 1 is stored as 1.0
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return Coerced(raw.isoformat())
+    text = str(raw).strip()
+    return Coerced(text or None)
+
+
+def _number(column: Column, raw: Any) -> Coerced:
+    if isinstance(raw, bool):
+        return Coerced(None, "cell.not_a_number")
+    if isinstance(raw, (dt.date, dt.datetime, dt.time)):
+        return Coerced(None, "cell.not_a_number")
+    if isinstance(raw, (int, float, Decimal)):
+        value = _clean(column, to_money(raw))
+        if column.type is ColType.YEAR:
+            return Coerced(int(value))
+        if value < 0 and column.type in (ColType.MONEY, ColType.COUNT):
+            return Coerced(value, "cell.negative")
+        return Coerced(value)
+    text = str(raw)
+    parsed = parse_number(text)
+    if parsed is None:
+        return Coerced(None, "cell.not_a_number")
+    if column.type is ColType.YEAR:
+        return Coerced(int(parsed), "cell.number_as_text")
+    if translate_thai_digits(text) != text:
+        problem = "cell.thai_digits"
+    elif is_plain_number_text(text):
+        problem = "cell.number_as_text"
+    else:
+        problem = "cell.formatted_number_text"
+    return Coerced(_clean(column, parsed), problem)
+
+
+_NOISE_DIGITS = 6  # more fractional digits than this in a stored double is float noise
+
+
+def _clean(column: Column, value: Decimal) -> Decimal:
+    """Drop binary float noise (1073229047.4399999) without hiding digits a person typed."""
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -_NOISE_DIGITS:
+        return value
+    if column.type is ColType.MONEY:
+        return value.quantize(Decimal("0.01"))
+    return value.quantize(Decimal(1).scaleb(-_NOISE_DIGITS)).normalize()

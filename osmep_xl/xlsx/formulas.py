@@ -1,0 +1,35 @@
+"""The Excel formula of a derived or roll-up cell, wherever the block sits in the sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..rules.evaluate import BlockCalc
+from ..spec.base import Column
+from .cells import parse_a1
+
+Address = Callable[[int, str], str]  # (row index in block, column id) -> A1
+SUM_ARGS = 200  # Excel's SUM takes at most 255 arguments
+
+
+def sum_formula(addresses: list[str]) -> str:
+    """SUM of cells in one column, runs of consecutive rows folded into ranges."""
+    cells = sorted((*parse_a1(a), a) for a in addresses)
+    parts: list[str] = []
+    run: list[tuple[int, int, str]] = []
+    for cell in cells:
+        if run and (cell[1] != run[-1][1] or cell[0] != run[-1][0] + 1):
+            parts.append(run[0][2] if len(run) == 1 else f"{run[0][2]}:{run[-1][2]}")
+            run = []
+        run.append(cell)
+    if run:
+        parts.append(run[0][2] if len(run) == 1 else f"{run[0][2]}:{run[-1][2]}")
+    chunks = [parts[i:i + SUM_ARGS] for i in range(0, len(parts), SUM_ARGS)]
+    return "+".join(f"SUM({','.join(chunk)})" for chunk in chunks)
+
+
+def cell_formula(column: Column, calc: BlockCalc, i: int, address: Address) -> str:
+    """Formula text (no '=') of row ``i``'s cell in ``column``; it must be computable."""
+    if column.formula is not None:
+        return column.formula.excel(lambda c: address(i, c))
+    return sum_formula([address(child, column.id) for child in calc.structure.children[i]])

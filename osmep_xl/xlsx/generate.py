@@ -1,0 +1,265 @@
+"""Write a template workbook from its spec, optionally filled with data.
+
+Derived and roll-up cells get a formula (with the value Python computed as its
+cached result) unless the data states a figure for them, in which case the
+figure is written as printed so that validation can check it. Text is always
+written as text, so data can never become a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from .. import __version__
+from ..model.workbook import WorkbookData
+from ..money import EXCEL
+from ..rules.evaluate import BlockCalc
+from ..spec.base import Block, ColType, Column, TemplateSpec
+from .cells import a1, column_letter
+from .formulas import cell_formula
+from .layout import (
+    FIRST_DATA_ROW,
+    FONT,
+    FONT_SIZE,
+    HEADER_EN_ROW,
+    HEADER_TH_ROW,
+    INFO_FIRST_ROW,
+    INFO_SHEET,
+    PROP_TEMPLATE,
+    PROP_VERSION,
+    SUBTITLE_ROW,
+    TITLE_ROW,
+    block_name,
+    meta_name,
+)
+
+# Fixed so that building a template twice gives the same bytes.
+BUILD_TIME = dt.datetime(2024, 1, 1)
+NUMBER_FORMATS = {
+    ColType.MONEY: "#,##0.00",
+    ColType.COUNT: "#,##0",
+    ColType.NUMBER: "#,##0.00",
+    ColType.PERCENT: "0.00",
+    ColType.YEAR: "0",
+}
+INPUT_FILL = "#FFFFFF"
+COMPUTED_FILL = "#F2F2F2"
+HEADER_FILL = "#DDEBF7"
+FLAG_FILL = "#FFC7CE"
+
+
+class _Formats:
+    """Cell formats made on demand and reused (XlsxWriter wants few distinct formats)."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self._book = book
+        self._cache: dict[tuple[Any, ...], Format] = {}
+        self.flag = book.add_format({"bg_color": FLAG_FILL, "font_color": "#9C0006"})
+
+    def get(self, **props: Any) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self._book.add_format(
+                {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top", **props}
+            )
+        return self._cache[key]
+
+    def cell(self, column: Column, *, computed: bool, bold: bool, indent: int) -> Format:
+        props: dict[str, Any] = {"border": 1, "bold": bold,
+                                 "bg_color": COMPUTED_FILL if computed else INPUT_FILL}
+        if column.type in NUMBER_FORMATS:
+            props["num_format"] = NUMBER_FORMATS[column.type]
+        else:
+            props["text_wrap"] = True
+            if column.id == "name" and indent:
+                props["indent"] = indent
+        return self.get(**props)
+
+
+def blank_data(data: WorkbookData) -> WorkbookData:
+    """The same rows with only the identifying (structure) columns kept."""
+    spec = data.spec
+    blocks = {}
+    for block in spec.blocks:
+        keep = [c.id for c in block.columns if c.structure]
+        blocks[block.id] = [{k: row.get(k) for k in keep} for row in data.blocks.get(block.id, [])]
+    return WorkbookData(template=spec.id, meta={}, blocks=blocks)
+
+
+def _excel_value(value: Any) -> float | str:
+    if isinstance(value, Decimal):
+        return float(value)
+    return "" if value is None else str(value)
+
+
+def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, Any]],
+                 fmt: _Formats) -> None:
+    ws = book.add_worksheet(block.sheet)
+    letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
+    last_col = len(block.columns) - 1
+    ws.write_string(TITLE_ROW, 0, block.title_th, fmt.get(bold=True, font_size=18))
+    ws.write_string(SUBTITLE_ROW, 0, block.title_en, fmt.get(italic=True, font_color="#595959"))
+    head = fmt.get(bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center")
+    head_en = fmt.get(italic=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
+                      font_size=11)
+    for n, col in enumerate(block.columns):
+        ws.write_string(HEADER_TH_ROW, n, col.th, head)
+        ws.write_string(HEADER_EN_ROW, n, col.en, head_en)
+        ws.set_column(n, n, col.width)
+    calc = BlockCalc(block, rows)
+    excel = BlockCalc(block, rows, arith=EXCEL)  # cached values exactly as Excel would store them
+    ranks = {lv.id: i for i, lv in enumerate(block.levels)}
+
+    def excel_row(i: int) -> int:
+        return FIRST_DATA_ROW + i
+
+    def address(i: int, column_id: str) -> str:
+        return f"{letters[column_id]}{excel_row(i) + 1}"
+
+    for i, row in enumerate(rows):
+        r = excel_row(i)
+        rank = ranks.get(row.get("level") or "", 0)
+        has_children = bool(calc.structure.children.get(i))
+        if block.hierarchical:
+            ws.set_row(r, None, None, {"level": min(rank, 7)})
+
+        for n, col in enumerate(block.columns):
+            computable = calc.is_computable(i, col)
+            stated = calc.is_stated(i, col.id)
+            cell_fmt = fmt.cell(col, computed=computable and not stated, bold=has_children, indent=rank)
+            formula = cell_formula(col, calc, i, address) if computable else ""
+            if computable and not stated:
+                ws.write_formula(r, n, "=" + formula, cell_fmt, _excel_value(excel.cell(i, col.id).value))
+            else:
+                _write_value(ws, r, n, col, row.get(col.id), cell_fmt)
+            if computable and col.type.numeric:
+                _flag_mismatch(ws, r, n, formula, fmt)
+    last_row = max(FIRST_DATA_ROW, excel_row(len(rows) - 1)) if rows else FIRST_DATA_ROW
+    book.define_name(block_name(block), f"='{block.sheet}'!$A${HEADER_TH_ROW + 1}:"
+                                        f"${column_letter(last_col)}${last_row + 1}")
+    _validations(ws, block, last_row)
+    ws.freeze_panes(FIRST_DATA_ROW, _name_col(block) + 1)
+    _print_setup(ws, last_col)
+
+
+def _flag_mismatch(ws: Worksheet, r: int, n: int, formula: str, fmt: _Formats) -> None:
+    """Red fill when a typed figure disagrees with what its formula would give."""
+    cell = a1(r, n)
+    ws.conditional_format(r, n, r, n, {
+        "type": "formula",
+        "criteria": f"=AND(ISNUMBER({cell}),ROUND({cell}-N({formula}),2)<>0)",
+        "format": fmt.flag,
+    })
+
+
+def _write_value(ws: Worksheet, r: int, n: int, col: Column, value: Any, cell_fmt: Format) -> None:
+    if value is None:
+        ws.write_blank(r, n, None, cell_fmt)
+    elif col.type.numeric:
+        ws.write_number(r, n, float(value), cell_fmt)
+    else:
+        ws.write_string(r, n, str(value), cell_fmt)
+
+
+def _name_col(block: Block) -> int:
+    ids = block.column_ids
+    return ids.index("name") if "name" in ids else 0
+
+
+def _validations(ws: Worksheet, block: Block, last_row: int) -> None:
+    end = max(last_row, FIRST_DATA_ROW + 200)  # room for rows the user adds
+    for n, col in enumerate(block.columns):
+        if col.choices:
+            ws.data_validation(FIRST_DATA_ROW, n, end, n, {
+                "validate": "list", "source": list(col.choices),
+                "error_title": "ค่าไม่อยู่ในรายการ / Not in list",
+                "error_message": f"เลือกจากรายการ / choose one of: {', '.join(col.choices)}",
+            })
+        elif col.type in (ColType.MONEY, ColType.COUNT) and not col.derived:
+            ws.data_validation(FIRST_DATA_ROW, n, end, n, {
+                "validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
+                "error_title": "ตัวเลขติดลบ / Negative amount",
+                "error_message": "จำนวนเงินต้องไม่ติดลบ / amounts must not be negative",
+            })
+
+
+def _print_setup(ws: Worksheet, last_col: int) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_TH_ROW, HEADER_EN_ROW)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&Cหน้า &P / &N")
+
+
+def _write_info(book: xlsxwriter.Workbook, spec: TemplateSpec, data: WorkbookData,
+                fmt: _Formats) -> None:
+    ws = book.add_worksheet(INFO_SHEET)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 24)
+    ws.set_column(2, 2, 40)
+    ws.write_string(TITLE_ROW, 0, spec.title_th, fmt.get(bold=True, font_size=18))
+    ws.write_string(SUBTITLE_ROW, 0, f"{spec.title_en} · แม่แบบ/template {spec.id} v{spec.version}",
+                    fmt.get(italic=True, font_color="#595959"))
+    label = fmt.get(bold=True, border=1, bg_color=HEADER_FILL)
+    for n, field in enumerate(spec.meta):
+        r = INFO_FIRST_ROW + n
+        ws.write_string(r, 0, field.th, label)
+        ws.write_string(r, 1, field.en, label)
+        value = data.meta.get(field.id)
+        if field.kind == "date":
+            date_fmt = fmt.get(border=1, num_format="d mmm yyyy", align="left")
+            if isinstance(value, dt.date):
+                ws.write_datetime(r, 2, dt.datetime.combine(value, dt.time()), date_fmt)
+            else:
+                ws.write_blank(r, 2, None, date_fmt)
+        elif field.kind == "int" and value is not None:
+            ws.write_number(r, 2, int(value), fmt.get(border=1, align="left"))
+        else:
+            ws.write_string(r, 2, "" if value is None else str(value), fmt.get(border=1))
+        book.define_name(meta_name(field.id), f"='{INFO_SHEET}'!$C${r + 1}")
+    foot = INFO_FIRST_ROW + len(spec.meta) + 1
+    ws.write_string(foot, 0, "แม่แบบ / Template", label)
+    ws.write_string(foot, 2, spec.id, fmt.get(border=1))
+    ws.write_string(foot + 1, 0, "รุ่น / Version", label)
+    ws.write_string(foot + 1, 2, spec.version, fmt.get(border=1))
+    ws.write_string(foot + 3, 0, "ช่องสีเทาคำนวณด้วยสูตร ช่องสีแดงคือตัวเลขที่ไม่ตรงกับสูตร",
+                    fmt.get(italic=True))
+    ws.write_string(foot + 4, 0, "Grey cells are formulas; red cells are typed figures that disagree"
+                    " with their formula.", fmt.get(italic=True, font_size=11))
+
+
+def write_workbook(data: WorkbookData, path: Path) -> Path:
+    """Write ``data`` as a workbook of its template at ``path`` (atomically)."""
+    spec = data.spec
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~osmep-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
+        book.set_properties({
+            "title": spec.title_th, "subject": spec.title_en, "company": "osmep_xl",
+            "comments": f"osmep_xl {__version__}", "created": BUILD_TIME,
+        })
+        book.set_custom_property(PROP_TEMPLATE, spec.id)
+        book.set_custom_property(PROP_VERSION, spec.version)
+        fmt = _Formats(book)
+        _write_info(book, spec, data, fmt)
+        for block in spec.blocks:
+            _write_block(book, block, data.blocks.get(block.id, []), fmt)
+        book.close()
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

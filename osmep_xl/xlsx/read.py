@@ -1,0 +1,246 @@
+"""Read a filled template back into data: fast cell values with python-calamine,
+formula and error cells from the sheet XML, blocks found by defined name or header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from ..findings import Finding, Severity
+from ..model.workbook import Row, WorkbookData
+from ..spec import TEMPLATES, get_spec
+from ..spec.base import Block, TemplateSpec
+from .cells import a1, parse_a1
+from .coerce import coerce
+from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
+from .package import SheetCells, custom_properties, defined_names, scan_sheet, sheet_parts
+from .safety import check_package
+
+_REF = re.compile(r"^=?'?(?P<sheet>.+?)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+))?$")
+HEADER_SCAN_ROWS = 40
+
+
+class UnreadableWorkbookError(Exception):
+    """The file cannot be used as a template workbook; the message says why (Thai / English)."""
+
+
+@dataclass
+class ReadBlock:
+    """One block as found in a workbook: typed rows plus where each cell sits."""
+
+    block: Block
+    sheet: str
+    header_row: int = HEADER_TH_ROW
+    columns: dict[str, int] = field(default_factory=dict)  # column id -> 0-based sheet column
+    rows: list[Row] = field(default_factory=list)
+    raw: list[dict[str, Any]] = field(default_factory=list)
+    sheet_rows: list[int] = field(default_factory=list)  # 0-based sheet row of each data row
+    formula_cells: set[tuple[int, str]] = field(default_factory=set)
+    problems: dict[tuple[int, str], str] = field(default_factory=dict)  # cell rule ids
+
+    def address(self, i: int, column_id: str) -> str:
+        col = self.columns.get(column_id)
+        if col is None or i >= len(self.sheet_rows):
+            return a1(self.header_row, 0)
+        return a1(self.sheet_rows[i], col)
+
+    @property
+    def missing(self) -> list[str]:
+        return [c.id for c in self.block.columns if c.id not in self.columns]
+
+
+@dataclass
+class ReadWorkbook:
+    """What a workbook holds, ready for validation or recalculation."""
+
+    path: Path
+    spec: TemplateSpec
+    version: str | None
+    meta: dict[str, Any]
+    meta_cells: dict[str, tuple[str, str]]  # field id -> (sheet, A1)
+    blocks: dict[str, ReadBlock]
+    structure: list[Finding] = field(default_factory=list)
+
+    def to_data(self) -> WorkbookData:
+        return WorkbookData(template=self.spec.id, meta=self.meta,
+                            blocks={k: b.rows for k, b in self.blocks.items()})
+
+
+def _grid(book: CalamineWorkbook, sheet: str) -> list[list[Any]]:
+    return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def _norm(text: Any) -> str:
+    return re.sub(r"\s+", " ", str(text)).strip().lower()
+
+
+def _parse_ref(text: str) -> tuple[str, int, int] | None:
+    """Sheet and 0-based (row, col) of the top-left cell of a defined name's reference."""
+    match = _REF.match(text.strip())
+    if not match:
+        return None
+    row, col = parse_a1(f"{match['c1']}{match['r1']}")
+    return match["sheet"].replace("''", "'"), row, col
+
+
+def identify(zf: zipfile.ZipFile, book: CalamineWorkbook) -> tuple[TemplateSpec, str | None]:
+    """Template spec and version from the document properties or the information sheet."""
+    props = custom_properties(zf)
+    template_id, version = props.get(PROP_TEMPLATE), props.get(PROP_VERSION)
+    if not template_id and INFO_SHEET in book.sheet_names:
+        for row in _grid(book, INFO_SHEET):
+            cells = [str(c) for c in row]
+            if cells and cells[0].startswith("แม่แบบ"):
+                template_id = next((c for c in cells[1:] if c in TEMPLATES), template_id)
+            if cells and cells[0].startswith("รุ่น"):
+                version = next((c for c in cells[1:] if c), version)
+    if not template_id:
+        raise UnreadableWorkbookError(
+            "ไม่พบรหัสแม่แบบ osmep_xl ในไฟล์ / not an osmep_xl template (no template id found)")
+    return get_spec(template_id), version
+
+
+def read_workbook(path: Path | str) -> ReadWorkbook:
+    """Read a template workbook. Raises :class:`UnreadableWorkbookError` with a clear reason."""
+    path = Path(path)
+    check_package(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = CalamineWorkbook.from_path(str(path))
+            spec, version = identify(zf, book)
+            parts = sheet_parts(zf)
+            names = defined_names(zf)
+            scans = {s: scan_sheet(zf, parts[s]) for s in {b.sheet for b in spec.blocks} if s in parts}
+            return _read(path, book, spec, version, names, scans)
+    except UnreadableWorkbookError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook: {exc}") from exc
+
+
+def _read(path: Path, book: CalamineWorkbook, spec: TemplateSpec, version: str | None,
+          names: dict[str, str], scans: dict[str, SheetCells]) -> ReadWorkbook:
+    structure: list[Finding] = []
+    meta, meta_cells = _read_meta(book, spec, names)
+    blocks: dict[str, ReadBlock] = {}
+    for block in spec.blocks:
+        if block.sheet not in book.sheet_names:
+            structure.append(Finding(
+                rule="structure.sheet_missing", severity=Severity.ERROR, sheet=block.sheet, cell="A1",
+                expected=block.sheet, actual=None,
+                message_th=f"ไม่พบชีต '{block.sheet}' ({block.title_th})",
+                message_en=f"sheet '{block.sheet}' ({block.title_en}) is missing"))
+            continue
+        blocks[block.id] = _read_block(block, _grid(book, block.sheet), names, scans.get(block.sheet),
+                                       structure)
+    return ReadWorkbook(path, spec, version, meta, meta_cells, blocks, structure)
+
+
+def _read_meta(book: CalamineWorkbook, spec: TemplateSpec,
+               names: dict[str, str]) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    meta: dict[str, Any] = {}
+    cells: dict[str, tuple[str, str]] = {}
+    grids: dict[str, list[list[Any]]] = {}
+    for field_ in spec.meta:
+        ref = _parse_ref(names.get(meta_name(field_.id), ""))
+        if ref is None or ref[0] not in book.sheet_names:
+            continue
+        sheet, row, col = ref
+        grid = grids.setdefault(sheet, _grid(book, sheet))
+        value = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
+        cells[field_.id] = (sheet, a1(row, col))
+        meta[field_.id] = _meta(field_.kind, value)
+    return meta, cells
+
+
+def _meta(kind: str, value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return value if isinstance(value, dt.date) else str(value)
+    if kind == "int":
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)
+
+
+def _find_header(block: Block, grid: list[list[Any]], names: dict[str, str]) -> tuple[int, dict[str, int]]:
+    """Header row and column positions: the defined name first, then a scan of the top rows."""
+    wanted = {_norm(c.th): c.id for c in block.columns}
+    wanted_en = {_norm(c.en): c.id for c in block.columns}
+    candidates: list[int] = []
+    ref = _parse_ref(names.get(block_name(block), ""))
+    if ref is not None and ref[0] == block.sheet:
+        candidates.append(ref[1])
+    candidates.extend(range(min(HEADER_SCAN_ROWS, len(grid))))
+    best: tuple[int, dict[str, int]] = (HEADER_TH_ROW, {})
+    for r in candidates:
+        if r >= len(grid):
+            continue
+        found: dict[str, int] = {}
+        for c, text in enumerate(grid[r]):
+            key = _norm(text)
+            col_id = wanted.get(key) or wanted_en.get(key)
+            if col_id and col_id not in found:
+                found[col_id] = c
+        if len(found) > len(best[1]):
+            best = (r, found)
+        if len(found) == len(block.columns):
+            break
+    return best
+
+
+def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan: SheetCells | None,
+                structure: list[Finding]) -> ReadBlock:
+    header_row, columns = _find_header(block, grid, names)
+    rb = ReadBlock(block=block, sheet=block.sheet, header_row=header_row, columns=columns)
+    for col_id in rb.missing:
+        col = block.column(col_id)
+        structure.append(Finding(
+            rule="structure.column_missing", severity=Severity.ERROR if col.required else Severity.WARNING,
+            sheet=block.sheet, cell=a1(header_row, 0), expected=col.th, actual=None,
+            message_th=f"ไม่พบคอลัมน์ '{col.th}' ในตาราง {block.title_th}",
+            message_en=f"column '{col.en}' is missing from {block.title_en}"))
+    if not columns:
+        return rb
+    en_row = header_row + 1
+    start = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
+    formulas = scan.formulas if scan else {}
+    errors = scan.errors if scan else {}
+    for r in range(start, len(grid)):
+        line = grid[r]
+        raw = {cid: (line[c] if c < len(line) else None) for cid, c in columns.items()}
+        for cid, c in columns.items():
+            if a1(r, c) in errors:
+                raw[cid] = errors[a1(r, c)]
+        if all(v in (None, "") for v in raw.values()):
+            continue
+        i = len(rb.rows)
+        row: Row = {c.id: None for c in block.columns}
+        for cid, value in raw.items():
+            coerced = coerce(block.column(cid), value)
+            row[cid] = coerced.value
+            if coerced.problem:
+                rb.problems[(i, cid)] = coerced.problem
+            if a1(r, columns[cid]) in formulas:
+                rb.formula_cells.add((i, cid))
+        rb.rows.append(row)
+        rb.raw.append(raw)
+        rb.sheet_rows.append(r)
+    return rb
+
+
+def _is_header(line: list[Any], block: Block) -> bool:
+    english = {_norm(c.en) for c in block.columns}
+    return sum(_norm(v) in english for v in line) >= max(1, len(block.columns) // 2)
