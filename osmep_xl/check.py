@@ -10,12 +10,12 @@ from pathlib import Path
 from .findings import Finding, Severity, sort_findings
 from .report import FileResult, sheet_rows
 from .rules.config import Settings
-from .rules.recalc import plan_recalc
+from .rules.recalc import CellEdit, plan_recalc
 from .rules.validate import validate
 from .spec import UnknownTemplateError
 from .spec.base import TemplateSpec
 from .xlsx.patch import WorkbookPatch
-from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbook
+from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbooks
 from .xlsx.safety import RefusedFileError
 
 FINDINGS_SHEET = "ผลตรวจสอบ"
@@ -33,14 +33,24 @@ def _version_tuple(version: str) -> tuple[int, ...]:
         return (0,)
 
 
-def open_checked(path: Path) -> ReadWorkbook:
-    """Read a workbook, refusing versions newer than the installed spec."""
+def open_all(path: Path) -> list[ReadWorkbook]:
+    """Read every template in a workbook, refusing versions newer than the installed spec."""
     try:
-        wb = read_workbook(path)
+        books = read_workbooks(path)
     except UnknownTemplateError as exc:
         raise UnreadableWorkbookError(str(exc)) from None
-    _refuse_newer(wb.spec, wb.version, path)
-    return wb
+    for wb in books:
+        _refuse_newer(wb.spec, wb.version, path)
+    return books
+
+
+def open_checked(path: Path, template_id: str | None = None) -> ReadWorkbook:
+    """One template of a workbook: ``template_id``, or the first it holds."""
+    books = open_all(path)
+    for wb in books:
+        if template_id in (None, wb.spec.id):
+            return wb
+    raise UnreadableWorkbookError(f"ไม่มีแม่แบบ {template_id} ในไฟล์ / {path} holds no {template_id} template")
 
 
 def _refuse_newer(spec: TemplateSpec, version: str | None, path: Path) -> None:
@@ -50,15 +60,15 @@ def _refuse_newer(spec: TemplateSpec, version: str | None, path: Path) -> None:
             f"{path} uses template {spec.id} v{version}, newer than installed v{spec.version}: upgrade osmep_xl")
 
 
-def check_file(path: Path, settings: Settings, previous: Path | None = None) -> FileResult:
-    """Validate one file; an unusable file gives a result with ``unreadable`` set."""
+def check_file(path: Path, settings: Settings, previous: Path | None = None) -> list[FileResult]:
+    """Validate every template in one file; an unusable file gives one result with ``unreadable`` set."""
     try:
-        wb = open_checked(path)
-        prev = open_checked(previous) if previous is not None else None
+        books = open_all(path)
+        prev = {wb.spec.id: wb for wb in open_all(previous)} if previous is not None else {}
     except (UnreadableWorkbookError, RefusedFileError) as exc:
-        return FileResult(path=path, unreadable=str(exc))
-    return FileResult(path=path, template=wb.spec.id, version=wb.version,
-                      findings=validate(wb, settings, prev))
+        return [FileResult(path=path, unreadable=str(exc))]
+    return [FileResult(path=path, template=wb.spec.id, version=wb.version,
+                       findings=validate(wb, settings, prev.get(wb.spec.id))) for wb in books]
 
 
 def backup_path(path: Path) -> Path:
@@ -72,8 +82,12 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
 
     When ``out`` is ``path`` (in place) the original is first copied to :func:`backup_path`.
     """
-    wb = open_checked(path)
-    edits, changes = plan_recalc(wb)
+    edits: list[CellEdit] = []
+    changes: list[Finding] = []
+    for wb in open_all(path):
+        more_edits, more_changes = plan_recalc(wb)
+        edits += more_edits
+        changes += more_changes
     patch = WorkbookPatch(path)
     for edit in edits:
         patch.set_cell(edit.sheet, edit.cell, edit.value, formula=edit.formula)
@@ -86,8 +100,8 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
 def annotate_file(path: Path, findings: list[Finding], out: Path) -> Path:
     """A copy of ``path`` with a findings sheet, highlighted cells and a comment per flagged cell."""
     findings = sort_findings(findings)
-    wb = open_checked(path)
-    sheets = {b.sheet for b in wb.spec.blocks} | {s for s, _ in wb.meta_cells.values()}
+    sheets = {s for wb in open_all(path)
+              for s in [*(b.sheet for b in wb.spec.blocks), *(s for s, _ in wb.meta_cells.values())]}
     patch = WorkbookPatch(path)
     rows = sheet_rows(findings)
     links = {f"C{n}": (f.sheet, f.cell) for n, f in enumerate(findings, start=2) if f.sheet in sheets}

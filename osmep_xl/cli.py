@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_batch import batch_app
 from .data import load_report
 from .model.load import DataError, load_data
 from .rules.config import ConfigError
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 templates_app = typer.Typer(help="แม่แบบมาตรฐาน / standard templates", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
+app.add_typer(batch_app, name="batch")
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (DataError, ConfigError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
@@ -168,16 +170,16 @@ def validate_cmd(
     settings = load_settings(config)
     if annotate is not None and len(paths) != 1:
         raise DataError("--annotate ใช้กับไฟล์เดียว / --annotate takes exactly one input file")
-    results = [check_file(p, settings, previous) for p in paths]
+    results = [r for p in paths for r in check_file(p, settings, previous)]
     if as_json:
         typer.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
     else:
         print_results(results, Console(), show_info=show_all)
-    if annotate is not None and not results[0].unreadable:
-        _check_out(annotate, force=True, suffixes=(".xlsx", ".xlsm"))
+    if annotate is not None and not any(r.unreadable for r in results):
+        _check_out(annotate, force=True, suffixes=(paths[0].suffix.lower(),))
         if annotate.resolve() == paths[0].resolve():
             raise DataError("--annotate ต้องเป็นไฟล์ใหม่ / --annotate must name a new file, not the input")
-        annotate_file(paths[0], results[0].findings, annotate)
+        annotate_file(paths[0], [f for r in results for f in r.findings], annotate)
         typer.echo(f"เขียนสำเนาพร้อมผลตรวจสอบ / wrote annotated copy {annotate}", err=as_json)
     raise typer.Exit(exit_code(results))
 

@@ -29,7 +29,7 @@ def run_demo(out_dir: Path, console: Console | None = None) -> int:
         path = write_workbook(data, out_dir / f"{template_id}.xlsx")
         counts = ", ".join(f"{b.sheet} {len(data.blocks.get(b.id, []))}" for b in spec.blocks)
         console.print(f"  เขียนแล้ว / wrote [cyan]{path}[/]  {spec.title_th} ({counts} แถว/rows)")
-        results.append(check_file(path, settings))
+        results.extend(check_file(path, settings))
     console.print("\n[bold]ผลตรวจสอบตัวเลขตามที่พิมพ์ในรายงาน / validation of the figures as printed:[/]")
     for r in results:
         errors = [f for f in r.findings if f.severity is Severity.ERROR]

@@ -6,13 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..findings import Finding
-from ..spec.base import Value
 from .catalog import finding
 from .context import Context
-
-
-def _fmt(value: Value) -> str:
-    return "ว่าง/blank" if value is None else f"{value:,}" if not isinstance(value, str) else value
 
 
 def identity_findings(ctx: Context) -> Iterator[Finding]:
@@ -47,8 +42,8 @@ def identity_findings(ctx: Context) -> Iterator[Finding]:
                 rule = col.formula.rule if col.formula else "rollup.sum"
                 label = row.get("name") or row.get("code") or ""
                 yield finding(rule, rb.sheet, cell, expected=exp.value, actual=stated,
-                              th=f"{label} · {col.th} ระบุ {_fmt(stated)} คำนวณได้ {_fmt(exp.value)}",
-                              en=f"{label} · {col.en} states {_fmt(stated)}, computes to {_fmt(exp.value)}")
+                              th=f"{label} · {col.th} ระบุ {col.format(stated)} คำนวณได้ {col.format(exp.value)}",
+                              en=f"{label} · {col.en} states {col.format(stated)}, computes to {col.format(exp.value)}")
 
 
 def _keyed(ctx: Context, block_id: str, keys: list[str], levels: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
@@ -88,5 +83,5 @@ def link_findings(ctx: Context) -> Iterator[Finding]:
             other = right if at_left else left
             label = rb.rows[i].get("name") or rb.rows[i].get("code")
             yield finding("link.mismatch", rb.sheet, rb.address(i, col_id), expected=expected, actual=actual,
-                          th=f"{label}: {_fmt(actual)} แต่ชีต {other.sheet} ระบุ {_fmt(expected)}",
-                          en=f"{label}: {_fmt(actual)} but sheet {other.sheet} has {_fmt(expected)}")
+                          th=f"{label}: {column.format(actual)} แต่ชีต {other.sheet} ระบุ {column.format(expected)}",
+                          en=f"{label}: {column.format(actual)} but sheet {other.sheet} has {column.format(expected)}")

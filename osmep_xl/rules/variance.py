@@ -50,13 +50,14 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
                 continue
             cell = rb.address(i, "result")
             name = row.get("name") or row.get("code")
+            fmt = rb.block.column("result").format
             lower_better = row.get("direction") == "<="
             high = row.get("target_high")
             ceiling = high if isinstance(high, Decimal) else target
             if (result < target) if lower_better else (result > ceiling):
                 yield finding("variance.kpi_over", rb.sheet, cell, expected=ceiling, actual=result,
-                              th=f"{name}: ผล {result:,} เป้าหมาย {ceiling:,}",
-                              en=f"{name}: result {result:,} vs target {ceiling:,}")
+                              th=f"{name}: ผล {fmt(result)} เป้าหมาย {fmt(ceiling)}",
+                              en=f"{name}: result {fmt(result)} vs target {fmt(ceiling)}")
             if when is None or lower_better:
                 continue
             quarter = quarter_reached(*when)
@@ -65,10 +66,10 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
             expected = excel_round(target * quarter / 4, 2)
             if result < expected * (1 - tol):
                 yield finding("variance.kpi_behind", rb.sheet, cell, expected=expected, actual=result,
-                              th=f"{name}: ณ ไตรมาส {quarter} ควรได้ {expected:,} ({quarter}/4 ของ {target:,})"
-                                 f" ได้ {result:,}",
-                              en=f"{name}: by Q{quarter} expected {expected:,} ({quarter}/4 of {target:,}),"
-                                 f" got {result:,}")
+                              th=f"{name}: ณ ไตรมาส {quarter} ควรได้ {fmt(expected)} ({quarter}/4 ของ {fmt(target)})"
+                                 f" ได้ {fmt(result)}",
+                              en=f"{name}: by Q{quarter} expected {fmt(expected)} ({quarter}/4 of {fmt(target)}),"
+                                 f" got {fmt(result)}")
 
 
 def disbursement_findings(ctx: Context) -> Iterator[Finding]:
@@ -136,5 +137,6 @@ def previous_findings(ctx: Context, previous: ReadWorkbook) -> Iterator[Finding]
                     name = row.get("name") or row.get("code")
                     yield finding("variance.decreased", rb.sheet, rb.address(i, col.id),
                                   expected=before.value, actual=now.value,
-                                  th=f"{name} · {col.th} ไตรมาสก่อน {before.value:,} ตอนนี้ {now.value:,}",
-                                  en=f"{name} · {col.en} was {before.value:,}, now {now.value:,}")
+                                  th=f"{name} · {col.th} ไตรมาสก่อน {col.format(before.value)}"
+                                     f" ตอนนี้ {col.format(now.value)}",
+                                  en=f"{name} · {col.en} was {col.format(before.value)}, now {col.format(now.value)}")

@@ -222,6 +222,18 @@ class Column:
     def derived(self) -> bool:
         return self.formula is not None
 
+    def format(self, value: Value) -> str:
+        """How a value of this column reads in a message: 1,234.50 / 338,500 / 93.89."""
+        if value is None:
+            return "ว่าง/blank"
+        if not isinstance(value, Decimal):
+            return str(value)
+        if self.type in (ColType.MONEY, ColType.PERCENT):
+            return f"{value:,.2f}"
+        if value == value.to_integral_value():
+            return f"{value:,.0f}"
+        return f"{value.normalize():,f}"
+
 
 @dataclass(frozen=True)
 class Level:

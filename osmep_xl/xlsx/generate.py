@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ HEADER_FILL = "#DDEBF7"
 FLAG_FILL = "#FFC7CE"
 
 
-class _Formats:
+class Formats:
     """Cell formats made on demand and reused (XlsxWriter wants few distinct formats)."""
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
@@ -102,7 +103,7 @@ def _excel_value(value: Any) -> float | str:
 
 
 def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, Any]],
-                 fmt: _Formats) -> None:
+                 fmt: Formats) -> None:
     ws = book.add_worksheet(block.sheet)
     letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
     last_col = len(block.columns) - 1
@@ -151,7 +152,7 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
     _print_setup(ws, last_col)
 
 
-def _flag_mismatch(ws: Worksheet, r: int, n: int, formula: str, fmt: _Formats) -> None:
+def _flag_mismatch(ws: Worksheet, r: int, n: int, formula: str, fmt: Formats) -> None:
     """Red fill when a typed figure disagrees with what its formula would give."""
     cell = a1(r, n)
     ws.conditional_format(r, n, r, n, {
@@ -201,17 +202,18 @@ def _print_setup(ws: Worksheet, last_col: int) -> None:
     ws.set_footer("&Cหน้า &P / &N")
 
 
-def _write_info(book: xlsxwriter.Workbook, spec: TemplateSpec, data: WorkbookData,
-                fmt: _Formats) -> None:
+def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: WorkbookData,
+                fmt: Formats) -> None:
     ws = book.add_worksheet(INFO_SHEET)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 24)
     ws.set_column(2, 2, 40)
-    ws.write_string(TITLE_ROW, 0, spec.title_th, fmt.get(bold=True, font_size=18))
-    ws.write_string(SUBTITLE_ROW, 0, f"{spec.title_en} · แม่แบบ/template {spec.id} v{spec.version}",
+    ws.write_string(TITLE_ROW, 0, " · ".join(s.title_th for s in specs), fmt.get(bold=True, font_size=18))
+    ws.write_string(SUBTITLE_ROW, 0, " · ".join(f"{s.title_en} ({s.id} v{s.version})" for s in specs),
                     fmt.get(italic=True, font_color="#595959"))
     label = fmt.get(bold=True, border=1, bg_color=HEADER_FILL)
-    for n, field in enumerate(spec.meta):
+    fields = list({f.id: f for s in specs for f in s.meta}.values())
+    for n, field in enumerate(fields):
         r = INFO_FIRST_ROW + n
         ws.write_string(r, 0, field.th, label)
         ws.write_string(r, 1, field.en, label)
@@ -227,36 +229,55 @@ def _write_info(book: xlsxwriter.Workbook, spec: TemplateSpec, data: WorkbookDat
         else:
             ws.write_string(r, 2, "" if value is None else str(value), fmt.get(border=1))
         book.define_name(meta_name(field.id), f"='{INFO_SHEET}'!$C${r + 1}")
-    foot = INFO_FIRST_ROW + len(spec.meta) + 1
+    foot = INFO_FIRST_ROW + len(fields) + 1
     ws.write_string(foot, 0, "แม่แบบ / Template", label)
-    ws.write_string(foot, 2, spec.id, fmt.get(border=1))
     ws.write_string(foot + 1, 0, "รุ่น / Version", label)
-    ws.write_string(foot + 1, 2, spec.version, fmt.get(border=1))
+    for n, spec in enumerate(specs):
+        ws.write_string(foot, 2 + n, spec.id, fmt.get(border=1))
+        ws.write_string(foot + 1, 2 + n, spec.version, fmt.get(border=1))
     ws.write_string(foot + 3, 0, "ช่องสีเทาคำนวณด้วยสูตร ช่องสีแดงคือตัวเลขที่ไม่ตรงกับสูตร",
                     fmt.get(italic=True))
     ws.write_string(foot + 4, 0, "Grey cells are formulas; red cells are typed figures that disagree"
                     " with their formula.", fmt.get(italic=True, font_size=11))
 
 
-def write_workbook(data: WorkbookData, path: Path) -> Path:
-    """Write ``data`` as a workbook of its template at ``path`` (atomically)."""
-    spec = data.spec
+SheetWriter = Callable[[xlsxwriter.Workbook, "Formats"], None]
+
+
+def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
+                   before: SheetWriter | None = None, after: SheetWriter | None = None,
+                   vba_project: Path | None = None) -> Path:
+    """Write one template (or several sharing one information sheet) at ``path``, atomically.
+
+    ``before``/``after`` add sheets around the template sheets (the front-end workbook's
+    front sheet and settings); ``vba_project`` embeds a vbaProject.bin (``path`` must be .xlsm).
+    """
+    books = [data] if isinstance(data, WorkbookData) else list(data)
+    specs = [b.spec for b in books]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~osmep-", suffix=".xlsx", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".~osmep-", suffix=path.suffix or ".xlsx", dir=path.parent)
     os.close(fd)
     try:
         book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
+        title_th = " · ".join(s.title_th for s in specs)
         book.set_properties({
-            "title": spec.title_th, "subject": spec.title_en, "company": "osmep_xl",
+            "title": title_th, "subject": " · ".join(s.title_en for s in specs), "company": "osmep_xl",
             "comments": f"osmep_xl {__version__}", "created": BUILD_TIME,
         })
-        book.set_custom_property(PROP_TEMPLATE, spec.id)
-        book.set_custom_property(PROP_VERSION, spec.version)
-        fmt = _Formats(book)
-        _write_info(book, spec, data, fmt)
-        for block in spec.blocks:
-            _write_block(book, block, data.blocks.get(block.id, []), fmt)
+        book.set_custom_property(PROP_TEMPLATE, ",".join(s.id for s in specs))
+        book.set_custom_property(PROP_VERSION, ",".join(s.version for s in specs))
+        if vba_project is not None:
+            book.add_vba_project(str(vba_project))
+        fmt = Formats(book)
+        if before is not None:
+            before(book, fmt)
+        _write_info(book, specs, books[0], fmt)
+        for spec, filled in zip(specs, books, strict=True):
+            for block in spec.blocks:
+                _write_block(book, block, filled.blocks.get(block.id, []), fmt)
+        if after is not None:
+            after(book, fmt)
         book.close()
         os.replace(tmp, path)
     finally:

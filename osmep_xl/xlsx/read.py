@@ -9,7 +9,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from python_calamine import CalamineWorkbook
 
@@ -73,8 +73,55 @@ class ReadWorkbook:
                             blocks={k: b.rows for k, b in self.blocks.items()})
 
 
-def _grid(book: CalamineWorkbook, sheet: str) -> list[list[Any]]:
-    return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+class Source(Protocol):
+    """A workbook as the reader needs it, whatever holds it: a file, or a live book in Excel."""
+
+    path: Path
+
+    def sheet_names(self) -> list[str]: ...
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        """Cell values from A1 (absolute positions), blanks as "" or None."""
+        ...
+
+    def defined_names(self) -> dict[str, str]: ...
+
+    def properties(self) -> dict[str, str]: ...
+
+    def cells(self, sheet: str) -> SheetCells:
+        """The sheet's formula cells and error cells."""
+        ...
+
+
+class FileSource:
+    """An .xlsx/.xlsm file: values from python-calamine, the rest from the package XML."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip = zipfile.ZipFile(path)
+        self._book = CalamineWorkbook.from_path(str(path))
+        self._parts = sheet_parts(self._zip)
+
+    def close(self) -> None:
+        self._zip.close()
+        self._book.close()
+
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheet_names)
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        rows: list[list[Any]] = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        return rows
+
+    def defined_names(self) -> dict[str, str]:
+        return defined_names(self._zip)
+
+    def properties(self) -> dict[str, str]:
+        return custom_properties(self._zip)
+
+    def cells(self, sheet: str) -> SheetCells:
+        part = self._parts.get(sheet)
+        return scan_sheet(self._zip, part) if part else SheetCells()
 
 
 def _norm(text: Any) -> str:
@@ -90,70 +137,85 @@ def _parse_ref(text: str) -> tuple[str, int, int] | None:
     return match["sheet"].replace("''", "'"), row, col
 
 
-def identify(zf: zipfile.ZipFile, book: CalamineWorkbook) -> tuple[TemplateSpec, str | None]:
-    """Template spec and version from the document properties or the information sheet."""
-    props = custom_properties(zf)
-    template_id, version = props.get(PROP_TEMPLATE), props.get(PROP_VERSION)
-    if not template_id and INFO_SHEET in book.sheet_names:
-        for row in _grid(book, INFO_SHEET):
-            cells = [str(c) for c in row]
+def identify(source: Source) -> list[tuple[TemplateSpec, str | None]]:
+    """The templates a workbook holds, with their versions, from the document properties
+    or, failing that, the information sheet."""
+    props = source.properties()
+    ids = [t for t in props.get(PROP_TEMPLATE, "").split(",") if t]
+    versions: list[str | None] = [v or None for v in props.get(PROP_VERSION, "").split(",")]
+    if not ids and INFO_SHEET in source.sheet_names():
+        for row in source.grid(INFO_SHEET):
+            cells = [str(c) for c in row if c not in (None, "")]
             if cells and cells[0].startswith("แม่แบบ"):
-                template_id = next((c for c in cells[1:] if c in TEMPLATES), template_id)
+                ids = [c for c in cells[1:] if c in TEMPLATES]
             if cells and cells[0].startswith("รุ่น"):
-                version = next((c for c in cells[1:] if c), version)
-    if not template_id:
+                versions = list(cells[1:])
+    if not ids:
         raise UnreadableWorkbookError(
             "ไม่พบรหัสแม่แบบ osmep_xl ในไฟล์ / not an osmep_xl template (no template id found)")
-    return get_spec(template_id), version
+    versions += [None] * (len(ids) - len(versions))
+    return [(get_spec(t), v) for t, v in zip(ids, versions, strict=False)]
 
 
-def read_workbook(path: Path | str) -> ReadWorkbook:
-    """Read a template workbook. Raises :class:`UnreadableWorkbookError` with a clear reason."""
+def read_workbooks(path: Path | str) -> list[ReadWorkbook]:
+    """Every template a workbook file holds (usually one). Raises :class:`UnreadableWorkbookError`."""
     path = Path(path)
     check_package(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            book = CalamineWorkbook.from_path(str(path))
-            spec, version = identify(zf, book)
-            parts = sheet_parts(zf)
-            names = defined_names(zf)
-            scans = {s: scan_sheet(zf, parts[s]) for s in {b.sheet for b in spec.blocks} if s in parts}
-            return _read(path, book, spec, version, names, scans)
+        source = FileSource(path)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook: {exc}") from exc
+    try:
+        return read_sources(source)
     except UnreadableWorkbookError:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook: {exc}") from exc
+    finally:
+        source.close()
 
 
-def _read(path: Path, book: CalamineWorkbook, spec: TemplateSpec, version: str | None,
-          names: dict[str, str], scans: dict[str, SheetCells]) -> ReadWorkbook:
+def read_workbook(path: Path | str) -> ReadWorkbook:
+    """The (first) template a workbook file holds."""
+    return read_workbooks(path)[0]
+
+
+def read_sources(source: Source) -> list[ReadWorkbook]:
+    """Read every template held by any :class:`Source`."""
+    return [read_template(source, spec, version) for spec, version in identify(source)]
+
+
+def read_template(source: Source, spec: TemplateSpec, version: str | None) -> ReadWorkbook:
+    """Read the blocks and meta fields of one template from ``source``."""
+    names = source.defined_names()
+    sheets = source.sheet_names()
     structure: list[Finding] = []
-    meta, meta_cells = _read_meta(book, spec, names)
+    meta, meta_cells = _read_meta(source, spec, names)
     blocks: dict[str, ReadBlock] = {}
     for block in spec.blocks:
-        if block.sheet not in book.sheet_names:
+        if block.sheet not in sheets:
             structure.append(Finding(
                 rule="structure.sheet_missing", severity=Severity.ERROR, sheet=block.sheet, cell="A1",
                 expected=block.sheet, actual=None,
                 message_th=f"ไม่พบชีต '{block.sheet}' ({block.title_th})",
                 message_en=f"sheet '{block.sheet}' ({block.title_en}) is missing"))
             continue
-        blocks[block.id] = _read_block(block, _grid(book, block.sheet), names, scans.get(block.sheet),
+        blocks[block.id] = _read_block(block, source.grid(block.sheet), names, source.cells(block.sheet),
                                        structure)
-    return ReadWorkbook(path, spec, version, meta, meta_cells, blocks, structure)
+    return ReadWorkbook(source.path, spec, version, meta, meta_cells, blocks, structure)
 
 
-def _read_meta(book: CalamineWorkbook, spec: TemplateSpec,
+def _read_meta(source: Source, spec: TemplateSpec,
                names: dict[str, str]) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
     meta: dict[str, Any] = {}
     cells: dict[str, tuple[str, str]] = {}
     grids: dict[str, list[list[Any]]] = {}
     for field_ in spec.meta:
         ref = _parse_ref(names.get(meta_name(field_.id), ""))
-        if ref is None or ref[0] not in book.sheet_names:
+        if ref is None or ref[0] not in source.sheet_names():
             continue
         sheet, row, col = ref
-        grid = grids.setdefault(sheet, _grid(book, sheet))
+        grid = grids.setdefault(sheet, source.grid(sheet))
         value = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
         cells[field_.id] = (sheet, a1(row, col))
         meta[field_.id] = _meta(field_.kind, value)
@@ -201,7 +263,7 @@ def _find_header(block: Block, grid: list[list[Any]], names: dict[str, str]) -> 
     return best
 
 
-def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan: SheetCells | None,
+def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan: SheetCells,
                 structure: list[Finding]) -> ReadBlock:
     header_row, columns = _find_header(block, grid, names)
     rb = ReadBlock(block=block, sheet=block.sheet, header_row=header_row, columns=columns)
@@ -216,8 +278,7 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
         return rb
     en_row = header_row + 1
     start = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
-    formulas = scan.formulas if scan else {}
-    errors = scan.errors if scan else {}
+    formulas, errors = scan.formulas, scan.errors
     for r in range(start, len(grid)):
         line = grid[r]
         raw = {cid: (line[c] if c < len(line) else None) for cid, c in columns.items()}
