@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..findings import Finding
+from ..xlsx.read import ReadBlock
 from .catalog import finding
 from .context import Context
+from .evaluate import BlockCalc
 
 
 def identity_findings(ctx: Context) -> Iterator[Finding]:
@@ -17,6 +19,8 @@ def identity_findings(ctx: Context) -> Iterator[Finding]:
             for col in rb.block.columns:
                 if col.id not in rb.columns or not calc.is_computable(i, col):
                     continue
+                if col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs):
+                    continue  # an input column is missing (reported once as structure.column_missing)
                 cell = rb.address(i, col.id)
                 if (i, col.id) in rb.formula_cells:
                     cached = row.get(col.id)
@@ -55,6 +59,11 @@ def _keyed(ctx: Context, block_id: str, keys: list[str], levels: tuple[str, ...]
     }
 
 
+def _children_linked(rb: ReadBlock, calc: BlockCalc, i: int, levels: tuple[str, ...]) -> bool:
+    children = calc.structure.children.get(i, [])
+    return bool(children) and all(rb.rows[c].get("level") in levels for c in children)
+
+
 def link_findings(ctx: Context) -> Iterator[Finding]:
     """The same figure in two tables agrees (e.g. an approach's budget and its allocation)."""
     for link in ctx.workbook.spec.links:
@@ -73,6 +82,8 @@ def link_findings(ctx: Context) -> Iterator[Finding]:
             lv, rv = lcalc.cell(li, link.left_column), rcalc.cell(ri, link.right_column)
             if not (lv.has_data and rv.has_data) or not ctx.differs(column, rv.value, lv.value):
                 continue
+            if not (lv.stated or rv.stated) and _children_linked(left, lcalc, li, link.levels):
+                continue  # both sides are sums of linked rows: the difference is reported there
             if not ctx.differs(column, rfix.cell(ri, link.right_column).value,
                                lfix.cell(li, link.left_column).value):
                 continue

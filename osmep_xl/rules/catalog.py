@@ -23,6 +23,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("structure.sheet_missing", E, "ชีตที่แม่แบบกำหนดหายไป", "a sheet the template requires is missing"),
     Rule("structure.column_missing", E, "คอลัมน์ที่แม่แบบกำหนดหายไปหรือหัวคอลัมน์ถูกแก้",
          "a column the template requires is missing or its header was changed"),
+    Rule("structure.header_changed", W, "หัวคอลัมน์ภาษาไทยถูกแก้ (ยังระบุคอลัมน์ได้จากหัวภาษาอังกฤษ)",
+         "a Thai column header was edited (the column was still found by its English header)"),
     Rule("structure.block_empty", W, "ตารางไม่มีข้อมูล", "a table has no rows"),
     Rule("meta.required", E, "ข้อมูลทั่วไปที่จำเป็นว่าง (เช่น วันที่ข้อมูล)", "a required information field is blank"),
     Rule("meta.invalid", E, "ข้อมูลทั่วไปไม่ถูกต้อง (เช่น วันที่ไม่ใช่วันที่)", "an information field is invalid"),
@@ -59,6 +61,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("variance.kpi_over", INFO, "ผลตัวชี้วัดสูงกว่าเป้าหมาย", "KPI result above target (over-achievement)"),
     Rule("variance.disbursement_behind", W, "การเบิกจ่ายต่ำกว่าเป้าหมายการเบิกจ่ายรายไตรมาสของรัฐบาล",
          "disbursement behind the government's quarterly target"),
+    Rule("variance.overspent", W, "ยอดเบิกจ่ายรวมผูกพันเกินงบประมาณ (คงเหลือติดลบ)",
+         "disbursed + committed exceeds the allocation (negative remaining)"),
     Rule("variance.decreased", W, "ตัวเลขสะสมลดลงจากไตรมาสก่อน",
          "a cumulative figure went down since the previous quarter"),
 )}

@@ -6,9 +6,12 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ..findings import Finding
+from ..spec.base import Column
 from ..xlsx.cells import a1
+from ..xlsx.read import ReadBlock
 from .catalog import finding
 from .context import Context
+from .evaluate import BlockCalc
 
 
 def version_findings(ctx: Context) -> Iterator[Finding]:
@@ -36,6 +39,17 @@ def meta_findings(ctx: Context) -> Iterator[Finding]:
                           th=f"{field.th} ต้องเป็นตัวเลข", en=f"{field.en} must be a whole number")
 
 
+def _inherited_error(rb: ReadBlock, calc: BlockCalc, i: int, col: Column) -> bool:
+    """True when a formula cell shows an error only because a cell it uses does."""
+    if (i, col.id) not in rb.formula_cells:
+        return False
+    if col.formula is not None:
+        inputs = [(i, dep) for dep in col.formula.inputs]
+    else:
+        inputs = [(child, col.id) for child in calc.structure.children.get(i, [])]
+    return any(rb.problems.get(key) == "cell.error_value" for key in inputs)
+
+
 def cell_findings(ctx: Context) -> Iterator[Finding]:
     for rb, calc in ctx.blocks():
         block = rb.block
@@ -49,8 +63,13 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
                 cell = rb.address(i, col.id)
                 problem = rb.problems.get((i, col.id))
                 raw = rb.raw[i].get(col.id)
+                if problem == "cell.negative" and (col.derived or (i, col.id) in rb.formula_cells):
+                    continue  # a computed negative (overspending) is a variance, not a bad cell
+                if problem == "cell.error_value" and _inherited_error(rb, calc, i, col):
+                    continue  # reported once, where the error starts
                 if problem:
-                    yield finding(problem, rb.sheet, cell, actual=None if raw is None else str(raw),
+                    actual = row.get(col.id) if problem == "cell.negative" else None if raw is None else str(raw)
+                    yield finding(problem, rb.sheet, cell, actual=actual,
                                   expected=row.get(col.id) if problem != "cell.negative" else None,
                                   th=col.th, en=col.en)
                     continue

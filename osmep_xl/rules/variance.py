@@ -85,9 +85,19 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         if not {"allocated", "disbursed", "committed"} <= set(rb.columns):
             continue
         for i, row in enumerate(rb.rows):
+            allocated = calc.cell(i, "allocated").value
+            total = calc.cell(i, "total").value if "total" in rb.columns else None
+            if any(rb.problems.get((i, c)) == "cell.error_value" for c in ("allocated", "disbursed", "committed")):
+                continue  # the sheet shows an error here; cell.error_value says so
+            if isinstance(allocated, Decimal) and isinstance(total, Decimal) and total > allocated:
+                name = row.get("name") or row.get("code")
+                money = rb.block.column("allocated").format
+                yield finding("variance.overspent", rb.sheet, rb.address(i, "remaining"),
+                              expected=allocated, actual=total,
+                              th=f"{name}: ยอดรวม {money(total)} เกินงบประมาณ {money(allocated)}",
+                              en=f"{name}: total {money(total)} exceeds the allocation {money(allocated)}")
             if row.get("level") not in cfg.levels:
                 continue
-            allocated = calc.cell(i, "allocated").value
             spent = _spent(calc.cell(i, "disbursed").value, calc.cell(i, "committed").value, cfg.basis)
             fy = row.get("fiscal_year") or meta_year
             quarter = quarter_reached(as_of, fy)

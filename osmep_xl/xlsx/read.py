@@ -263,10 +263,38 @@ def _find_header(block: Block, grid: list[list[Any]], names: dict[str, str]) -> 
     return best
 
 
+def _changed_headers(block: Block, grid: list[list[Any]], header_row: int,
+                     columns: dict[str, int]) -> list[Finding]:
+    """Thai headers edited where the column was still recognised by its English header."""
+    thai_rows = [r for r in (header_row, header_row - 1) if 0 <= r < len(grid)]
+    if not thai_rows:
+        return []
+
+    def thai_hits(r: int) -> int:
+        return sum(_norm(grid[r][c]) == _norm(block.column(cid).th)
+                   for cid, c in columns.items() if c < len(grid[r]))
+
+    row = max(thai_rows, key=thai_hits)
+    if thai_hits(row) == 0:
+        return []
+    out = []
+    for cid, c in columns.items():
+        col = block.column(cid)
+        text = grid[row][c] if c < len(grid[row]) else ""
+        if _norm(text) != _norm(col.th):
+            out.append(Finding(
+                rule="structure.header_changed", severity=Severity.WARNING, sheet=block.sheet, cell=a1(row, c),
+                expected=col.th, actual=str(text),
+                message_th=f"หัวคอลัมน์ถูกแก้: ควรเป็น '{col.th}'",
+                message_en=f"column header was edited: should be '{col.th}' ({col.en})"))
+    return out
+
+
 def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan: SheetCells,
                 structure: list[Finding]) -> ReadBlock:
     header_row, columns = _find_header(block, grid, names)
     rb = ReadBlock(block=block, sheet=block.sheet, header_row=header_row, columns=columns)
+    structure.extend(_changed_headers(block, grid, header_row, columns))
     for col_id in rb.missing:
         col = block.column(col_id)
         structure.append(Finding(

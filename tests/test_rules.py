@@ -1,0 +1,700 @@
+"""Every rule validate() can produce, each on a small workbook broken in exactly that way.
+
+Each case builds a valid workbook with write_workbook, breaks one thing (a stated figure, a
+typed cell, a header, a sheet, the XML of a cached value...), validates it and asserts the
+exact finding; then it checks that the same workbook unbroken has no finding of that rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from osmep_xl.data import load_report
+from osmep_xl.findings import Finding
+from osmep_xl.rules.catalog import RULES
+from osmep_xl.rules.config import load_settings
+from osmep_xl.rules.validate import validate
+from osmep_xl.spec import TEMPLATES
+from osmep_xl.spec.columns import BUDGET_SOURCES
+from osmep_xl.xlsx.cells import parse_a1
+from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.read import read_workbook
+from tests.libreoffice import convert
+from tests.rule_cases import (
+    META,
+    approach,
+    build,
+    check,
+    disb,
+    disbursement_rows,
+    kpi,
+    kpi_blocks,
+    of_rule,
+    plan_row,
+    remove_sheet,
+    set_cached_value,
+    set_cell_xml,
+    set_cells,
+    set_version,
+    settings_from,
+    sheet,
+)
+
+D = Decimal
+DISB = sheet("disbursement", "lines")  # เบิกจ่าย
+KPIS = sheet("kpi", "kpis")  # ตัวชี้วัด
+INFO = "ข้อมูล"
+# The disbursement fixture, rows 6-8: T = P1 + P2 (formulas), each line on the Q3 target.
+#   P1  allocated 1000  disbursed 600  committed 250  -> total 850, remaining 150, 85.00 %
+#   P2  allocated  500  disbursed 300  committed 130  -> total 430, remaining  70, 86.00 %
+#   T   allocated 1500  disbursed 900  committed 380  -> total 1280, 85.33 %
+
+
+@dataclass(frozen=True)
+class Expect:
+    rule: str
+    severity: str
+    sheet: str
+    cell: str
+    expected: Decimal | str | None = None
+    actual: Decimal | str | None = None
+
+
+COVERED: set[str] = set()
+
+
+def expect(*args: Any) -> Expect:
+    exp = Expect(*args)
+    COVERED.add(exp.rule)
+    return exp
+
+
+def _same(got: Decimal | str | None, want: Decimal | str | None) -> bool:
+    if isinstance(want, Decimal):
+        return isinstance(got, Decimal) and got == want
+    return got == want
+
+
+def assert_single(findings: list[Finding], want: Expect) -> Finding:
+    """Exactly one finding of the rule, at the cell, with the values expected."""
+    hits = of_rule(findings, want.rule)
+    assert len(hits) == 1, f"{want.rule}: {[(f.sheet, f.cell, f.expected, f.actual) for f in hits]}"
+    got = hits[0]
+    assert (got.severity.value, got.sheet, got.cell) == (want.severity, want.sheet, want.cell)
+    assert _same(got.expected, want.expected), (got.expected, want.expected)
+    assert _same(got.actual, want.actual), (got.actual, want.actual)
+    assert got.message_th and got.message_en
+    return got
+
+
+def assert_none(findings: list[Finding], rule: str) -> None:
+    hits = of_rule(findings, rule)
+    assert not hits, [(f.sheet, f.cell, f.expected, f.actual) for f in hits]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The valid disbursement fixture; tests copy it before changing it."""
+    path = build(tmp_path_factory.mktemp("base") / "base.xlsx", "disbursement", {"lines": disbursement_rows()})
+    findings = check(path)
+    assert findings == [], findings
+    return path
+
+
+def _disb_rows(i: int, stated: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = disbursement_rows()
+    rows[i].update(stated)
+    return rows
+
+
+# --------------------------------------------------------------------------- identities and roll-ups
+
+STATED_CASES = [
+    pytest.param(1, {"total": "900"}, {"total": "850"},
+                 expect("identity.sum", "error", DISB, "J7", D(850), D(900)), id="identity.sum"),
+    pytest.param(1, {"remaining": "100"}, {"remaining": "150"},
+                 expect("identity.difference", "error", DISB, "K7", D(150), D(100)), id="identity.difference"),
+    pytest.param(1, {"pct_total": "85.5"}, {"pct_total": "85"},
+                 expect("identity.percent", "error", DISB, "N7", D("85.00"), D("85.5")), id="identity.percent"),
+    # 123.45 / 1000 * 100 = 12.345 exactly: Excel's ROUND gives 12.35, banker's rounding 12.34.
+    pytest.param(1, {"disbursed": "123.45", "pct_disbursed": "12.34"},
+                 {"disbursed": "123.45", "pct_disbursed": "12.35"},
+                 expect("identity.percent", "error", DISB, "L7", D("12.35"), D("12.34")),
+                 id="identity.percent-half-away-from-zero"),
+    # remaining = 1000 - 1123.45 = -123.45 -> -12.345 %: ROUND goes away from zero to -12.35.
+    pytest.param(1, {"disbursed": "1123.45", "committed": "0", "pct_remaining": "-12.34"},
+                 {"disbursed": "1123.45", "committed": "0", "pct_remaining": "-12.35"},
+                 expect("identity.percent", "error", DISB, "O7", D("-12.35"), D("-12.34")),
+                 id="identity.percent-negative-half-away-from-zero"),
+    pytest.param(0, {"allocated": "1600"}, {"allocated": "1500"},
+                 expect("rollup.sum", "error", DISB, "G6", D(1500), D(1600)), id="rollup.sum"),
+    pytest.param(0, {"disbursed": "900.01"}, {"disbursed": "900.00"},
+                 expect("rollup.sum", "error", DISB, "H6", D(900), D("900.01")), id="rollup.sum-one-satang"),
+]
+
+
+@pytest.mark.parametrize(("row", "broken", "fixed", "want"), STATED_CASES)
+def test_stated_figure_against_its_computation(tmp_path: Path, row: int, broken: dict[str, Any],
+                                               fixed: dict[str, Any], want: Expect) -> None:
+    bad = build(tmp_path / "bad.xlsx", "disbursement", {"lines": _disb_rows(row, broken)})
+    assert_single(check(bad), want)
+    good = build(tmp_path / "good.xlsx", "disbursement", {"lines": _disb_rows(row, fixed)})
+    assert_none(check(good), want.rule)
+
+
+KPI_CASES = [
+    pytest.param(kpi("K1", "200", "150", achievement="80"), kpi("K1", "200", "150", achievement="75"),
+                 expect("kpi.achievement", "error", KPIS, "M6", D("75.00"), D(80)), id="kpi.achievement"),
+    pytest.param(kpi("K1", "10", "8", "<=", achievement="80"), kpi("K1", "10", "8", "<=", achievement="125"),
+                 expect("kpi.achievement", "error", KPIS, "M6", D("125.00"), D(80)),
+                 id="kpi.achievement-lower-is-better"),
+    pytest.param(kpi("K1", "200", "150", status="บรรลุ"), kpi("K1", "200", "150", status="ยังไม่บรรลุ"),
+                 expect("kpi.status", "error", KPIS, "N6", "ยังไม่บรรลุ", "บรรลุ"), id="kpi.status"),
+    pytest.param(kpi("K1", "10", "8", "<=", status="ยังไม่บรรลุ"), kpi("K1", "10", "8", "<=", status="บรรลุ"),
+                 expect("kpi.status", "error", KPIS, "N6", "บรรลุ", "ยังไม่บรรลุ"),
+                 id="kpi.status-lower-is-better"),
+    pytest.param(kpi("K1", "200", None, result_text="อยู่ระหว่างดำเนินการ", status="บรรลุ"),
+                 kpi("K1", "200", None, result_text="อยู่ระหว่างดำเนินการ", status="รอผล"),
+                 expect("kpi.status", "error", KPIS, "N6", "รอผล", "บรรลุ"), id="kpi.status-pending"),
+]
+
+
+@pytest.mark.parametrize(("broken", "fixed", "want"), KPI_CASES)
+def test_kpi_derived_cells(tmp_path: Path, broken: dict[str, Any], fixed: dict[str, Any], want: Expect) -> None:
+    assert_single(check(build(tmp_path / "bad.xlsx", "kpi", kpi_blocks(broken))), want)
+    assert_none(check(build(tmp_path / "good.xlsx", "kpi", kpi_blocks(fixed))), want.rule)
+
+
+@pytest.mark.parametrize("want", [expect("rollup.sum", "error", "แนวทาง", "E6", D(90), D(100))])
+def test_rollup_of_counts_in_integrated_plan(tmp_path: Path, want: Expect) -> None:
+    def blocks(total: str) -> dict[str, list[dict[str, Any]]]:
+        rows = [{"level": "total", "code": "T", "name": "รวม", "target_persons": total},
+                {"level": "approach", "code": "1", "parent": "T", "name": "แนวทาง 1", "target_persons": "40"},
+                {"level": "approach", "code": "2", "parent": "T", "name": "แนวทาง 2", "target_persons": "50"}]
+        return {"approaches": rows, "disbursement": []}
+
+    assert_single(check(build(tmp_path / "bad.xlsx", "integrated_plan", blocks("100"))), want)
+    assert_none(check(build(tmp_path / "good.xlsx", "integrated_plan", blocks("90"))), "rollup.sum")
+
+
+@pytest.mark.parametrize("want", [expect("rollup.sum", "error", DISB, "H6", D(900), D(950))])
+def test_figure_consistent_with_corrected_inputs_is_not_flagged(tmp_path: Path, want: Expect) -> None:
+    """T states disbursed 950 (lines sum to 900) and total 1280 = 900 + 380: only the roll-up is wrong."""
+    path = build(tmp_path / "t.xlsx", "disbursement",
+                 {"lines": _disb_rows(0, {"disbursed": "950", "total": "1280"})})
+    findings = check(path)
+    assert_single(findings, want)
+    assert_none(findings, "identity.sum")  # 1280 = 950 + 380 is wrong as stated, right once corrected
+
+
+# --------------------------------------------------------------------------- root cause, no cascade
+
+
+def _three_levels(p1: str, s1: str, t: str) -> list[dict[str, Any]]:
+    """T -> S1 (P1, P2), S2 (P3); allocated stated on every row."""
+    return [
+        disb("total", "T", allocated=t),
+        disb("strategy", "S1", "T", allocated=s1),
+        disb("project", "P1", "S1", p1, "0", "0"),
+        disb("project", "P2", "S1", "500", "0", "0"),
+        disb("strategy", "S2", "T", allocated="700"),
+        disb("project", "P3", "S2", "700", "0", "0"),
+    ]
+
+
+@pytest.mark.parametrize(("p1", "s1", "t", "want"), [
+    # P1 typed 1100 instead of 1000; S1 (1500) and T (2200) agree with the true figure.
+    pytest.param("1100", "1500", "2200", Expect("rollup.sum", "error", DISB, "G7", D(1600), D(1500)),
+                 id="wrong-child-reported-at-its-parent-only"),
+    # S1 typed 1600; T (2200) agrees with the lines, so T is not reported although S1 + S2 = 2300.
+    pytest.param("1000", "1600", "2200", Expect("rollup.sum", "error", DISB, "G7", D(1500), D(1600)),
+                 id="wrong-parent-not-cascading-to-grandparent"),
+    pytest.param("1000", "1500", "2300", Expect("rollup.sum", "error", DISB, "G6", D(2200), D(2300)),
+                 id="wrong-grandparent"),
+])
+def test_root_cause_no_cascade(tmp_path: Path, p1: str, s1: str, t: str, want: Expect) -> None:
+    findings = check(build(tmp_path / "t.xlsx", "disbursement", {"lines": _three_levels(p1, s1, t)}))
+    errors = [f for f in findings if f.severity.value == "error"]
+    assert len(errors) == 1, errors
+    assert_single(findings, want)
+
+
+def test_root_cause_consistent_tree_is_clean(tmp_path: Path) -> None:
+    findings = check(build(tmp_path / "t.xlsx", "disbursement", {"lines": _three_levels("1000", "1500", "2200")}))
+    assert [f for f in findings if f.severity.value == "error"] == []
+
+
+# --------------------------------------------------------------------------- links
+
+
+def _integrated(allocated_a1: str) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "approaches": [approach("approaches", "total", "T", None, None),
+                       approach("approaches", "approach", "1", "T", "500"),
+                       approach("approaches", "approach", "2", "T", "300")],
+        "disbursement": [approach("disbursement", "total", "T", None, None),
+                         approach("disbursement", "approach", "1", "T", allocated_a1),
+                         approach("disbursement", "approach", "2", "T", "300")],
+    }
+
+
+def test_link_integrated_plan_budget_vs_allocation(tmp_path: Path) -> None:
+    findings = check(build(tmp_path / "bad.xlsx", "integrated_plan", _integrated("600")))
+    links = of_rule(findings, "link.mismatch")
+    # Reported once, at the disbursement side. The totals (both sums of linked rows) differ only
+    # as a consequence, so they are not reported again.
+    assert [(f.severity.value, f.sheet, f.cell, f.expected, f.actual) for f in links] == [
+        ("error", "เบิกจ่ายแนวทาง", "E7", D(500), D(600)),
+    ]
+    assert_none(check(build(tmp_path / "good.xlsx", "integrated_plan", _integrated("500"))), "link.mismatch")
+
+
+def _action_plan(source_total: str | None, plan_p2: str) -> dict[str, list[dict[str, Any]]]:
+    sources = [plan_row("total", "T", None, source_total)]
+    if source_total is None:
+        sources += [plan_row("source", "S1", "T", "600"), plan_row("source", "S2", "T", "400")]
+    plan = [plan_row("total", "T", None, None), plan_row("project", "P1", "T", "500"),
+            plan_row("project", "P2", "T", plan_p2)]
+    return {"sources": sources, "plan": plan}
+
+
+@pytest.mark.parametrize(("source_total", "want"), [
+    # Both totals computed (sources 600 + 400, plan 500 + 400) from rows that are not linked to
+    # each other: the totals are the only place the difference shows, so it is reported there.
+    pytest.param(None, expect("link.mismatch", "error", "แผนปฏิบัติการ", "G6", D(1000), D(900)),
+                 id="both-computed"),
+    # Only the sources total is typed: reported at the typed figure.
+    pytest.param("1000", expect("link.mismatch", "error", "แหล่งงบประมาณ", "G6", D(900), D(1000)),
+                 id="typed-on-the-left"),
+])
+def test_link_action_plan_sources_vs_plan(tmp_path: Path, source_total: str | None, want: Expect) -> None:
+    assert_single(check(build(tmp_path / "bad.xlsx", "action_plan", _action_plan(source_total, "400"))), want)
+    good = build(tmp_path / "good.xlsx", "action_plan", _action_plan(source_total, "500"))
+    assert_none(check(good), "link.mismatch")
+
+
+# --------------------------------------------------------------------------- references
+
+
+def _with_p3(code: str = "P3", parent: str | None = "T") -> list[dict[str, Any]]:
+    """The fixture and a third line (row 9)."""
+    return [*disbursement_rows(), disb("project", code, parent, "10", "9", "0")]
+
+
+@pytest.mark.parametrize(("broken", "fixed", "want"), [
+    pytest.param(_with_p3(parent="X"), _with_p3(parent="T"),
+                 expect("ref.parent_missing", "error", DISB, "E9", None, "X"), id="ref.parent_missing"),
+    pytest.param(_with_p3(parent=None), _with_p3(parent="T"),
+                 expect("ref.parent_missing", "error", DISB, "E9", None, None), id="ref.parent_missing-blank"),
+    pytest.param(_with_p3(code="P1", parent="T"), _with_p3(parent="T"),
+                 expect("ref.duplicate_key", "error", DISB, "D9", None, "P1"), id="ref.duplicate_key"),
+])
+def test_references_in_hierarchy(tmp_path: Path, broken: list[dict[str, Any]], fixed: list[dict[str, Any]],
+                                 want: Expect) -> None:
+    assert_single(check(build(tmp_path / "bad.xlsx", "disbursement", {"lines": broken})), want)
+    assert_none(check(build(tmp_path / "good.xlsx", "disbursement", {"lines": fixed})), want.rule)
+
+
+@pytest.mark.parametrize(("broken", "fixed", "want"), [
+    pytest.param([kpi("K1", "10", "5"), kpi("K1", "20", "5")], [kpi("K1", "10", "5"), kpi("K2", "20", "5")],
+                 expect("ref.duplicate_key", "error", KPIS, "A7", None, "K1"), id="ref.duplicate_key-flat"),
+    pytest.param([kpi("K1", "10", "5", strategy="9")], [kpi("K1", "10", "5", strategy="2")],
+                 expect("ref.unknown", "error", KPIS, "B6", "1 | 2", "9"), id="ref.unknown"),
+])
+def test_references_in_kpis(tmp_path: Path, broken: list[dict[str, Any]], fixed: list[dict[str, Any]],
+                            want: Expect) -> None:
+    assert_single(check(build(tmp_path / "bad.xlsx", "kpi", kpi_blocks(*broken))), want)
+    assert_none(check(build(tmp_path / "good.xlsx", "kpi", kpi_blocks(*fixed))), want.rule)
+
+
+# --------------------------------------------------------------------------- single cells (typed in Excel)
+
+CELL_CASES = [
+    pytest.param("H7", "600", 600, expect("cell.number_as_text", "warning", DISB, "H7", D(600), "600"),
+                 id="cell.number_as_text"),
+    pytest.param("A7", "2564", 2564, expect("cell.number_as_text", "warning", DISB, "A7", D(2564), "2564"),
+                 id="cell.number_as_text-year"),
+    pytest.param("H7", "๖๐๐", 600, expect("cell.thai_digits", "warning", DISB, "H7", D(600), "๖๐๐"),
+                 id="cell.thai_digits"),
+    pytest.param("G7", "1,000 บาท", 1000,
+                 expect("cell.formatted_number_text", "warning", DISB, "G7", D(1000), "1,000 บาท"),
+                 id="cell.formatted_number_text"),
+    pytest.param("H7", "abc", 600, expect("cell.not_a_number", "error", DISB, "H7", None, "abc"),
+                 id="cell.not_a_number"),
+    pytest.param("H7", "#DIV/0!", 600, expect("cell.error_value", "error", DISB, "H7", None, "#DIV/0!"),
+                 id="cell.error_value-constant"),
+    pytest.param("I7", -250.5, 250, expect("cell.negative", "error", DISB, "I7", None, D("-250.5")),
+                 id="cell.negative"),
+    pytest.param("C7", "projekt", "project",
+                 expect("cell.invalid_choice", "error", DISB, "C7", "total | part | strategy | project", "projekt"),
+                 id="cell.invalid_choice-level"),
+    pytest.param("B7", "เงินอื่น", "เงินกองทุน",
+                 expect("cell.invalid_choice", "error", DISB, "B7", " | ".join(BUDGET_SOURCES), "เงินอื่น"),
+                 id="cell.invalid_choice-budget-source"),
+    pytest.param("F7", None, "รายการ P1", expect("cell.required_blank", "error", DISB, "F7"),
+                 id="cell.required_blank-name"),
+    pytest.param("G7", None, 1000, expect("cell.required_blank", "error", DISB, "G7"),
+                 id="cell.required_blank-allocated"),
+]
+
+
+@pytest.mark.parametrize(("ref", "typed", "proper", "want"), CELL_CASES)
+def test_typed_cell(tmp_path: Path, base: Path, ref: str, typed: Any, proper: Any, want: Expect) -> None:
+    assert_single(check(set_cells(base, DISB, {ref: typed}, out=tmp_path / "bad.xlsx")), want)
+    # The same cell typed properly (also through openpyxl) is clean.
+    assert_none(check(set_cells(base, DISB, {ref: proper}, out=tmp_path / "good.xlsx")), want.rule)
+
+
+@pytest.mark.parametrize("want", [expect("cell.error_value", "error", DISB, "H7", None, "#DIV/0!")])
+def test_error_value_of_a_formula(tmp_path: Path, base: Path, want: Expect) -> None:
+    """A real formula =1/0 whose cached result is #DIV/0! (written as Excel writes it: t="e")."""
+    bad = set_cell_xml(base, DISB, "H7", "<f>1/0</f><v>#DIV/0!</v>", "e", out=tmp_path / "bad.xlsx")
+    assert_single(check(bad), want)
+    good = set_cell_xml(base, DISB, "H7", "<f>300*2</f><v>600</v>", out=tmp_path / "good.xlsx")
+    findings = check(good)
+    assert_none(findings, "cell.error_value")
+    assert_none(findings, "formula.stale")
+
+
+@pytest.mark.libreoffice
+def test_error_value_computed_by_libreoffice(tmp_path: Path, base: Path) -> None:
+    """=1/0 typed in P1's disbursed, computed by LibreOffice."""
+    typed = set_cells(base, DISB, {"H7": "=1/0"}, out=tmp_path / "typed.xlsx")
+    (computed,) = convert([typed], tmp_path / "out")
+    findings = check(computed)
+    errors = of_rule(findings, "cell.error_value")
+    root = [f for f in errors if f.cell == "H7"]
+    assert [(f.severity.value, f.sheet, f.expected, f.actual) for f in root] == [("error", DISB, None, "#DIV/0!")]
+    # Every formula that uses H7 shows #DIV/0! too, but the error is reported once, where it starts.
+    assert [f.cell for f in errors] == ["H7"]
+
+
+def test_blank_rollup_parent_is_not_required_blank(tmp_path: Path, base: Path) -> None:
+    """T's allocated is computed from its lines: a blank there is not a missing input."""
+    path = set_cells(base, DISB, {"G6": None}, out=tmp_path / "t.xlsx")
+    assert_none(check(path), "cell.required_blank")
+
+
+# --------------------------------------------------------------------------- structure and meta
+
+
+@pytest.mark.parametrize("want", [expect("structure.sheet_missing", "error", DISB, "A1", DISB, None)])
+def test_sheet_missing(tmp_path: Path, base: Path, want: Expect) -> None:
+    assert_single(check(remove_sheet(base, DISB, out=tmp_path / "bad.xlsx")), want)
+    assert_none(check(base), "structure.sheet_missing")
+
+
+@pytest.mark.parametrize(("th_cell", "en_cell", "want"), [
+    pytest.param("F4", "F5", expect("structure.column_missing", "error", DISB, "A4", "รายการ", None),
+                 id="required-column"),
+    pytest.param("I4", "I5", expect("structure.column_missing", "warning", DISB, "A4", "ผูกพัน", None),
+                 id="optional-column"),
+])
+def test_column_missing(tmp_path: Path, base: Path, th_cell: str, en_cell: str, want: Expect) -> None:
+    renamed = set_cells(base, DISB, {th_cell: "หัวใหม่", en_cell: "New header"}, out=tmp_path / "bad.xlsx")
+    assert_single(check(renamed), want)
+    assert_none(check(base), "structure.column_missing")
+
+
+@pytest.mark.parametrize("want", [expect("structure.block_empty", "warning", "ยุทธศาสตร์", "A4")])
+def test_block_empty(tmp_path: Path, want: Expect) -> None:
+    kpis = [kpi("K1", "10", "10", strategy=None)]
+    empty = build(tmp_path / "bad.xlsx", "kpi", {"strategies": [], "kpis": kpis})
+    assert_single(check(empty), want)
+    full = build(tmp_path / "good.xlsx", "kpi", kpi_blocks(*kpis))
+    assert check(full) == []
+
+
+@pytest.mark.parametrize("want", [expect("structure.version", "warning", DISB, "A1", "1.0", "0.9")])
+def test_version(tmp_path: Path, base: Path, want: Expect) -> None:
+    assert_single(check(set_version(base, "0.9", out=tmp_path / "bad.xlsx")), want)
+    assert_none(check(base), "structure.version")
+
+
+@pytest.mark.parametrize(("field", "want"), [
+    pytest.param("as_of", expect("meta.required", "error", INFO, "C7", "ข้อมูล ณ วันที่", None), id="as_of"),
+    pytest.param("agency", expect("meta.required", "error", INFO, "C4", "หน่วยงาน", None), id="agency"),
+    pytest.param("fiscal_year", expect("meta.required", "error", INFO, "C5", "ปีงบประมาณ (พ.ศ.)", None),
+                 id="fiscal_year"),
+])
+def test_meta_required(tmp_path: Path, base: Path, field: str, want: Expect) -> None:
+    meta = {k: v for k, v in META.items() if k != field}
+    assert_single(check(build(tmp_path / "bad.xlsx", "disbursement", {"lines": disbursement_rows()}, meta)), want)
+    assert_none(check(base), "meta.required")
+
+
+def test_quarter_is_optional(tmp_path: Path) -> None:
+    meta = {k: v for k, v in META.items() if k != "quarter"}
+    assert check(build(tmp_path / "t.xlsx", "disbursement", {"lines": disbursement_rows()}, meta)) == []
+
+
+@pytest.mark.parametrize(("ref", "typed", "proper", "want"), [
+    pytest.param("C7", "ไม่ทราบ", dt.datetime(2021, 6, 30),
+                 expect("meta.invalid", "error", INFO, "C7", None, "ไม่ทราบ"), id="as_of-not-a-date"),
+    pytest.param("C5", "ปี 64", 2564, expect("meta.invalid", "error", INFO, "C5", None, "ปี 64"),
+                 id="fiscal_year-not-a-number"),
+])
+def test_meta_invalid(tmp_path: Path, base: Path, ref: str, typed: Any, proper: Any, want: Expect) -> None:
+    assert_single(check(set_cells(base, INFO, {ref: typed}, out=tmp_path / "bad.xlsx")), want)
+    assert_none(check(set_cells(base, INFO, {ref: proper}, out=tmp_path / "good.xlsx")), want.rule)
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+@pytest.mark.parametrize("want", [expect("formula.overwritten", "info", DISB, "J7")])
+def test_formula_overwritten(tmp_path: Path, base: Path, want: Expect) -> None:
+    """P1's total typed as 850 (the right figure) over its formula: info only, no identity error."""
+    findings = check(set_cells(base, DISB, {"J7": 850}, out=tmp_path / "bad.xlsx"))
+    assert_single(findings, want)
+    assert_none(findings, "identity.sum")
+    assert_none(check(base), "formula.overwritten")
+
+
+@pytest.mark.parametrize(("template", "ref", "cached", "want"), [
+    pytest.param("disbursement", "J7", "999", expect("formula.stale", "warning", DISB, "J7", D(850), D(999)),
+                 id="row-formula"),
+    pytest.param("disbursement", "G6", "9999", expect("formula.stale", "warning", DISB, "G6", D(1500), D(9999)),
+                 id="rollup-formula"),
+    pytest.param("kpi", "N6", "บรรลุ", expect("formula.stale", "warning", KPIS, "N6", "ยังไม่บรรลุ", "บรรลุ"),
+                 id="text-formula"),
+])
+def test_formula_stale(tmp_path: Path, template: str, ref: str, cached: str, want: Expect) -> None:
+    if template == "kpi":
+        good = build(tmp_path / "good.xlsx", "kpi", kpi_blocks(kpi("K1", "200", "180")))
+    else:
+        good = build(tmp_path / "good.xlsx", "disbursement", {"lines": disbursement_rows()})
+    bad = set_cached_value(good, want.sheet, ref, cached, out=tmp_path / "bad.xlsx")
+    assert_single(check(bad), want)
+    assert_none(check(good), "formula.stale")
+
+
+# --------------------------------------------------------------------------- variance
+
+
+def _kpi_book(path: Path, as_of: str, *rows: dict[str, Any]) -> Path:
+    return build(path, "kpi", kpi_blocks(*rows), {**META, "as_of": as_of})
+
+
+@pytest.mark.parametrize(("as_of", "result", "want_expected"), [
+    # 15 Jan 2021 is in Q2 of FY2564: 2/4 of 100 = 50, flagged below 50 * 0.9 = 45.
+    pytest.param("2021-01-15", "40", D("50.00"), id="Q2"),
+    pytest.param("2021-01-15", "44.99", D("50.00"), id="Q2-just-outside-tolerance"),
+    pytest.param("2021-06-30", "67", D("75.00"), id="Q3"),
+    pytest.param("2021-12-31", "89", D("100.00"), id="after-year-end-counts-as-Q4"),
+])
+def test_kpi_behind(tmp_path: Path, as_of: str, result: str, want_expected: Decimal) -> None:
+    findings = check(_kpi_book(tmp_path / "t.xlsx", as_of, kpi("K1", "100", result)))
+    assert_single(findings, expect("variance.kpi_behind", "warning", KPIS, "K6", want_expected, D(result)))
+
+
+@pytest.mark.parametrize(("as_of", "row"), [
+    pytest.param("2021-01-15", kpi("K1", "100", "45"), id="Q2-at-tolerance-bound"),
+    pytest.param("2021-01-15", kpi("K1", "100", "48"), id="Q2-within-tolerance"),
+    pytest.param("2021-06-30", kpi("K1", "100", "70"), id="Q3-within-tolerance"),
+    pytest.param("2020-09-30", kpi("K1", "100", "0"), id="before-the-fiscal-year"),
+    pytest.param("2021-01-15", kpi("K1", "10", "30", "<="), id="lower-is-better-never-behind"),
+    pytest.param("2021-01-15", kpi("K1", "100", None, result_text="รอผล"), id="no-numeric-result"),
+])
+def test_kpi_not_behind(tmp_path: Path, as_of: str, row: dict[str, Any]) -> None:
+    assert_none(check(_kpi_book(tmp_path / "t.xlsx", as_of, row)), "variance.kpi_behind")
+
+
+@pytest.mark.parametrize(("row", "want"), [
+    pytest.param(kpi("K1", "100", "120"), expect("variance.kpi_over", "info", KPIS, "K6", D(100), D(120)),
+                 id="above-target"),
+    pytest.param(kpi("K1", "100", "160", target_high="150"),
+                 expect("variance.kpi_over", "info", KPIS, "K6", D(150), D(160)), id="above-range"),
+    pytest.param(kpi("K1", "10", "5", "<="), expect("variance.kpi_over", "info", KPIS, "K6", D(10), D(5)),
+                 id="lower-is-better-below-target"),
+])
+def test_kpi_over(tmp_path: Path, row: dict[str, Any], want: Expect) -> None:
+    assert_single(check(_kpi_book(tmp_path / "t.xlsx", "2021-09-30", row)), want)
+
+
+@pytest.mark.parametrize("row", [
+    pytest.param(kpi("K1", "100", "100"), id="on-target"),
+    pytest.param(kpi("K1", "100", "140", target_high="150"), id="within-range"),
+    pytest.param(kpi("K1", "100", "150", target_high="150"), id="at-range-top"),
+    pytest.param(kpi("K1", "10", "10", "<="), id="lower-is-better-on-target"),
+])
+def test_kpi_not_over(tmp_path: Path, row: dict[str, Any]) -> None:
+    assert_none(check(_kpi_book(tmp_path / "t.xlsx", "2021-09-30", row)), "variance.kpi_over")
+
+
+def _spending(p1: tuple[str, str, str], p2: tuple[str, str, str]) -> list[dict[str, Any]]:
+    return [disb("total", "T"), disb("project", "P1", "T", *p1), disb("project", "P2", "T", *p2)]
+
+
+SLOW = (("1000", "500", "200"), ("500", "100", "50"))  # T: 600 / 1500 = 40 %, 850 / 1500 = 56.67 %
+MIXED = (("1000", "500", "350"), ("500", "250", "150"))  # T: 750 / 1500 = 50 %, 1250 / 1500 = 83.33 %
+
+
+@pytest.mark.parametrize(("basis", "lines", "want"), [
+    pytest.param("disbursed_committed", SLOW,
+                 expect("variance.disbursement_behind", "warning", DISB, "N6", D(80), D("56.67")),
+                 id="disbursed+committed"),
+    pytest.param("disbursed", SLOW,
+                 expect("variance.disbursement_behind", "warning", DISB, "L6", D(80), D("40.00")),
+                 id="disbursed"),
+    pytest.param("disbursed", MIXED,
+                 expect("variance.disbursement_behind", "warning", DISB, "L6", D(80), D("50.00")),
+                 id="disbursed-only-basis-flags-what-commitments-cover"),
+])
+def test_disbursement_behind(tmp_path: Path, basis: str, lines: tuple[Any, Any], want: Expect) -> None:
+    cfg = settings_from(tmp_path / "osmep.toml", f'[disbursement]\nbasis = "{basis}"\n')
+    path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*lines)})
+    assert_single(check(path, cfg), want)  # only T: projects are not compared with the target
+    on_target = build(tmp_path / "good.xlsx", "disbursement",
+                      {"lines": _spending(("1000", "800", "0"), ("500", "400", "100"))})
+    assert_none(check(on_target, cfg), want.rule)
+
+
+def test_disbursement_not_behind_on_default_basis(tmp_path: Path) -> None:
+    path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*MIXED)})
+    assert_none(check(path), "variance.disbursement_behind")
+
+
+def test_disbursement_behind_earlier_quarter_and_kind(tmp_path: Path) -> None:
+    """Q2 (31 Mar 2021): overall target 54 %, recurrent target 57 % (the defaults)."""
+    path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*SLOW)}, {**META, "as_of": "2021-03-31"})
+    assert_single(check(path), Expect("variance.disbursement_behind", "warning", DISB, "N6", D(57), D("56.67")))
+    cfg = settings_from(tmp_path / "osmep.toml", '[disbursement]\nkind = "overall"\nbasis = "disbursed"\n')
+    assert_single(check(path, cfg), Expect("variance.disbursement_behind", "warning", DISB, "L6", D(54), D(40)))
+    cfg = settings_from(tmp_path / "osmep.toml", '[disbursement]\nkind = "overall"\n')
+    assert_none(check(path, cfg), "variance.disbursement_behind")  # 56.67 % >= 54 %
+
+
+@pytest.mark.parametrize("want", [expect("variance.decreased", "warning", DISB, "H7", D(600), D(500))])
+def test_decreased(tmp_path: Path, want: Expect) -> None:
+    """P1's disbursed went down 600 -> 500; its total and the roll-ups did not (other figures rose)."""
+    before = build(tmp_path / "q2.xlsx", "disbursement",
+                   {"lines": _spending(("1000", "600", "0"), ("500", "300", "0"))}, {**META, "as_of": "2021-03-31"})
+    now = build(tmp_path / "q3.xlsx", "disbursement",
+                {"lines": _spending(("1000", "500", "150"), ("500", "400", "0"))})
+    assert_single(check(now, previous=before), want)
+    assert_none(check(now, previous=now), "variance.decreased")
+    assert_none(check(before, previous=before), "variance.decreased")
+
+
+@pytest.mark.parametrize("want", [expect("variance.decreased", "warning", KPIS, "K6", D(80), D(78))])
+def test_decreased_kpi_result(tmp_path: Path, want: Expect) -> None:
+    before = _kpi_book(tmp_path / "q2.xlsx", "2021-03-31", kpi("K1", "100", "80"))
+    now = _kpi_book(tmp_path / "q3.xlsx", "2021-06-30", kpi("K1", "100", "78"))
+    assert_single(check(now, previous=before), want)
+    assert_none(check(now, previous=now), "variance.decreased")
+
+
+def test_every_rule_is_covered() -> None:
+    """Each catalogued rule that validate() produces has a case above (recalc.changed is recalc's)."""
+    assert set(RULES) - {"recalc.changed"} == COVERED
+
+
+# --------------------------------------------------------------------------- property: roll-ups
+
+AMOUNT = st.integers(0, 10**11).map(lambda satang: D(satang).scaleb(-2))
+LINE = st.tuples(AMOUNT, AMOUNT, AMOUNT)
+NODE = st.one_of(LINE, st.lists(LINE, min_size=1, max_size=3))  # a project, or a strategy with projects
+TREE = st.lists(NODE, min_size=1, max_size=4)
+MONEY = ("allocated", "disbursed", "committed")
+
+
+def _sum(lines: list[tuple[Decimal, Decimal, Decimal]]) -> tuple[Decimal, ...]:
+    return tuple(sum((line[k] for line in lines), D(0)) for k in range(3))
+
+
+def _tree_rows(tree: list[Any]) -> tuple[list[dict[str, Any]], list[int]]:
+    """Rows with every parent total stated; also the indexes of the parent rows."""
+    rows = [disb("total", "T")]
+    leaves: list[tuple[Decimal, Decimal, Decimal]] = []
+    parents = [0]
+    for k, node in enumerate(tree):
+        if isinstance(node, tuple):
+            rows.append(disb("project", f"P{k}", "T", *node))
+            leaves.append(node)
+            continue
+        parents.append(len(rows))
+        rows.append(disb("strategy", f"S{k}", "T", *_sum(node)))
+        for j, line in enumerate(node):
+            rows.append(disb("project", f"P{k}.{j}", f"S{k}", *line))
+        leaves.extend(node)
+    rows[0].update(zip(MONEY, _sum(leaves), strict=True))
+    return rows, parents
+
+
+def _arith(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.rule == "rollup.sum" or f.rule.startswith("identity.")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(tree=TREE, data=st.data())
+def test_rollups_property(tmp_path_factory: pytest.TempPathFactory, tree: list[Any], data: st.DataObject) -> None:
+    folder = tmp_path_factory.mktemp("prop")
+    rows, parents = _tree_rows(tree)
+    assert _arith(check(build(folder / "good.xlsx", "disbursement", {"lines": rows}))) == []
+
+    i = data.draw(st.sampled_from(parents), label="parent row")
+    column = data.draw(st.sampled_from(MONEY), label="column")
+    right = rows[i][column]
+    delta = data.draw(st.integers(1, 10**8).map(lambda satang: D(satang).scaleb(-2)), label="delta")
+    if data.draw(st.booleans(), label="down") and right >= delta:
+        delta = -delta
+    rows[i][column] = right + delta
+    findings = check(build(folder / "bad.xlsx", "disbursement", {"lines": rows}))
+    letter = "GHI"[MONEY.index(column)]
+    assert [(f.rule, f.cell, f.expected, f.actual) for f in _arith(findings)] == [
+        ("rollup.sum", f"{letter}{6 + i}", right, right + delta)
+    ]
+
+
+# --------------------------------------------------------------------------- the demo report
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_demo_report_validates(tmp_path: Path, template: str) -> None:
+    """The real report validates without error, and its FY2564 disbursement tables are consistent."""
+    data = load_report(template)
+    wb = read_workbook(write_workbook(data, tmp_path / f"{template}.xlsx"))
+    findings = validate(wb, load_settings())
+    meta_year = data.meta.get("fiscal_year")
+    fy2564: set[tuple[str, int]] = set()
+    for rb in wb.blocks.values():
+        if "allocated" not in rb.block.column_ids:
+            continue  # not a disbursement table
+        for row, sheet_row in zip(rb.rows, rb.sheet_rows, strict=True):
+            if (row.get("fiscal_year") or meta_year) == 2564:
+                fy2564.add((rb.sheet, sheet_row))
+    if template in ("disbursement", "integrated_plan"):
+        assert fy2564, "the report has FY2564 disbursement rows"
+    on_fy2564 = [f for f in findings
+                 if f.severity.value == "error" and (f.sheet, parse_a1(f.cell)[0]) in fy2564]
+    assert on_fy2564 == []
+
+
+@pytest.mark.parametrize("want", [expect("structure.header_changed", "warning", DISB, "I4", "ผูกพัน", "ผูกพันแล้ว")])
+def test_thai_header_changed(tmp_path: Path, base: Path, want: Expect) -> None:
+    """The English header still identifies the column, so it is read; the edit is reported."""
+    edited = set_cells(base, DISB, {"I4": "ผูกพันแล้ว"}, out=tmp_path / "bad.xlsx")
+    findings = check(edited)
+    assert_single(findings, want)
+    assert_none(findings, "structure.column_missing")
+    assert_none(check(base), "structure.header_changed")
+
+
+@pytest.mark.parametrize("want", [expect("variance.overspent", "warning", DISB, "K8", D(500), D(530))])
+def test_overspent(tmp_path: Path, want: Expect) -> None:
+    rows = [disb("total", "T"), disb("project", "P1", "T", "1000", "600", "250"),
+            disb("project", "P2", "T", "500", "400", "130")]
+    findings = check(build(tmp_path / "bad.xlsx", "disbursement", {"lines": rows}))
+    assert_single(findings, want)
+    assert_none(findings, "cell.negative")  # a computed negative remaining is not a bad cell
+    assert_none(check(build(tmp_path / "good.xlsx", "disbursement", {"lines": disbursement_rows()})),
+                "variance.overspent")
