@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 SATANG = Decimal("0.01")
 ZERO = Decimal(0)
@@ -26,7 +26,11 @@ def excel_round(value: Decimal, digits: int = 2) -> Decimal:
     ``Decimal.quantize`` with ROUND_HALF_UP rounds ties away from zero for both
     signs, which is exactly Excel's rule.
     """
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    if not value.is_finite():
+        return value
+    # Enough precision for any magnitude, so a huge amount rounds instead of raising.
+    context = Context(prec=max(28, value.adjusted() + digits + 2))
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=context)
 
 
 def to_money(value: object) -> Decimal:

@@ -698,3 +698,13 @@ def test_overspent(tmp_path: Path, want: Expect) -> None:
     assert_none(findings, "cell.negative")  # a computed negative remaining is not a bad cell
     assert_none(check(build(tmp_path / "good.xlsx", "disbursement", {"lines": disbursement_rows()})),
                 "variance.overspent")
+
+
+@pytest.mark.parametrize(("value", "want"), [
+    pytest.param(2021, expect("cell.invalid_year", "error", DISB, "A7", None, "2021"), id="ce-year"),
+    pytest.param(64, expect("cell.invalid_year", "error", DISB, "A7", None, "64"), id="two-digits"),
+])
+def test_invalid_fiscal_year(tmp_path: Path, base: Path, value: int, want: Expect) -> None:
+    findings = check(set_cells(base, DISB, {"A7": value}, out=tmp_path / "bad.xlsx"))
+    assert_single(findings, want)
+    assert_none(check(base), "cell.invalid_year")

@@ -106,7 +106,10 @@ def complete_kpi_row(row: dict[str, Any]) -> dict[str, Any]:
                                         ("target_next_text", "target_next", None)):
         text = out.get(text_col)
         if text and out.get(low_col) in (None, ""):
-            target = parse_target(str(text))
+            try:
+                target = parse_target(str(text))
+            except ValueError:
+                continue  # no number in the text: the target stays blank and validation says so
             out[low_col] = target.low
             if high_col and out.get(high_col) in (None, ""):
                 out[high_col] = target.high

@@ -38,6 +38,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("cell.not_a_number", E, "ช่องตัวเลขมีข้อความที่ไม่ใช่ตัวเลข", "a number cell holds text that is not a number"),
     Rule("cell.error_value", E, "ช่องมีค่าผิดพลาดของ Excel (#DIV/0!, #REF! ...)", "a cell holds an Excel error value"),
     Rule("cell.negative", E, "จำนวนเงินหรือจำนวนนับติดลบ", "a negative amount or count"),
+    Rule("cell.invalid_year", E, "ปีงบประมาณต้องเป็นปี พ.ศ. เช่น 2564 (ไม่ใช่ ค.ศ.)",
+         "a fiscal year must be a Buddhist Era year such as 2564 (not CE)"),
     Rule("cell.invalid_choice", E, "ค่าไม่อยู่ในรายการที่กำหนด", "a value outside its list"),
     Rule("identity.sum", E, "ยอดรวมไม่เท่ากับเบิกจ่าย + ผูกพัน", "total differs from disbursed + committed"),
     Rule("identity.difference", E, "คงเหลือไม่เท่ากับงบประมาณ - ยอดรวม", "remaining differs from allocated - total"),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ..findings import Finding
 from ..spec.base import Column
 from ..xlsx.cells import a1
+from ..xlsx.coerce import BE_YEARS
 from ..xlsx.read import ReadBlock
 from .catalog import finding
 from .context import Context
@@ -37,6 +38,18 @@ def meta_findings(ctx: Context) -> Iterator[Finding]:
         elif field.kind == "int" and not isinstance(value, int):
             yield finding("meta.invalid", sheet, cell, actual=str(value),
                           th=f"{field.th} ต้องเป็นตัวเลข", en=f"{field.en} must be a whole number")
+        elif field.id == "fiscal_year" and value not in BE_YEARS:
+            yield finding("meta.invalid", sheet, cell, actual=str(value),
+                          th=f"{field.th} ต้องเป็นปี พ.ศ. เช่น 2564", en=f"{field.en} must be a BE year such as 2564")
+
+
+def _shown(raw: object) -> str | None:
+    """A raw cell value as the user sees it (2021, not 2021.0)."""
+    if raw is None:
+        return None
+    if isinstance(raw, float):
+        return str(int(raw)) if raw.is_integer() else repr(raw)
+    return str(raw)
 
 
 def _inherited_error(rb: ReadBlock, calc: BlockCalc, i: int, col: Column) -> bool:
@@ -68,7 +81,7 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
                 if problem == "cell.error_value" and _inherited_error(rb, calc, i, col):
                     continue  # reported once, where the error starts
                 if problem:
-                    actual = row.get(col.id) if problem == "cell.negative" else None if raw is None else str(raw)
+                    actual = row.get(col.id) if problem == "cell.negative" else _shown(raw)
                     yield finding(problem, rb.sheet, cell, actual=actual,
                                   expected=row.get(col.id) if problem != "cell.negative" else None,
                                   th=col.th, en=col.en)

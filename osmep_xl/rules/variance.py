@@ -11,6 +11,7 @@ from typing import Any
 from ..findings import Finding
 from ..fiscal import fiscal_quarter, fiscal_year_bounds
 from ..money import excel_round, percent
+from ..xlsx.coerce import BE_YEARS
 from ..xlsx.read import ReadWorkbook
 from .catalog import finding
 from .context import Context
@@ -33,8 +34,8 @@ def quarter_reached(as_of: dt.date, fiscal_year: int) -> int | None:
 
 def _as_of(ctx: Context) -> tuple[dt.date, int] | None:
     as_of, fy = ctx.workbook.meta.get("as_of"), ctx.workbook.meta.get("fiscal_year")
-    if not isinstance(as_of, dt.date) or not isinstance(fy, int):
-        return None
+    if not isinstance(as_of, dt.date) or not isinstance(fy, int) or fy not in BE_YEARS:
+        return None  # meta.invalid / meta.required say why
     return as_of, fy
 
 

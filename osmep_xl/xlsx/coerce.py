@@ -49,7 +49,7 @@ def _number(column: Column, raw: Any) -> Coerced:
     if isinstance(raw, (int, float, Decimal)):
         value = _clean(column, to_money(raw))
         if column.type is ColType.YEAR:
-            return Coerced(int(value))
+            return _year(value, None)
         if value < 0 and column.type in (ColType.MONEY, ColType.COUNT):
             return Coerced(value, "cell.negative")
         return Coerced(value)
@@ -58,7 +58,7 @@ def _number(column: Column, raw: Any) -> Coerced:
     if parsed is None:
         return Coerced(None, "cell.not_a_number")
     if column.type is ColType.YEAR:
-        return Coerced(int(parsed), "cell.number_as_text")
+        return _year(parsed, "cell.number_as_text")
     if translate_thai_digits(text) != text:
         problem = "cell.thai_digits"
     elif is_plain_number_text(text):
@@ -66,6 +66,15 @@ def _number(column: Column, raw: Any) -> Coerced:
     else:
         problem = "cell.formatted_number_text"
     return Coerced(_clean(column, parsed), problem)
+
+
+BE_YEARS = range(2400, 2800)  # a fiscal year outside this is not a Buddhist Era year (2021 is CE)
+
+
+def _year(value: Decimal, problem: str | None) -> Coerced:
+    if value != value.to_integral_value() or int(value) not in BE_YEARS:
+        return Coerced(None, "cell.invalid_year")
+    return Coerced(int(value), problem)
 
 
 _NOISE_DIGITS = 6  # more fractional digits than this in a stored double is float noise

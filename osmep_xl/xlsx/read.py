@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from xml.etree.ElementTree import ParseError
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from ..findings import Finding, Severity
 from ..model.workbook import Row, WorkbookData
@@ -25,6 +27,8 @@ from .safety import check_package
 
 _REF = re.compile(r"^=?'?(?P<sheet>.+?)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+))?$")
 HEADER_SCAN_ROWS = 40
+# What a damaged package raises from the zip, XML and calamine layers: the file is unreadable.
+BROKEN_FILE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, ParseError, CalamineError)
 
 
 class UnreadableWorkbookError(Exception):
@@ -163,14 +167,14 @@ def read_workbooks(path: Path | str) -> list[ReadWorkbook]:
     check_package(path)
     try:
         source = FileSource(path)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook: {exc}") from exc
+    except BROKEN_FILE as exc:
+        raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook {path}: {exc}") from exc
     try:
         return read_sources(source)
     except UnreadableWorkbookError:
         raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook: {exc}") from exc
+    except BROKEN_FILE as exc:
+        raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook {path}: {exc}") from exc
     finally:
         source.close()
 

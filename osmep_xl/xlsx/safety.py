@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 MAX_UNCOMPRESSED = 512 * 1024 * 1024  # a template is a few MB; more is a zip bomb
@@ -46,5 +47,5 @@ def check_package(path: Path) -> None:
             bad = zf.testzip()
             if bad is not None:
                 raise RefusedFileError(f"ไฟล์เสียหาย / corrupt part {bad} in {path}")
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise RefusedFileError(f"ไฟล์เสียหายหรือไม่สมบูรณ์ / truncated or corrupt zip: {path} ({exc})") from exc

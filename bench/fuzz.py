@@ -1,0 +1,83 @@
+"""Long fuzz run of the readers and the validator (issue: never crash on hostile or broken input).
+
+    python bench/fuzz.py --workbooks 10000 --cells 100000 --seed 1
+
+Damaged workbooks must give findings or a clean refusal; random cell values must coerce without
+raising. Prints counts and exits non-zero on the first uncaught exception (with its seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from osmep_xl.data import load_report  # noqa: E402
+from osmep_xl.spec import TEMPLATES  # noqa: E402
+from osmep_xl.xlsx.coerce import coerce  # noqa: E402
+from osmep_xl.xlsx.generate import write_workbook  # noqa: E402
+from tests.fuzzing import mutate_workbook, random_rows, raw_cells, read_and_validate  # noqa: E402
+
+COLUMNS = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns]
+
+
+def fuzz_cells(n: int) -> None:
+    import hypothesis.strategies as st
+
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(COLUMNS), raw_cells)
+    def run(column, raw):  # type: ignore[no-untyped-def]
+        coerce(column, raw)
+
+    run()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workbooks", type=int, default=10_000)
+    parser.add_argument("--cells", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    fuzz_cells(args.cells)
+    print(f"cells: {args.cells} random values coerced for {len(COLUMNS)} columns, no exception")
+    rng = random.Random(args.seed)
+    refused = findings = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        seeds = {t: write_workbook(load_report(t), root / f"{t}.xlsx").read_bytes() for t in TEMPLATES}
+        for n in range(args.workbooks):
+            seed = rng.randrange(2**32)
+            case = random.Random(seed)
+            path = root / "case.xlsx"
+            try:
+                if n % 4 == 3:  # random structures through the writer, reader and validator
+                    write_workbook(random_rows(case, case.choice(list(TEMPLATES))), path)
+                else:
+                    values = [case.choice([None, "x", "๑๒๓", "1,234 บาท", "#REF!", -5, 1e300, "=1+1"])
+                              for _ in range(8)]
+                    path.write_bytes(mutate_workbook(seeds[case.choice(list(TEMPLATES))], case, values))
+                result = read_and_validate(path)
+            except Exception:
+                traceback.print_exc()
+                print(f"FAILED at workbook {n}, seed {seed}")
+                return 1
+            refused += result < 0
+            findings += max(result, 0)
+            if n and n % 1000 == 0:
+                print(f"  {n} workbooks, {refused} refused, {findings} findings, {time.perf_counter() - started:.0f} s")
+    print(f"workbooks: {args.workbooks} fuzzed, {refused} refused cleanly, {findings} findings, no uncaught exception")
+    print(f"time: {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
