@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from osmep_xl.data import load_report  # noqa: E402
-from osmep_xl.spec import TEMPLATES  # noqa: E402
-from osmep_xl.xlsx.coerce import coerce  # noqa: E402
-from osmep_xl.xlsx.generate import write_workbook  # noqa: E402
-from tests.fuzzing import mutate_workbook, random_rows, raw_cells, read_and_validate  # noqa: E402
+from osmep_xl.data import load_report
+from osmep_xl.spec import TEMPLATES
+from osmep_xl.xlsx.coerce import coerce
+from osmep_xl.xlsx.generate import write_workbook
+from tests.fuzzing import mutate_workbook, random_rows, raw_cells, read_and_validate
 
 COLUMNS = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns]
 

@@ -50,7 +50,7 @@ def _xml_cell(value: Any) -> tuple[bytes, bytes]:
     if text in ERRORS:
         return b' t="e"', b"<v>" + text.encode() + b"</v>"
     esc = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    esc = "".join(ch for ch in esc if ch in "\t\n\r" or ord(ch) >= 0x20 and ch not in "\ufffe\uffff")
+    esc = "".join(ch for ch in esc if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff"))
     return b' t="inlineStr"', b"<is><t>" + esc.encode() + b"</t></is>"
 
 
