@@ -4,7 +4,6 @@ The long run (10,000+ workbooks and cell values) is `python bench/fuzz.py`."""
 from __future__ import annotations
 
 import contextlib
-import contextlib
 import random
 from pathlib import Path
 from typing import Any
