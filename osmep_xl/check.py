@@ -16,7 +16,7 @@ from .spec import UnknownTemplateError
 from .spec.base import TemplateSpec
 from .xlsx.patch import WorkbookPatch
 from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbooks
-from .xlsx.safety import RefusedFileError
+from .xlsx.safety import RefusedFileError, check_writable
 
 FINDINGS_SHEET = "ผลตรวจสอบ"
 HIGHLIGHT = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C"}
@@ -91,6 +91,7 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
     patch = WorkbookPatch(path)
     for edit in edits:
         patch.set_cell(edit.sheet, edit.cell, edit.value, formula=edit.formula)
+    check_writable(out)
     if out.resolve() == path.resolve() and backup:
         shutil.copy2(path, backup_path(path))
     patch.save(out)
@@ -99,6 +100,7 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
 
 def annotate_file(path: Path, findings: list[Finding], out: Path) -> Path:
     """A copy of ``path`` with a findings sheet, highlighted cells and a comment per flagged cell."""
+    check_writable(out)
     findings = sort_findings(findings)
     sheets = {s for wb in open_all(path)
               for s in [*(b.sheet for b in wb.spec.blocks), *(s for s, _ in wb.meta_cells.values())]}

@@ -21,7 +21,7 @@ from .rules.config import ConfigError
 from .spec import TEMPLATES, UnknownTemplateError, get_spec
 from .xlsx.generate import blank_data, write_workbook
 from .xlsx.read import UnreadableWorkbookError
-from .xlsx.safety import RefusedFileError
+from .xlsx.safety import RefusedFileError, check_writable
 
 app = typer.Typer(
     help="osmep_xl — เครื่องมือแม่แบบ Excel สำหรับรายงานผลการดำเนินงานและการเบิกจ่าย สสว.\n\n"
@@ -31,6 +31,9 @@ app = typer.Typer(
 )
 templates_app = typer.Typer(help="แม่แบบมาตรฐาน / standard templates", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
+workbook_app = typer.Typer(help="สมุดงาน Excel พร้อมปุ่มและฟังก์ชัน / the ready Excel workbook with buttons and functions",
+                           no_args_is_help=True)
+app.add_typer(workbook_app, name="workbook")
 app.add_typer(batch_app, name="batch")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +58,7 @@ def user_errors(func: F) -> F:
 
 
 def _check_out(path: Path, force: bool, suffixes: tuple[str, ...] = (".xlsx",)) -> None:
+    check_writable(path)
     if path.exists() and not force:
         raise FileExistsError(f"มีไฟล์อยู่แล้ว ใช้ --force เพื่อเขียนทับ / {path} exists; use --force to overwrite")
     if path.suffix.lower() not in suffixes:
@@ -99,6 +103,30 @@ def templates_build(
     """สร้างไฟล์แม่แบบจากสเปก / generate the template files from their specs."""
     for path in build_templates(out):
         typer.echo(f"เขียนแล้ว / wrote {path}")
+
+
+@workbook_app.command("build")
+@user_errors
+def workbook_build(
+    out: Annotated[Path, typer.Option("--out", "-o", help="ไฟล์ .xlsm ปลายทาง / output .xlsm")] = Path(
+        "workbook/osmep_xl.xlsm"),
+    interpreter_win: Annotated[str, typer.Option(
+        "--interpreter-win", help="python.exe สำหรับ Windows (ว่าง: ตามค่าตั้ง xlwings) / Windows interpreter")] = "",
+    interpreter_mac: Annotated[str, typer.Option(
+        "--interpreter-mac", help="python สำหรับ macOS (ว่าง: ตามค่าตั้ง xlwings) / macOS interpreter")] = "",
+    pythonpath: Annotated[str, typer.Option("--pythonpath", help="PYTHONPATH เพิ่มเติม / extra PYTHONPATH")] = "",
+    macros: Annotated[Path | None, typer.Option(
+        "--macros", help="โฟลเดอร์มาโคร .bas (ค่าเริ่มต้น: macros/) / folder of the .bas macros")] = None,
+) -> None:
+    """สร้างสมุดงาน osmep_xl.xlsm: แม่แบบทั้งสี่ ปุ่ม มาโคร และฟังก์ชัน / build the ready workbook: the four
+    templates, buttons, macros and worksheet functions (xlwings)."""
+    from .excel.workbook import Interpreter, build_workbook
+
+    path = build_workbook(out, interpreter=Interpreter(interpreter_win, interpreter_mac, pythonpath), macros=macros)
+    typer.echo(f"เขียนแล้ว / wrote {path}")
+    if path.name != "osmep_xl.xlsm":
+        typer.echo("หมายเหตุ: ปุ่ม 'Run main' ของ xlwings ต้องการชื่อไฟล์ osmep_xl.xlsm / "
+                   "note: xlwings' 'Run main' needs the file to be named osmep_xl.xlsm", err=True)
 
 
 @app.command()

@@ -45,6 +45,9 @@ from .layout import (
 
 # Fixed so that building a template twice gives the same bytes.
 BUILD_TIME = dt.datetime(2024, 1, 1)
+# Text starting with these would become a formula (or DDE call) if retyped in Excel: such text is
+# written as a string with Excel's quote prefix, so it stays text even when a user edits the cell.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER_FORMATS = {
     ColType.MONEY: "#,##0.00",
     ColType.COUNT: "#,##0",
@@ -74,9 +77,11 @@ class Formats:
             )
         return self._cache[key]
 
-    def cell(self, column: Column, *, computed: bool, bold: bool, indent: int) -> Format:
+    def cell(self, column: Column, *, computed: bool, bold: bool, indent: int, quoted: bool = False) -> Format:
         props: dict[str, Any] = {"border": 1, "bold": bold,
                                  "bg_color": COMPUTED_FILL if computed else INPUT_FILL}
+        if quoted:
+            props["quote_prefix"] = True
         if column.type in NUMBER_FORMATS:
             props["num_format"] = NUMBER_FORMATS[column.type]
         else:
@@ -136,7 +141,9 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
         for n, col in enumerate(block.columns):
             computable = calc.is_computable(i, col)
             stated = calc.is_stated(i, col.id)
-            cell_fmt = fmt.cell(col, computed=computable and not stated, bold=has_children, indent=rank)
+            value = row.get(col.id)
+            cell_fmt = fmt.cell(col, computed=computable and not stated, bold=has_children, indent=rank,
+                                quoted=isinstance(value, str) and value.startswith(FORMULA_TRIGGERS))
             formula = cell_formula(col, calc, i, address) if computable else ""
             if computable and not stated:
                 ws.write_formula(r, n, "=" + formula, cell_fmt, _excel_value(excel.cell(i, col.id).value))

@@ -28,7 +28,8 @@ from .safety import check_package
 _REF = re.compile(r"^=?'?(?P<sheet>.+?)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+))?$")
 HEADER_SCAN_ROWS = 40
 # What a damaged package raises from the zip, XML and calamine layers: the file is unreadable.
-BROKEN_FILE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, ParseError, CalamineError)
+BROKEN_FILE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, ParseError, CalamineError,
+               NotImplementedError, RuntimeError)
 
 
 class UnreadableWorkbookError(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -13,6 +15,26 @@ RATIO_CHECK_FROM = 32 * 1024 * 1024  # small parts compress far better than 200x
 
 class RefusedFileError(Exception):
     """A file osmep_xl will not read or write; the message is Thai / English."""
+
+
+def owner_file(path: Path) -> Path:
+    """The lock file Excel keeps beside a workbook it has open (``~$name.xlsx``)."""
+    return path.with_name("~$" + path.name[2:] if len(path.name) > 2 else "~$" + path.name)
+
+
+def check_writable(path: Path) -> None:
+    """Refuse to write where it would clash with a user: a workbook open in Excel, a read-only file."""
+    if path.exists():
+        for lock in (owner_file(path), path.with_name("~$" + path.name)):
+            if lock.exists():
+                raise RefusedFileError(
+                    f"ไฟล์เปิดอยู่ใน Excel กรุณาปิดก่อน / {path} is open in Excel ({lock.name} exists): close it first")
+        # The mode bits too: root may write anywhere, but a file marked read-only is the user's "no".
+        if not os.access(path, os.W_OK) or not path.stat().st_mode & stat.S_IWUSR:
+            raise RefusedFileError(f"ไฟล์เป็นแบบอ่านอย่างเดียว / {path} is read-only")
+    folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not os.access(folder, os.W_OK):
+        raise RefusedFileError(f"เขียนโฟลเดอร์นี้ไม่ได้ / cannot write in folder {folder}")
 
 
 def check_package(path: Path) -> None:
@@ -42,10 +64,18 @@ def check_package(path: Path) -> None:
             if total > MAX_UNCOMPRESSED or (total > RATIO_CHECK_FROM and total / packed > MAX_RATIO):
                 raise RefusedFileError(
                     f"ไฟล์ขยายตัวผิดปกติ (zip bomb) / refused: expands to {total} bytes: {path}")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    with zf.open(info) as part:
+                        head = part.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise RefusedFileError(
+                            f"ไฟล์มีการประกาศ DTD/entity ซึ่งไม่ปลอดภัย / refused: {info.filename} declares a DTD"
+                            f" or entities (unsafe XML): {path}")
             if "xl/workbook.xml" not in zf.namelist():
                 raise RefusedFileError(f"ไม่ใช่สมุดงาน Excel / not an Excel workbook package: {path}")
             bad = zf.testzip()
             if bad is not None:
                 raise RefusedFileError(f"ไฟล์เสียหาย / corrupt part {bad} in {path}")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise RefusedFileError(f"ไฟล์เสียหายหรือไม่สมบูรณ์ / truncated or corrupt zip: {path} ({exc})") from exc

@@ -1,0 +1,255 @@
+"""What osmep_xl promises about users' files: lossless writes, clean refusals, no formula
+injection, crash safety."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from osmep_xl.check import annotate_file, check_file, recalc_file
+from osmep_xl.data import load_report
+from osmep_xl.model.workbook import WorkbookData
+from osmep_xl.rules.config import load_settings
+from osmep_xl.xlsx.generate import Formats, write_workbook
+from osmep_xl.xlsx.read import read_workbook
+from tests.corpus_helpers import vba_project, zip_parts
+
+DISB = "เบิกจ่าย"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "osmep_xl", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def _extras(book: xlsxwriter.Workbook, fmt: Formats) -> None:
+    """A sheet of features openpyxl drops: chart, sparklines, x14 data bars, a note, a button."""
+    ws = book.add_worksheet("กราฟ")
+    for r in range(6):
+        ws.write_row(r, 0, [r, r * 2, r * 3])
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"values": "='กราฟ'!$B$1:$B$6"})
+    ws.insert_chart("E2", chart)
+    ws.add_sparkline("D1", {"range": "'กราฟ'!A1:C1"})
+    ws.conditional_format("A1:A6", {"type": "data_bar", "bar_solid": True})
+    ws.write_comment("A1", "หมายเหตุของผู้ใช้ / a user's note")
+    ws.insert_button("G20", {"macro": "say_hello", "caption": "Hello"})
+
+
+@pytest.fixture
+def rich(tmp_path: Path) -> Path:
+    """The disbursement demo workbook as a macro workbook with features of many kinds."""
+    vba = tmp_path / "vbaProject.bin"
+    vba.write_bytes(vba_project())
+    return write_workbook(load_report("disbursement"), tmp_path / "rich.xlsm", after=_extras, vba_project=vba)
+
+
+def _changed_parts(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {name for name in before if after.get(name) != before[name]} | (set(after) - set(before))
+
+
+ALLOWED = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml",
+           "docProps/app.xml"}
+
+
+def test_recalc_keeps_every_other_part(rich: Path, tmp_path: Path) -> None:
+    before = zip_parts(rich)
+    out = tmp_path / "out.xlsm"
+    changes = recalc_file(rich, out)
+    assert changes, "the demo data has typed figures that recalculation changes"
+    after = zip_parts(out)
+    changed = _changed_parts(before, after)
+    sheets = {n for n in changed if n.startswith("xl/worksheets/sheet")}
+    assert changed - sheets - ALLOWED - {"xl/calcChain.xml"} == set()
+    for name in ("xl/vbaProject.bin", "xl/charts/chart1.xml", "xl/comments1.xml", "xl/drawings/drawing1.xml"):
+        assert after[name] == before[name], name
+    assert sheets == {"xl/worksheets/sheet2.xml"}  # only the sheet whose cells changed
+    back = read_workbook(out)
+    rows = back.blocks["lines"]
+    assert all((i, "total") in rows.formula_cells for i in range(len(rows.rows)) if rows.rows[i]["level"] == "total")
+    assert rich.read_bytes() == rich.read_bytes()  # the input was never touched (read twice, same)
+
+
+def test_annotate_adds_and_keeps(rich: Path, tmp_path: Path) -> None:
+    original = rich.read_bytes()
+    (result,) = check_file(rich, load_settings())
+    out = annotate_file(rich, result.findings, tmp_path / "checked.xlsm")
+    assert rich.read_bytes() == original
+    before, after = zip_parts(rich), zip_parts(out)
+    for name in before:
+        if name.startswith(("xl/vbaProject", "xl/charts/", "xl/drawings/drawing", "docProps/custom")):
+            assert after[name] == before[name], name
+    wb = openpyxl.load_workbook(out)
+    assert "ผลตรวจสอบ" in wb.sheetnames
+    assert wb["ผลตรวจสอบ"].max_row == len(result.findings) + 1
+
+
+def _ole_file(path: Path) -> None:
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+
+
+def _with_part(src: Path, dst: Path, part: str, edit: Any) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            zout.writestr(item, edit(data) if item.filename == part else data)
+    return dst
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    return write_workbook(load_report("disbursement"), tmp_path / "demo.xlsx")
+
+
+@pytest.mark.parametrize("case", ["xls", "xlsb", "encrypted", "not-zip", "truncated", "dtd", "unknown-template",
+                                  "newer-version", "missing"])
+def test_refusals_are_one_clear_line_and_touch_nothing(case: str, demo: Path, tmp_path: Path) -> None:
+    path = tmp_path / "input.xlsx"
+    if case == "xls":
+        path = tmp_path / "old.xls"
+        _ole_file(path)
+    elif case == "xlsb":
+        path = tmp_path / "bin.xlsb"
+        path.write_bytes(demo.read_bytes())
+    elif case == "encrypted":
+        _ole_file(path)
+    elif case == "not-zip":
+        path.write_text("hello", "utf-8")
+    elif case == "truncated":
+        path.write_bytes(demo.read_bytes()[: len(demo.read_bytes()) // 2])
+    elif case == "dtd":
+        _with_part(demo, path, "xl/worksheets/sheet2.xml", lambda d: d.replace(
+            b"?>", b'?><!DOCTYPE x [<!ENTITY big "boom">]>', 1))
+    elif case == "unknown-template":
+        _with_part(demo, path, "docProps/custom.xml", lambda d: d.replace(b">disbursement<", b">nosuch<"))
+    elif case == "newer-version":
+        _with_part(demo, path, "docProps/custom.xml", lambda d: d.replace(b">1.0<", b">9.0<"))
+    elif case == "missing":
+        path = tmp_path / "nothing.xlsx"
+    before = path.read_bytes() if path.exists() else None
+    for args in (("validate", str(path)), ("recalc", str(path), "--in-place")):
+        result = run(*args)
+        assert result.returncode == 2, (case, args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stdout + result.stderr
+        if args[0] == "recalc":
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert (path.read_bytes() if path.exists() else None) == before
+    assert not list(tmp_path.glob("*.bak*"))
+
+
+def test_zip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from osmep_xl.xlsx import safety
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", b"<workbook/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 1024 * 1024))
+    monkeypatch.setattr(safety, "RATIO_CHECK_FROM", 1024 * 1024)
+    with pytest.raises(safety.RefusedFileError, match="zip bomb"):
+        safety.check_package(path)
+    monkeypatch.setattr(safety, "MAX_UNCOMPRESSED", 1024)
+    monkeypatch.setattr(safety, "RATIO_CHECK_FROM", 10**12)
+    with pytest.raises(safety.RefusedFileError, match="zip bomb"):
+        safety.check_package(path)
+
+
+@pytest.mark.parametrize("case", ["open-in-excel", "read-only"])
+def test_in_place_refusals(case: str, demo: Path) -> None:
+    if case == "open-in-excel":
+        demo.with_name("~$" + demo.name).write_bytes(b"owner")
+    else:
+        demo.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    before = demo.read_bytes()
+    result = run("recalc", str(demo), "--in-place")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert ("Excel" if case == "open-in-excel" else "read-only") in result.stderr
+    assert demo.read_bytes() == before
+
+
+def test_bad_cells_are_findings_not_crashes(demo: Path, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(demo)
+    ws = wb[DISB]
+    ws["G7"] = "1,234 บาท"
+    ws["H7"] = "๑๒๓"
+    ws["I7"] = "#REF!"
+    ws.merge_cells("F8:H8")
+    ws.append([2564, "งบกลาง", "project", "X1", "T", "แถวเพิ่ม", 10])  # an extra row below the block
+    # swap two columns, headers and all: read by header, not by position
+    for row in ws.iter_rows(min_row=4, max_row=ws.max_row):
+        row[15].value, row[16].value = row[16].value, row[15].value
+    path = tmp_path / "damaged.xlsx"
+    wb.save(path)
+    (result,) = check_file(path, load_settings())
+    rules = {f.rule for f in result.findings}
+    assert {"cell.formatted_number_text", "cell.thai_digits", "cell.error_value"} <= rules
+    assert "structure.column_missing" not in rules
+    assert result.unreadable is None
+
+
+DANGEROUS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "=cmd|' /C calc'!A0",
+             "=HYPERLINK(\"http://x\",\"y\")"]
+
+
+def test_formula_injection_is_written_as_text(tmp_path: Path) -> None:
+    rows = [{"fiscal_year": 2564, "budget_source": "งบกลาง", "level": "total", "code": "T", "name": "รวม"}]
+    for n, text in enumerate(DANGEROUS, start=1):
+        rows.append({"fiscal_year": 2564, "budget_source": "งบกลาง", "level": "project", "code": str(n),
+                     "parent": "T", "name": text, "note": text, "allocated": "1"})
+    data = WorkbookData.parse({"template": "disbursement", "meta": {"as_of": "2021-06-30"},
+                               "blocks": {"lines": rows}})
+    path = write_workbook(data, tmp_path / "inject.xlsx")
+    xml = zip_parts(path)["xl/worksheets/sheet2.xml"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb[DISB]
+    stored = [t.strip() for t in DANGEROUS]  # surrounding white space is trimmed from text on input
+    for n, text in enumerate(stored, start=1):
+        cell = ws.cell(row=6 + n, column=6)
+        assert cell.data_type == "s" and cell.value == text
+        assert cell.quotePrefix == text.startswith(("=", "+", "-", "@"))
+    assert not re.search(rb'<c r="[FP]\d+"[^>]*>\s*<f>', xml)  # no formula in the name or note columns
+    back = read_workbook(path).blocks["lines"]
+    assert [r["name"] for r in back.rows[1:]] == stored
+    assert not {(i, "name") for i in range(len(back.rows))} & back.formula_cells
+
+
+def test_sigkill_during_in_place_recalc_leaves_old_or_new(demo: Path, tmp_path: Path) -> None:
+    """Kill `recalc --in-place` at random moments: the file is always the original or the whole new one."""
+    original = demo.read_bytes()
+    expected = tmp_path / "expected.xlsx"
+    recalc_file(demo, expected)
+    new = expected.read_bytes()
+    rng = random.Random(20210630)
+    outcomes = {"old": 0, "new": 0}
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "osmep_xl", "recalc", str(demo), "-o", str(tmp_path / "t.xlsx")],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0
+    runtime = time.perf_counter() - start
+    for _ in range(12):
+        demo.write_bytes(original)
+        proc2 = subprocess.Popen([sys.executable, "-m", "osmep_xl", "recalc", str(demo), "--in-place", "--no-backup"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 1.1) * runtime)
+        os.kill(proc2.pid, signal.SIGKILL)
+        proc2.wait()
+        data = demo.read_bytes()
+        assert data in (original, new)
+        outcomes["old" if data == original else "new"] += 1
+        read_workbook(demo)  # and it opens
+        # A killed process cannot remove its temp file; it is hidden and never matches *.xlsx.
+        assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in demo.parent.iterdir()
+                   if p.name not in {"demo.xlsx", "expected.xlsx", "t.xlsx"})
+    assert sum(outcomes.values()) == 12
