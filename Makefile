@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo_output
 
-.PHONY: demo test lint templates workbook bench clean
+.PHONY: demo test lint templates workbook clean
 
 $(STAMP): pyproject.toml
 	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +32,9 @@ lint: $(STAMP)
 
 templates: $(STAMP)
 	$(VENV)/bin/osmep-xl templates build --out templates
+
+workbook: $(STAMP)
+	$(VENV)/bin/osmep-xl workbook build --out workbook/osmep_xl.xlsm
 
 clean:
 	rm -rf $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -248,6 +248,15 @@ def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: Work
                     " with their formula.", fmt.get(italic=True, font_size=11))
 
 
+def _file_mode(path: Path) -> int:
+    """The mode a new file would get (mkstemp makes 0600); an existing target keeps its own."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 SheetWriter = Callable[[xlsxwriter.Workbook, "Formats"], None]
 
 
@@ -286,6 +295,7 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
         if after is not None:
             after(book, fmt)
         book.close()
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

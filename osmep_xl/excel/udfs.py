@@ -1,0 +1,528 @@
+"""Excel worksheet functions (UDFs) over the osmep_xl core.
+
+ฟังก์ชันสำหรับใช้ในสูตร Excel: ร้อยละแบบ ROUND ของ Excel, คงเหลือ, ตัวชี้วัด, ปีงบประมาณ, การเบิกจ่าย
+และการตรวจตารางแม่แบบ — Excel functions for percentages, remaining budget, KPIs, the Thai fiscal
+calendar, disbursement flags and validating a template table.
+
+Declared once with ``@xw.func``/``@xw.arg``/``@xw.ret``: desktop Excel imports them as COM UDFs
+(``UDF Modules = osmep_xl.excel.udfs`` on the ``xlwings.conf`` sheet), xlwings Server and Lite read the
+same decorators and type hints. Every function is vectorised: each argument may be one value or a
+whole range, and the result has the broadcast shape of the arguments (a scalar for scalars, a column
+for a column), so one call over 10,000 rows is one Python call. Money is Decimal inside; numbers
+leave as floats. A blank result is ``""``; an argument that is not a number gives ``"#VALUE!"``
+(a real error value under xlwings Server/Lite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import xlwings as xw
+
+from ..findings import Finding
+from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
+from ..model.kpi import parse_result, parse_target
+from ..money import parse_number, percent, to_money, translate_thai_digits
+from ..rules.config import Basis, Kind, Settings, load_settings
+from ..rules.validate import validate
+from ..rules.variance import BASIS_TEXT, KIND_TEXT, quarter_reached
+from ..spec import get_spec
+from ..spec.base import Achievement, Formula, KpiStatus
+from ..xlsx.cells import a1, parse_a1
+from ..xlsx.layout import PROP_TEMPLATE
+from ..xlsx.package import SheetCells
+from ..xlsx.read import read_template
+
+VALUE_ERROR = "#VALUE!"
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's phantom 29 Feb 1900 is skipped
+_CE_YEAR_LIMIT = 2400  # a whole number below this is a Common Era year, not a date serial
+_KIND_WORDS: dict[str, Kind] = {"overall": "overall", "ภาพรวม": "overall", "recurrent": "recurrent",
+                                "รายจ่ายประจำ": "recurrent", "investment": "investment", "รายจ่ายลงทุน": "investment"}
+_BASIS_WORDS: dict[str, Basis] = {"disbursed_committed": "disbursed_committed", "เบิกจ่าย+ผูกพัน": "disbursed_committed",
+                                  "disbursed": "disbursed", "เบิกจ่าย": "disbursed", "เบิกจ่ายจริง": "disbursed"}
+_DIRECTIONS = {">=": ">=", "≥": ">=", "<=": "<=", "≤": "<="}
+_KPI_BLOCK = get_spec("kpi").block("kpis")
+
+
+def _kpi_formula(column_id: str) -> Formula:
+    """The spec's own formula of a KPI column: the UDFs compute exactly what the template's cells do."""
+    formula = _KPI_BLOCK.column(column_id).formula
+    if not isinstance(formula, (Achievement, KpiStatus)):
+        raise TypeError(f"kpi column {column_id} has no KPI formula")
+    return formula
+
+
+_ACHIEVEMENT = _kpi_formula("achievement")
+_STATUS = _kpi_formula("status")
+VALIDATE_HEADER = ["กฎ / Rule", "ช่อง / Cell", "ควรเป็น / Expected", "ที่ระบุ / Actual", "รายละเอียด / Message"]
+
+
+class _Invalid:
+    """An argument that cannot be read as what the function needs (shown as #VALUE!)."""
+
+
+INVALID = _Invalid()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _help(func: F) -> F:
+    """Make the docstring one line: it is the function's description in Excel's function wizard."""
+    func.__doc__ = " ".join((func.__doc__ or "").split())
+    return func
+
+
+# --- shapes: scalar, 1-D or 2-D in, the same shape out ---------------------------------------------------------
+
+
+def _dims(value: Any) -> int:
+    if isinstance(value, (list, tuple)):
+        return 2 if value and isinstance(value[0], (list, tuple)) else 1
+    return 0
+
+
+def _grid(value: Any) -> list[list[Any]]:
+    dims = _dims(value)
+    if dims == 2:
+        return [list(row) for row in value]
+    if dims == 1:
+        return [[v] for v in value]  # a flat list from Python is a column
+    return [[value]]
+
+
+def vectorize(func: Callable[..., Any], *args: Any) -> Any:
+    """Apply ``func`` cell by cell over the broadcast of ``args`` (Excel's array rules: a single
+    row or column stretches); the result takes the shape of the widest argument."""
+    grids = [_grid(a) for a in args]
+    rows = max(len(g) for g in grids)
+    cols = max(len(g[0]) if g else 0 for g in grids)
+    for g in grids:
+        if len(g) not in (1, rows) or (g and len(g[0]) not in (1, cols)):
+            raise ValueError("ขนาดช่วงข้อมูลไม่เท่ากัน / ranges of different sizes")
+    out = [[func(*(g[r if len(g) > 1 else 0][c if len(g[0]) > 1 else 0] for g in grids)) for c in range(cols)]
+           for r in range(rows)]
+    dims = max(_dims(a) for a in args)
+    if dims == 0:
+        return out[0][0]
+    if dims == 1:
+        return [row[0] for row in out] if cols == 1 else out[0]
+    return out
+
+
+# --- reading cell values -------------------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(value: Any) -> Decimal | _Invalid | None:
+    """A cell as an exact Decimal: numbers, and text as people type it (๑,๒๓๔ · 1,234 บาท)."""
+    if _blank(value):
+        return None
+    if isinstance(value, (bool, dt.date, dt.time)):
+        return INVALID
+    if isinstance(value, (int, float, Decimal)):
+        return to_money(value)
+    if isinstance(value, str):
+        parsed = parse_number(value)
+        return INVALID if parsed is None else parsed
+    return INVALID
+
+
+def _date(value: Any) -> dt.date | _Invalid | None:
+    """A date from a date cell, an Excel serial number, ISO text or Thai text ("30 มิ.ย.64")."""
+    if _blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return EXCEL_EPOCH + dt.timedelta(days=int(value)) if value >= 1 else INVALID
+    if isinstance(value, str):
+        text = translate_thai_digits(value).strip()
+        try:
+            return dt.date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+        try:
+            return parse_thai_date(text)
+        except ValueError:
+            return INVALID
+    return INVALID
+
+
+def _out(value: Decimal | int | str | _Invalid | None) -> float | int | str:
+    """A result cell: Decimal leaves as float, nothing as "" (an empty cell), bad input as #VALUE!."""
+    if isinstance(value, _Invalid):
+        return VALUE_ERROR
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+# --- money ---------------------------------------------------------------------------------------------------
+
+
+def _percent(part: Any, whole: Any) -> float | int | str:
+    p, w = _number(part), _number(whole)
+    if isinstance(p, _Invalid) or isinstance(w, _Invalid):
+        return VALUE_ERROR
+    if w is None or w == 0:
+        return ""
+    return _out(percent(p or Decimal(0), w))
+
+
+@xw.func
+@xw.arg("part", ndim=2, doc="ส่วน เช่น เบิกจ่าย / the part, e.g. disbursed (a value or a column)")
+@xw.arg("whole", ndim=2, doc="ทั้งหมด เช่น งบประมาณ / the whole, e.g. allocated (a value or a column)")
+@_help
+def OSMEP_PERCENT(part: Any, whole: Any) -> Any:
+    """ร้อยละ ROUND(ส่วน/ทั้งหมด*100, 2) ปัดครึ่งขึ้นแบบ Excel · ว่างเมื่อทั้งหมดเป็น 0 / Percent of
+    the whole, ROUND(part/whole*100, 2) half away from zero; blank when the whole is 0."""
+    return vectorize(_percent, part, whole)
+
+
+def _remaining(allocated: Any, disbursed: Any, committed: Any) -> float | int | str:
+    values = [_number(allocated), _number(disbursed), _number(committed)]
+    if any(isinstance(v, _Invalid) for v in values):
+        return VALUE_ERROR
+    if all(v is None for v in values):
+        return ""
+    a, d, c = (v if isinstance(v, Decimal) else Decimal(0) for v in values)
+    return _out(a - (d + c))
+
+
+@xw.func
+@xw.arg("allocated", ndim=2, doc="งบประมาณ / allocated budget")
+@xw.arg("disbursed", ndim=2, doc="เบิกจ่าย / disbursed")
+@xw.arg("committed", ndim=2, doc="ผูกพัน / committed")
+@_help
+def OSMEP_REMAINING(allocated: Any, disbursed: Any, committed: Any) -> Any:
+    """คงเหลือ = งบประมาณ − (เบิกจ่าย + ผูกพัน) คิดแบบทศนิยมแม่นยำ / Remaining budget:
+    allocated − (disbursed + committed), in exact decimal arithmetic."""
+    return vectorize(_remaining, allocated, disbursed, committed)
+
+
+# --- KPIs ----------------------------------------------------------------------------------------------------
+
+
+# Targets and results repeat down a column: parse each distinct text once per session.
+_parse_target = lru_cache(maxsize=4096)(parse_target)
+_parse_result = lru_cache(maxsize=4096)(parse_result)
+
+
+def _kpi_cells(result: Any, target: Any, direction: Any) -> dict[str, Any] | _Invalid:
+    """The row the spec's KPI formulas read: numeric result/target and direction, from numbers or text."""
+    res: Decimal | None
+    if _blank(result):
+        res = None
+    elif isinstance(result, str):
+        res = _parse_result(result).value  # "อยู่ระหว่างดำเนินการ" has no number: pending
+    else:
+        number = _number(result)
+        if isinstance(number, _Invalid):
+            return INVALID
+        res = number
+    derived = ">="
+    tgt: Decimal | None
+    if _blank(target):
+        tgt = None
+    elif isinstance(target, str):
+        try:
+            parsed = _parse_target(target)  # "ไม่น้อยกว่า 4.10", "ร้อยละ 70-80": the low end is the target
+        except ValueError:
+            return INVALID
+        tgt, derived = parsed.low, parsed.direction
+    else:
+        number = _number(target)
+        if isinstance(number, _Invalid):
+            return INVALID
+        tgt = number
+    if _blank(direction):
+        way = derived
+    else:
+        found = _DIRECTIONS.get(str(direction).strip())
+        if found is None:
+            return INVALID
+        way = found
+    return {"result": res, "target": tgt, "direction": way}
+
+
+def _achievement(result: Any, target: Any, direction: Any) -> float | int | str:
+    row = _kpi_cells(result, target, direction)
+    if isinstance(row, _Invalid):
+        return VALUE_ERROR
+    return _out(_ACHIEVEMENT.evaluate(row.get))
+
+
+def _status(result: Any, target: Any, direction: Any) -> float | int | str:
+    row = _kpi_cells(result, target, direction)
+    if isinstance(row, _Invalid):
+        return VALUE_ERROR
+    return _out(_STATUS.evaluate(row.get))
+
+
+@xw.func
+@xw.arg("result", ndim=2, doc="ผล: ตัวเลข หรือข้อความ เช่น 139,825 ราย / result: a number or text")
+@xw.arg("target", ndim=2, doc="เป้าหมาย: ตัวเลข หรือ 'ไม่น้อยกว่า 4.10', 'ร้อยละ 70-80' / target: a number or text")
+@xw.arg("direction", ndim=2, doc="'>=' มากดีกว่า หรือ '<=' น้อยดีกว่า (ไม่ระบุ: อ่านจากเป้าหมาย) / '>=' or '<='")
+@_help
+def OSMEP_KPI_ACHIEVEMENT(result: Any, target: Any, direction: Any = None) -> Any:
+    """ร้อยละของเป้าหมาย (ผล/เป้าหมาย*100 หรือ เป้าหมาย/ผล*100 เมื่อน้อยดีกว่า) ว่างเมื่อยังไม่มีผลเป็นตัวเลข /
+    KPI achievement in percent of target; blank for a textual (pending) result."""
+    return vectorize(_achievement, result, target, direction)
+
+
+@xw.func
+@xw.arg("result", ndim=2, doc="ผล: ตัวเลข หรือข้อความ / result: a number or text")
+@xw.arg("target", ndim=2, doc="เป้าหมาย: ตัวเลข หรือข้อความ / target: a number or text")
+@xw.arg("direction", ndim=2, doc="'>=' หรือ '<=' (ไม่ระบุ: อ่านจากเป้าหมาย) / '>=' or '<=' (default: from the target)")
+@_help
+def OSMEP_KPI_STATUS(result: Any, target: Any, direction: Any = None) -> Any:
+    """สถานะตัวชี้วัด: บรรลุ / ยังไม่บรรลุ / รอผล (ผลยังไม่เป็นตัวเลข) ตามสูตรในแม่แบบ / KPI status as
+    the template's formula gives it: achieved (บรรลุ), not yet (ยังไม่บรรลุ) or pending (รอผล)."""
+    return vectorize(_status, result, target, direction)
+
+
+# --- disbursement --------------------------------------------------------------------------------------------
+
+
+@cache
+def _settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=256)
+def _target(kind: Kind, year: int, quarter: int) -> Decimal | None:
+    """The cumulative quarterly target (percent) for a kind of spending, from the settings."""
+    return _settings().disbursement.model_copy(update={"kind": kind}).target(year, quarter)
+
+
+def _fiscal_year_arg(value: Any) -> int | _Invalid | None:
+    number = _number(value)
+    if not isinstance(number, Decimal):
+        return number
+    year = int(number)
+    if year != number:
+        return INVALID
+    year = expand_be_year(year) if 0 <= year <= 99 else year
+    return ce_to_be(year) if year < _CE_YEAR_LIMIT else year  # 2021 means FY2564
+
+
+def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed: Any, committed: Any,
+                       kind: Any, basis: Any) -> float | int | str:
+    year, day = _fiscal_year_arg(fiscal_year_), _date(as_of)
+    amounts = [_number(allocated), _number(disbursed), _number(committed)]
+    kind_key = _KIND_WORDS.get(str(kind).strip().lower()) if not _blank(kind) else _settings().disbursement.kind
+    basis_key = _BASIS_WORDS.get(str(basis).strip().lower()) if not _blank(basis) else _settings().disbursement.basis
+    if (isinstance(year, _Invalid) or isinstance(day, _Invalid) or any(isinstance(a, _Invalid) for a in amounts)
+            or kind_key is None or basis_key is None):
+        return VALUE_ERROR
+    alloc, spent_now, commit = amounts
+    if year is None or day is None or not isinstance(alloc, Decimal) or alloc <= 0 or spent_now is None:
+        return ""
+    quarter = quarter_reached(day, year)
+    if quarter is None:
+        return ""
+    assert isinstance(spent_now, Decimal)
+    spent = spent_now + (commit if isinstance(commit, Decimal) and basis_key == "disbursed_committed" else 0)
+    target = _target(kind_key, year, quarter)
+    actual = percent(spent, alloc)
+    if target is None or actual is None or actual >= target:
+        return ""
+    basis_th, basis_en = BASIS_TEXT[basis_key]
+    kind_th, kind_en = KIND_TEXT[kind_key]
+    return (f"ต่ำกว่าเป้า ไตรมาส {quarter}: {basis_th} ร้อยละ {actual} < {kind_th} {target} / "
+            f"behind Q{quarter} target: {basis_en} {actual}% < {kind_en} {target}%")
+
+
+@xw.func
+@xw.arg("fiscal_year", ndim=2, doc="ปีงบประมาณ พ.ศ. เช่น 2564 / fiscal year (BE), e.g. 2564")
+@xw.arg("as_of", ndim=2, doc="ข้อมูล ณ วันที่ / data as of (date)")
+@xw.arg("allocated", ndim=2, doc="งบประมาณ / allocated")
+@xw.arg("disbursed", ndim=2, doc="เบิกจ่าย / disbursed")
+@xw.arg("committed", ndim=2, doc="ผูกพัน / committed")
+@xw.arg("kind", ndim=2, doc="overall | recurrent | investment (ไม่ระบุ: ตามค่าตั้ง / default: settings)")
+@xw.arg("basis", ndim=2, doc="disbursed_committed | disbursed (ไม่ระบุ: ตามค่าตั้ง / default: settings)")
+@_help
+def OSMEP_DISBURSEMENT_FLAG(fiscal_year: Any, as_of: Any, allocated: Any, disbursed: Any, committed: Any,
+                            kind: Any = None, basis: Any = None) -> Any:
+    """ข้อความเตือนเมื่อการเบิกจ่ายต่ำกว่าเป้าหมายรายไตรมาสของรัฐบาล ว่างเมื่อเป็นไปตามเป้า / A short
+    flag when spending is behind the government's quarterly target; blank when on track."""
+    return vectorize(_disbursement_flag, fiscal_year, as_of, allocated, disbursed, committed, kind, basis)
+
+
+# --- fiscal calendar and numbers -----------------------------------------------------------------------------
+
+
+def _fiscal_year(value: Any) -> float | int | str:
+    day = _date(value)
+    return VALUE_ERROR if isinstance(day, _Invalid) else "" if day is None else fiscal_year(day)
+
+
+def _fiscal_quarter(value: Any) -> float | int | str:
+    day = _date(value)
+    return VALUE_ERROR if isinstance(day, _Invalid) else "" if day is None else fiscal_quarter(day)
+
+
+@xw.func
+@xw.arg("date", ndim=2, doc="วันที่ / a date")
+@_help
+def OSMEP_FISCAL_YEAR(date: Any) -> Any:
+    """ปีงบประมาณ (พ.ศ.) ของวันที่: 1 ต.ค. - 30 ก.ย. เช่น 30 มิ.ย. 2564 → 2564 / The Thai fiscal year
+    (BE) of a date; FY2564 runs 1 Oct 2020 - 30 Sep 2021."""
+    return vectorize(_fiscal_year, date)
+
+
+@xw.func
+@xw.arg("date", ndim=2, doc="วันที่ / a date")
+@_help
+def OSMEP_FISCAL_QUARTER(date: Any) -> Any:
+    """ไตรมาสของปีงบประมาณ 1-4 (ไตรมาส 1 = ต.ค.-ธ.ค.) / Fiscal quarter 1-4 (Q1 = Oct-Dec)."""
+    return vectorize(_fiscal_quarter, date)
+
+
+def _be(value: Any) -> float | int | str:
+    number = _number(value) if not isinstance(value, (dt.date, dt.datetime)) else INVALID
+    if isinstance(number, Decimal) and number == int(number) and 0 < number < _CE_YEAR_LIMIT:
+        return ce_to_be(int(number))
+    day = _date(value)
+    return VALUE_ERROR if isinstance(day, _Invalid) else "" if day is None else ce_to_be(day.year)
+
+
+def _ce(value: Any) -> float | int | str:
+    number = _number(value)
+    if isinstance(number, _Invalid) or (isinstance(number, Decimal) and number != int(number)):
+        return VALUE_ERROR
+    return "" if number is None else be_to_ce(expand_be_year(int(number)))
+
+
+@xw.func
+@xw.arg("year_or_date", ndim=2, doc="ปี ค.ศ. หรือวันที่ / a CE year or a date")
+@_help
+def OSMEP_BE(year_or_date: Any) -> Any:
+    """ปีพุทธศักราชของปี ค.ศ. หรือของวันที่ (2021 → 2564) / The Buddhist Era year of a CE year or a date."""
+    return vectorize(_be, year_or_date)
+
+
+@xw.func
+@xw.arg("year_be", ndim=2, doc="ปี พ.ศ. (2564 หรือ 64) / a BE year (2564 or 64)")
+@_help
+def OSMEP_CE(year_be: Any) -> Any:
+    """ปีคริสต์ศักราชของปี พ.ศ. (2564 → 2021) / The Common Era year of a BE year."""
+    return vectorize(_ce, year_be)
+
+
+def _number_cell(value: Any) -> float | int | str:
+    return _out(_number(value))
+
+
+@xw.func
+@xw.arg("text", ndim=2, doc="ข้อความตัวเลข เช่น '๑,๒๓๔.๕๐ บาท' / number text, e.g. '1,234.50 บาท'")
+@_help
+def OSMEP_NUMBER(text: Any) -> Any:
+    """แปลงข้อความเป็นตัวเลข: เลขไทย เครื่องหมายคั่น 'บาท' วงเล็บติดลบ / A number from text as people
+    type it: Thai digits, separators, 'บาท', (negatives)."""
+    return vectorize(_number_cell, text)
+
+
+# --- validating a table --------------------------------------------------------------------------------------
+
+
+class GridSource:
+    """One template block's cells as a :class:`osmep_xl.xlsx.read.Source` held in memory."""
+
+    path = Path("<range>")
+
+    def __init__(self, template_id: str, sheet: str, grid: list[list[Any]]) -> None:
+        self._template, self._sheet, self._grid = template_id, sheet, grid
+
+    def sheet_names(self) -> list[str]:
+        return [self._sheet]
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        return self._grid if sheet == self._sheet else []
+
+    def defined_names(self) -> dict[str, str]:
+        return {}
+
+    def properties(self) -> dict[str, str]:
+        return {PROP_TEMPLATE: self._template}
+
+    def cells(self, sheet: str) -> SheetCells:
+        return SheetCells()
+
+
+def validate_grid(grid: Sequence[Sequence[Any]], template: str, block: str = "") -> list[Finding]:
+    """Findings of one block laid out as in a template (header row, Thai or English, then rows).
+
+    Cells are addressed from the grid's top-left (A1). Rules about other tables, the information sheet
+    and formulas (a range holds values only) do not apply and are left out.
+    """
+    spec = get_spec(template.strip())
+    wanted = block.strip()
+    if wanted:
+        chosen = [b for b in spec.blocks if wanted in (b.id, b.sheet)]
+    else:
+        chosen = list(spec.blocks) if len(spec.blocks) == 1 else []
+    if not chosen:
+        raise ValueError(f"ระบุตาราง / name the table: one of {', '.join(b.id for b in spec.blocks)}")
+    sheet = chosen[0].sheet
+    rows = [["" if v is None else v for v in row] for row in grid]
+    workbook = read_template(GridSource(spec.id, sheet, rows), spec, None)
+    workbook.blocks = {k: v for k, v in workbook.blocks.items() if v.sheet == sheet}
+    return [f for f in validate(workbook, _settings())
+            if f.sheet == sheet and not f.rule.startswith("meta.") and f.rule != "formula.overwritten"]
+
+
+def _shift(cell: str, origin: tuple[int, int]) -> str:
+    try:
+        row, col = parse_a1(cell)
+    except ValueError:
+        return cell
+    return a1(row + origin[0], col + origin[1])
+
+
+def _plain(value: Decimal | str | None) -> float | str:
+    return float(value) if isinstance(value, Decimal) else "" if value is None else value
+
+
+@xw.func
+@xw.arg("table", ndim=2, err_to_str=True, doc="ช่วงตาราง: แถวหัวคอลัมน์ (ไทยหรืออังกฤษ) แล้วตามด้วยข้อมูล / "
+                                               "the table: a header row (Thai or English), then rows")
+@xw.arg("template", doc="รหัสแม่แบบ เช่น disbursement / template id, e.g. disbursement")
+@xw.arg("block", doc="ตาราง (รหัสหรือชื่อชีต) เมื่อแม่แบบมีหลายตาราง / table id or sheet name")
+@xw.arg("origin", doc="ที่อยู่ช่องซ้ายบนของช่วง เช่น A4 (ค่าเริ่มต้น A1) / the range's top-left cell")
+@_help
+def OSMEP_VALIDATE(table: Any, template: Any, block: Any = "", origin: Any = "A1") -> Any:
+    """ตรวจตารางตามแม่แบบ แสดงผลเป็นแถว: กฎ ช่อง ควรเป็น ที่ระบุ รายละเอียด / Validate a table laid
+    out like a template block; spills one row per finding: rule, cell, expected, actual, message."""
+    try:
+        start = parse_a1(str(origin or "A1").strip().replace("$", ""))
+        findings = validate_grid(_grid(table), str(template or ""), str(block or ""))
+    except (ValueError, KeyError) as exc:
+        return [VALIDATE_HEADER, ["", "", "", "", str(exc)]]
+    rows: list[list[Any]] = [list(VALIDATE_HEADER)]
+    for f in findings:
+        rows.append([f.rule, _shift(f.cell, start), _plain(f.expected), _plain(f.actual),
+                     f"{f.message_th} / {f.message_en}"])
+    if len(rows) == 1:
+        rows.append(["", "", "", "", "ไม่พบข้อผิดพลาด / no findings"])
+    return rows
+
+
+__all__ = [
+    "OSMEP_BE", "OSMEP_CE", "OSMEP_DISBURSEMENT_FLAG", "OSMEP_FISCAL_QUARTER", "OSMEP_FISCAL_YEAR",
+    "OSMEP_KPI_ACHIEVEMENT", "OSMEP_KPI_STATUS", "OSMEP_NUMBER", "OSMEP_PERCENT", "OSMEP_REMAINING",
+    "OSMEP_VALIDATE", "GridSource", "validate_grid", "vectorize",
+]
