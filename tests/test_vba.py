@@ -405,7 +405,7 @@ def test_invalid_projects_are_rejected(modules: list[VbaModule], sheets: list[st
 
 def test_invalid_module_kind_and_project_name() -> None:
     with pytest.raises(ValueError, match="kind must be"):
-        VbaModule("M", "", "class")  # type: ignore[arg-type]
+        VbaModule("M", "", "form")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Project name"):
         build_vba_project([], project_name="My Project")
 
@@ -447,3 +447,28 @@ def test_libreoffice_imports_the_macros(xlsm: Path, tmp_path: Path) -> None:
     modules = _olevba_modules(again)
     assert set(modules) == set(SOURCES)
     assert {sub for _, code in modules.values() for sub in re.findall(r"Sub (\w+)\(", code)} == SUBS
+
+
+def test_class_module_reads_back_as_a_class(tmp_path: Path) -> None:
+    """A .cls exported from the VBA editor (VERSION/BEGIN header, its own attributes) stays a class module."""
+    from oletools.olevba import VBA_Parser
+
+    from osmep_xl.excel.vba import VbaModule, build_vba_project
+
+    cls = ("VERSION 1.0 CLASS\r\nBEGIN\r\n  MultiUse = -1  'True\r\nEND\r\nAttribute VB_Name = \"Counter\"\r\n"
+           "Attribute VB_GlobalNameSpace = False\r\nAttribute VB_Creatable = False\r\n"
+           "Attribute VB_PredeclaredId = False\r\nAttribute VB_Exposed = True\r\n"
+           "Private n As Long\r\nPublic Sub Add()\r\n    n = n + 1\r\nEnd Sub\r\n")
+    project = build_vba_project([VbaModule("Counter", cls, kind="class"),
+                                 VbaModule("Main", "Sub Go()\r\n    Dim c As New Counter\r\nEnd Sub\r\n")])
+    path = tmp_path / "vbaProject.bin"
+    path.write_bytes(project)
+    parser = VBA_Parser(str(path), relaxed=False)
+    try:
+        found = {name: code for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+    assert "Counter.cls" in found and "Main.bas" in found
+    assert "Attribute VB_Exposed = True" in found["Counter.cls"]
+    assert "Public Sub Add()" in found["Counter.cls"]
+    assert "VERSION 1.0 CLASS" not in found["Counter.cls"]

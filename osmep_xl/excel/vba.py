@@ -28,20 +28,22 @@ from typing import Literal
 
 __all__ = ["VbaModule", "build_vba_project", "compress", "decompress"]
 
-ModuleKind = Literal["standard", "document"]
+ModuleKind = Literal["standard", "document", "class"]
 
 
 @dataclass(frozen=True)
 class VbaModule:
-    """One VBA module: ``standard`` (a .bas procedural module) or ``document`` (ThisWorkbook or a sheet)."""
+    """One VBA module: ``standard`` (a .bas procedural module), ``class`` (a .cls class module) or
+    ``document`` (ThisWorkbook or a sheet)."""
 
     name: str
     code: str
     kind: ModuleKind = "standard"
 
     def __post_init__(self) -> None:
-        if self.kind not in ("standard", "document"):
-            raise ValueError(f"VBA module {self.name!r}: kind must be 'standard' or 'document', not {self.kind!r}")
+        if self.kind not in ("standard", "document", "class"):
+            raise ValueError(
+                f"VBA module {self.name!r}: kind must be 'standard', 'class' or 'document', not {self.kind!r}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -289,12 +291,14 @@ def _encrypt(project_id: str, data: bytes, seed: int) -> str:
 _VISIBLE = bytes([0xFF])  # ProjectVisibilityState: the project is visible in the editor
 
 
-def _project_stream(project_name: str, project_id: str, documents: Sequence[str], standards: Sequence[str]) -> bytes:
+def _project_stream(project_name: str, project_id: str, documents: Sequence[str], standards: Sequence[str],
+                    classes: Sequence[str] = ()) -> bytes:
     """The ``PROJECT`` stream (2.3.1): the project's properties as CRLF-terminated text."""
     seeds = uuid.uuid5(uuid.NAMESPACE_OID, project_id).bytes  # random in Office; fixed here for reproducibility
     lines = [f'ID="{project_id}"']
     lines += [f"Document={name}/&H00000000" for name in documents]  # ProjectDocModule (2.3.1.4)
     lines += [f"Module={name}" for name in standards]  # ProjectStdModule (2.3.1.5)
+    lines += [f"Class={name}" for name in classes]  # ProjectClassModule (2.3.1.6)
     lines += [
         f'Name="{project_name}"',
         'HelpContextID="0"',
@@ -310,7 +314,7 @@ def _project_stream(project_name: str, project_id: str, documents: Sequence[str]
         "",
         "[Workspace]",  # 2.3.1.19: code windows closed
     ]
-    lines += [f"{name}=0, 0, 0, 0, C" for name in (*documents, *standards)]
+    lines += [f"{name}=0, 0, 0, 0, C" for name in (*documents, *standards, *classes)]
     return _mbcs("\r\n".join(lines) + "\r\n")
 
 
@@ -341,10 +345,20 @@ def _check_source(name: str, code: str) -> None:
     raise ValueError(f"VBA module {name!r} must be ASCII-only text")
 
 
+_CLASS = ""  # the "base" of a plain class module: the class attribute block without VB_Base
+
+
 def _attribute_block(name: str, base: str | None) -> list[str]:
     """Leading ``Attribute`` lines as Excel writes them: VB_Name first, the full class block for documents."""
     lines = [f'Attribute VB_Name = "{name}"']
-    if base is not None:
+    if base == _CLASS:
+        lines += [
+            "Attribute VB_GlobalNameSpace = False",
+            "Attribute VB_Creatable = False",
+            "Attribute VB_PredeclaredId = False",
+            "Attribute VB_Exposed = False",
+        ]
+    elif base is not None:
         lines += [
             f'Attribute VB_Base = "{base}"',
             "Attribute VB_GlobalNameSpace = False",
@@ -373,13 +387,15 @@ def _module_source(name: str, code: str, base: str | None) -> bytes:
             i = ends[0] + 1
     kept: list[str] = []
     while i < len(lines) and (match := _ATTRIBUTE_LINE.match(lines[i])):
-        if base is None and match.group(1).upper() != "NAME":
+        if base in (None, _CLASS) and match.group(1).upper() != "NAME":
             kept.append(lines[i].strip())
         i += 1
     body = "\r\n".join(lines[i:])
     if body and not body.endswith("\r\n"):
         body += "\r\n"
-    header = "\r\n".join([*_attribute_block(name, base), *kept]) + "\r\n"
+    # A class module exported with its own attributes keeps them; otherwise it gets Excel's defaults.
+    block = _attribute_block(name, None if base == _CLASS and kept else base)
+    header = "\r\n".join([*block, *kept]) + "\r\n"
     return _mbcs(header + body)
 
 
@@ -435,11 +451,13 @@ def build_vba_project(
         base = _WORKBOOK_BASE if name == _WORKBOOK_CODE_NAME else _WORKSHEET_BASE
         streams[name] = compress(_module_source(name, doc_code.get(name, ""), base))
     for module in standard:
-        streams[module.name] = compress(_module_source(module.name, module.code, None))
+        base = _CLASS if module.kind == "class" else None
+        streams[module.name] = compress(_module_source(module.name, module.code, base))
 
     # The project GUID is random in Office; deriving it from the names keeps builds reproducible.
     project_id = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "osmep-xl:" + "/".join([project_name, *names]))).upper() + "}"
-    dir_stream = _dir_stream(project_name, [(name, name in documents) for name in names])
+    classes = {m.name for m in standard if m.kind == "class"}
+    dir_stream = _dir_stream(project_name, [(name, name in documents or name in classes) for name in names])
     vba = _Entry(
         "VBA",
         children=[
@@ -451,7 +469,8 @@ def build_vba_project(
     root = _Entry(
         "Root Entry",
         children=[
-            _Entry("PROJECT", _project_stream(project_name, project_id, documents, [m.name for m in standard])),
+            _Entry("PROJECT", _project_stream(project_name, project_id, documents,
+                                              [m.name for m in standard if m.kind == "standard"], sorted(classes))),
             _Entry("PROJECTwm", _projectwm_stream(names)),
             vba,
         ],

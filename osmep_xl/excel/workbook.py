@@ -90,6 +90,14 @@ def xlwings_module() -> VbaModule:
     return VbaModule(XLWINGS_MODULE, xlwings_module_path().read_text("utf-8"))
 
 
+def xlwings_dictionary() -> VbaModule:
+    """The Dictionary class xlwings' VBA needs on macOS (no Scripting.Dictionary there), from the installed xlwings."""
+    path = Path(xw.__file__).parent / "addin" / "Dictionary.cls"
+    if not path.is_file():
+        raise DataError(f"ไม่พบคลาส Dictionary ของ xlwings / xlwings' Dictionary class not found at {path}")
+    return VbaModule("Dictionary", path.read_text("utf-8"), kind="class")
+
+
 class _NoWindows(types.ModuleType):
     """Stands in for pywin32 while xlwings' Windows-only UDF module is loaded for its VBA generator."""
 
@@ -170,8 +178,9 @@ def macro_modules(folder: Path | None = None) -> list[VbaModule]:
 
 
 def vba_modules(macros: Path | None = None) -> list[VbaModule]:
-    """Every standard module of the workbook: xlwings, the UDF wrappers and the buttons' macros."""
-    return [xlwings_module(), udf_wrapper_module(), *macro_modules(macros)]
+    """Every module of the workbook: xlwings (and its Dictionary class for macOS), the UDF wrappers and
+    the buttons' macros."""
+    return [xlwings_module(), xlwings_dictionary(), udf_wrapper_module(), *macro_modules(macros)]
 
 
 # --- sheets ----------------------------------------------------------------------------------------------------
