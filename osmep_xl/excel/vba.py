@@ -451,8 +451,8 @@ def build_vba_project(
         base = _WORKBOOK_BASE if name == _WORKBOOK_CODE_NAME else _WORKSHEET_BASE
         streams[name] = compress(_module_source(name, doc_code.get(name, ""), base))
     for module in standard:
-        base = _CLASS if module.kind == "class" else None
-        streams[module.name] = compress(_module_source(module.name, module.code, base))
+        kind_base = _CLASS if module.kind == "class" else None
+        streams[module.name] = compress(_module_source(module.name, module.code, kind_base))
 
     # The project GUID is random in Office; deriving it from the names keeps builds reproducible.
     project_id = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "osmep-xl:" + "/".join([project_name, *names]))).upper() + "}"
