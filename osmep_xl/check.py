@@ -10,7 +10,7 @@ from pathlib import Path
 from .findings import Finding, Severity, sort_findings
 from .report import FileResult, sheet_rows
 from .rules.config import Settings
-from .rules.recalc import CellEdit, plan_recalc
+from .rules.recalc import plan_recalc_all
 from .rules.validate import validate
 from .spec import UnknownTemplateError
 from .spec.base import TemplateSpec
@@ -82,12 +82,7 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
 
     When ``out`` is ``path`` (in place) the original is first copied to :func:`backup_path`.
     """
-    edits: list[CellEdit] = []
-    changes: list[Finding] = []
-    for wb in open_all(path):
-        more_edits, more_changes = plan_recalc(wb)
-        edits += more_edits
-        changes += more_changes
+    edits, changes = plan_recalc_all(open_all(path))
     patch = WorkbookPatch(path)
     for edit in edits:
         patch.set_cell(edit.sheet, edit.cell, edit.value, formula=edit.formula)

@@ -28,7 +28,7 @@ from ..model.load import DataError, load_data
 from ..report import FINDINGS_HEADER, SEVERITY_TH, sheet_rows
 from ..rules.config import ConfigError, load_settings
 from ..rules.evaluate import BlockCalc
-from ..rules.recalc import CellEdit, plan_recalc
+from ..rules.recalc import CellEdit, plan_recalc_all
 from ..rules.validate import validate
 from ..spec import TEMPLATES, UnknownTemplateError, get_spec
 from ..spec.base import Block
@@ -248,13 +248,7 @@ def _formula_runs(edits: list[CellEdit]) -> list[tuple[str, str, list[list[Any]]
 
 
 def _recalc(book: xw.Book) -> WritePlan:
-    source = BookSource(book)
-    edits: list[CellEdit] = []
-    changes: list[Finding] = []
-    for wb in read_book(source):
-        more_edits, more_changes = plan_recalc(wb)
-        edits += more_edits
-        changes += more_changes
+    edits, changes = plan_recalc_all(read_book(BookSource(book)))
     plan = WritePlan(formulas=_formula_runs(edits))
     shown = "; ".join(f"{c.sheet}!{c.cell} {_num(c.actual)} → {_num(c.expected)}" for c in changes[:5])
     more = f" (+{len(changes) - 5})" if len(changes) > 5 else ""

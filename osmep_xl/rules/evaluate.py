@@ -47,22 +47,17 @@ def group_key(block: Block, row: Row) -> tuple[Any, ...]:
 def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     """Link each row to its parent: the nearest higher level with the parent code."""
     st = Structure()
+    seen: set[tuple[Any, ...]] = set()
+    for i, row in enumerate(rows):
+        key = tuple(row.get(k) for k in block.key_columns)
+        if key in seen:
+            st.duplicates.append(i)
+        seen.add(key)
     if not block.hierarchical:
-        seen: set[tuple[Any, ...]] = set()
-        for i, row in enumerate(rows):
-            key = tuple(row.get(k) for k in block.key_columns)
-            if key in seen:
-                st.duplicates.append(i)
-            seen.add(key)
         return st
     ranks = {lv.id: n for n, lv in enumerate(block.levels)}
     by_code: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    seen_keys: set[tuple[Any, ...]] = set()
     for i, row in enumerate(rows):
-        key = tuple(row.get(k) for k in block.key_columns)
-        if key in seen_keys:
-            st.duplicates.append(i)
-        seen_keys.add(key)
         by_code[(*group_key(block, row), row.get("code"))].append(i)
     for i, row in enumerate(rows):
         parent_code = row.get("parent")

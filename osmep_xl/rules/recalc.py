@@ -3,6 +3,7 @@ Excel would compute; each stated figure that changes is reported."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -56,4 +57,15 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
                     label = row.get("name") or row.get("code") or ""
                     changes.append(finding("recalc.changed", rb.sheet, cell, expected=new.value, actual=old,
                                            th=f"{label} · {col.th}", en=f"{label} · {col.en}"))
+    return edits, changes
+
+
+def plan_recalc_all(workbooks: Iterable[ReadWorkbook]) -> tuple[list[CellEdit], list[Finding]]:
+    """:func:`plan_recalc` over every template a workbook holds."""
+    edits: list[CellEdit] = []
+    changes: list[Finding] = []
+    for workbook in workbooks:
+        more_edits, more_changes = plan_recalc(workbook)
+        edits += more_edits
+        changes += more_changes
     return edits, changes

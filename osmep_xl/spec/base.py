@@ -126,13 +126,8 @@ class Pct(Formula):
 
 
 @dataclass(frozen=True)
-class Achievement(Formula):
-    """KPI achievement in percent of target; blank for a textual (pending) result.
-
-    ``direction`` holds ">=" (more is better) or "<=" (less is better).
-    """
-
-    rule = "kpi.achievement"
+class _KpiFormula(Formula):
+    """A KPI formula over a result, a target and a direction: ">=" (more is better) or "<=" (less is better)."""
 
     result: str
     target: str
@@ -141,6 +136,19 @@ class Achievement(Formula):
     @property
     def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.result, self.target, self.direction)
+
+    def _operands(self, get: Get) -> tuple[Decimal, Decimal, bool] | None:
+        res, tgt = _num(get, self.result), _num(get, self.target)
+        if res is None or tgt is None:
+            return None
+        return res, tgt, get(self.direction) == "<="
+
+
+@dataclass(frozen=True)
+class Achievement(_KpiFormula):
+    """KPI achievement in percent of target; blank for a textual (pending) result."""
+
+    rule = "kpi.achievement"
 
     def excel(self, ref: Ref) -> str:
         r, t, d = ref(self.result), ref(self.target), ref(self.direction)
@@ -150,37 +158,23 @@ class Achievement(Formula):
         )
 
     def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
-        res, tgt = _num(get, self.result), _num(get, self.target)
-        if res is None or tgt is None:
+        operands = self._operands(get)
+        if operands is None:
             return None
-        if get(self.direction) == "<=":
-            return arith.percent(tgt, res)
-        return arith.percent(res, tgt)
+        res, tgt, lower_better = operands
+        return arith.percent(tgt, res) if lower_better else arith.percent(res, tgt)
 
 
 STATUS_ACHIEVED = "บรรลุ"
 STATUS_NOT_YET = "ยังไม่บรรลุ"
 STATUS_PENDING = "รอผล"
-STATUS_LABELS_EN = {
-    STATUS_ACHIEVED: "achieved",
-    STATUS_NOT_YET: "not yet achieved",
-    STATUS_PENDING: "pending (no numeric result)",
-}
 
 
 @dataclass(frozen=True)
-class KpiStatus(Formula):
+class KpiStatus(_KpiFormula):
     """Status of a KPI from its result and target (minimum/exact or range low end)."""
 
     rule = "kpi.status"
-
-    result: str
-    target: str
-    direction: str
-
-    @property
-    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (self.result, self.target, self.direction)
 
     def excel(self, ref: Ref) -> str:
         r, t, d = ref(self.result), ref(self.target), ref(self.direction)
@@ -190,11 +184,11 @@ class KpiStatus(Formula):
         )
 
     def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
-        res, tgt = _num(get, self.result), _num(get, self.target)
-        if res is None or tgt is None:
+        operands = self._operands(get)
+        if operands is None:
             return STATUS_PENDING
-        met = res <= tgt if get(self.direction) == "<=" else res >= tgt
-        return STATUS_ACHIEVED if met else STATUS_NOT_YET
+        res, tgt, lower_better = operands
+        return STATUS_ACHIEVED if (res <= tgt if lower_better else res >= tgt) else STATUS_NOT_YET
 
 
 @dataclass(frozen=True)
