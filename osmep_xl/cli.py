@@ -14,12 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .cli_batch import batch_app
+from .cli_batch import batch_app, consolidate_cmd
 from .data import load_report
 from .model.load import DataError, load_data
 from .rules.config import ConfigError
 from .spec import TEMPLATES, UnknownTemplateError, get_spec
 from .xlsx.generate import blank_data, write_workbook
+from .xlsx.patch import PatchError
 from .xlsx.read import UnreadableWorkbookError
 from .xlsx.safety import RefusedFileError, check_writable
 
@@ -35,9 +36,10 @@ workbook_app = typer.Typer(help="สมุดงาน Excel พร้อมป�
                            no_args_is_help=True)
 app.add_typer(workbook_app, name="workbook")
 app.add_typer(batch_app, name="batch")
+app.command(name="consolidate")(consolidate_cmd)
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (DataError, ConfigError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
+USER_ERRORS = (DataError, ConfigError, PatchError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
                FileExistsError, PermissionError, IsADirectoryError)
 
 

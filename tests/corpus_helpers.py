@@ -8,9 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import shutil
-import subprocess
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -147,38 +144,6 @@ def macro_workbook(folder: Path) -> Path:
     ws.insert_button("C2", {"macro": "say_hello", "caption": "Press Me", "width": 80, "height": 30})
     wb.close()
     return path
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-# "Always recalculate" on load, so a converted file shows LibreOffice's own results, not cached values.
-_RECALC_XCU = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">\
-<value>0</value></prop></item>
-</oor:items>
-"""
-
-
-def libreoffice_convert(src: Path, out_dir: Path, fmt: str = "xlsx", *, recalc: bool = False) -> Path:
-    """Open ``src`` in headless LibreOffice (own throwaway profile) and save it as ``fmt`` in ``out_dir``."""
-    exe = soffice()
-    if exe is None:
-        raise RuntimeError("LibreOffice (soffice) is not installed")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        if recalc:
-            (Path(profile) / "user").mkdir()
-            (Path(profile) / "user" / "registrymodifications.xcu").write_text(_RECALC_XCU, "utf-8")
-        subprocess.run([exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-                        "--nolockcheck", "--convert-to", fmt, "--outdir", str(out_dir), str(src)],
-                       check=True, capture_output=True, timeout=180)
-    out = out_dir / f"{src.stem}.{fmt.split(':')[0]}"
-    if not out.exists():
-        raise RuntimeError(f"LibreOffice did not write {out}")
-    return out
 
 
 def zip_parts(path: Path) -> dict[str, bytes]:

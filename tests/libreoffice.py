@@ -38,21 +38,29 @@ def make_profile(root: Path) -> str:
     return root.resolve().as_uri()
 
 
-def convert(paths: list[Path], out_dir: Path, fmt: str = "xlsx", timeout: int = 300) -> list[Path]:
-    """Open each file in LibreOffice (recalculating) and save it as ``fmt`` into ``out_dir``."""
+def convert(paths: list[Path], out_dir: Path, fmt: str = "xlsx", *, recalc: bool = True,
+            timeout: int = 300) -> list[Path]:
+    """Open each file in LibreOffice and save it as ``fmt`` (e.g. "xlsx", "ods", or "csv:<filter options>")
+    into ``out_dir``. With ``recalc`` every formula is recomputed on load; without, cached values are kept."""
     exe = soffice()
     if exe is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        cmd = [exe, f"-env:UserInstallation={make_profile(Path(profile))}", "--headless", "--norestore",
+        url = make_profile(Path(profile)) if recalc else Path(profile).resolve().as_uri()
+        cmd = [exe, f"-env:UserInstallation={url}", "--headless", "--norestore",
                "--nolockcheck", "--convert-to", fmt, "--outdir", str(out_dir), *map(str, paths)]
         subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
-    outs = [out_dir / f"{p.stem}.{fmt}" for p in paths]
+    outs = [out_dir / f"{p.stem}.{fmt.split(':')[0]}" for p in paths]
     missing = [o for o in outs if not o.exists()]
     if missing:
         raise RuntimeError(f"LibreOffice did not write {missing}")
     return outs
+
+
+def convert_one(path: Path, out_dir: Path, fmt: str = "xlsx", *, recalc: bool = True) -> Path:
+    """:func:`convert` for one file."""
+    return convert([path], out_dir, fmt, recalc=recalc)[0]
 
 
 def strip_cached_values(src: Path, dst: Path) -> int:

@@ -28,15 +28,9 @@ from osmep_xl.xlsx.patch import (
     _serialise,
     _shift_formula,
 )
-from tests.corpus_helpers import (
-    VBA_SHA256,
-    libreoffice_convert,
-    macro_workbook,
-    replace_part,
-    rich_workbook,
-    soffice,
-    zip_parts,
-)
+from tests.corpus_helpers import VBA_SHA256, macro_workbook, replace_part, rich_workbook, zip_parts
+from tests.libreoffice import convert_one as libreoffice_convert
+from tests.libreoffice import soffice
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -53,7 +47,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def lo_corpus(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Path]) -> Path:
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
-    return libreoffice_convert(corpus["rich"], tmp_path_factory.mktemp("lo-corpus"))
+    return libreoffice_convert(corpus["rich"], tmp_path_factory.mktemp("lo-corpus"), recalc=False)
 
 
 def load(path: Path) -> openpyxl.Workbook:

@@ -22,7 +22,7 @@ from osmep_xl.findings import Finding
 from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.validate import validate
-from osmep_xl.spec import TEMPLATES
+from osmep_xl.spec import TEMPLATES, get_spec
 from osmep_xl.spec.columns import BUDGET_SOURCES
 from osmep_xl.xlsx.cells import parse_a1
 from osmep_xl.xlsx.generate import write_workbook
@@ -334,7 +334,8 @@ CELL_CASES = [
     pytest.param("I7", -250.5, 250, expect("cell.negative", "error", DISB, "I7", None, D("-250.5")),
                  id="cell.negative"),
     pytest.param("C7", "projekt", "project",
-                 expect("cell.invalid_choice", "error", DISB, "C7", "total | part | strategy | project", "projekt"),
+                 expect("cell.invalid_choice", "error", DISB, "C7",
+                        " | ".join(lv.id for lv in get_spec("disbursement").block("lines").levels), "projekt"),
                  id="cell.invalid_choice-level"),
     pytest.param("B7", "เงินอื่น", "เงินกองทุน",
                  expect("cell.invalid_choice", "error", DISB, "B7", " | ".join(BUDGET_SOURCES), "เงินอื่น"),

@@ -11,6 +11,7 @@ from .columns import (
     LEVEL_PART,
     LEVEL_PROJECT,
     LEVEL_STRATEGY,
+    LEVEL_SUBMITTER,
     LEVEL_TACTIC,
     LEVEL_TOTAL,
     NAME,
@@ -24,11 +25,12 @@ BUDGET = Column("budget", "งบประมาณ (บาท)", "Budget (THB)"
 
 SOURCE_LEVELS = (
     LEVEL_TOTAL,
+    LEVEL_SUBMITTER,
     Level("source", "แหล่งเงิน", "funding source"),
     Level("item", "รายการ", "item"),
 )
 GROUP = ("fiscal_year", "budget_source")
-PLAN_LEVELS = (LEVEL_TOTAL, LEVEL_PART, LEVEL_STRATEGY, LEVEL_TACTIC, LEVEL_PROJECT)
+PLAN_LEVELS = (LEVEL_TOTAL, LEVEL_SUBMITTER, LEVEL_PART, LEVEL_STRATEGY, LEVEL_TACTIC, LEVEL_PROJECT)
 
 SPEC = TemplateSpec(
     id="action_plan",
@@ -49,6 +51,6 @@ SPEC = TemplateSpec(
             columns=(FISCAL_YEAR, BUDGET_SOURCE, level_column(PLAN_LEVELS), CODE, PARENT, NAME, BUDGET, *TRAILER),
         ),
     ),
-    links=(Link("sources", "budget", "plan", "budget", levels=("total",)),),
+    links=(Link("sources", "budget", "plan", "budget", levels=("total", "submitter")),),
     meta=COMMON_META,
 )

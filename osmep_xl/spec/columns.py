@@ -5,6 +5,9 @@ from __future__ import annotations
 from .base import Add, ColType, Column, Level, MetaField, Pct, Sub
 
 LEVEL_TOTAL = Level("total", "รวม", "total")
+# One submitting agency's rows in a consolidated workbook (osmep-xl consolidate): between the grand
+# total and each submission's own lines, so the grand total is an ordinary roll-up.
+LEVEL_SUBMITTER = Level("submitter", "หน่วยงาน", "submitter")
 LEVEL_PART = Level("part", "ส่วน/กลุ่ม", "part or group")
 LEVEL_STRATEGY = Level("strategy", "ยุทธศาสตร์", "strategy")
 LEVEL_TACTIC = Level("tactic", "กลยุทธ์", "tactic")

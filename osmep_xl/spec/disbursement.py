@@ -12,6 +12,7 @@ from .columns import (
     LEVEL_PART,
     LEVEL_PROJECT,
     LEVEL_STRATEGY,
+    LEVEL_SUBMITTER,
     LEVEL_TOTAL,
     NAME,
     PARENT,
@@ -19,7 +20,7 @@ from .columns import (
     level_column,
 )
 
-LEVELS = (LEVEL_TOTAL, LEVEL_PART, LEVEL_STRATEGY, LEVEL_PROJECT)
+LEVELS = (LEVEL_TOTAL, LEVEL_SUBMITTER, LEVEL_PART, LEVEL_STRATEGY, LEVEL_PROJECT)
 
 SPEC = TemplateSpec(
     id="disbursement",

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from .base import Block, ColType, Column, Level, Link, Pct, TemplateSpec
-from .columns import CODE, COMMON_META, DISBURSEMENT_AMOUNTS, LEVEL_TOTAL, NAME, PARENT, TRAILER, level_column
+from .columns import (
+                   CODE,
+                   COMMON_META,
+                   DISBURSEMENT_AMOUNTS,
+                   LEVEL_SUBMITTER,
+                   LEVEL_TOTAL,
+                   NAME,
+                   PARENT,
+                   TRAILER,
+                   level_column,
+)
 
 LEVEL_APPROACH = Level("approach", "แนวทาง", "approach")
-APPROACH_LEVELS = (LEVEL_TOTAL, LEVEL_APPROACH, Level("subapproach", "ประเด็น", "sub-approach"),
+APPROACH_LEVELS = (LEVEL_TOTAL, LEVEL_SUBMITTER, LEVEL_APPROACH, Level("subapproach", "ประเด็น", "sub-approach"),
                    Level("group", "กลุ่มโครงการ", "project group"))
-DISBURSEMENT_LEVELS = (LEVEL_TOTAL, LEVEL_APPROACH)
+DISBURSEMENT_LEVELS = (LEVEL_TOTAL, LEVEL_SUBMITTER, LEVEL_APPROACH)
 AGENCIES = Column("agencies", "หน่วยงานรับผิดชอบ", "Responsible agencies", ColType.TEXT, width=28, structure=True)
 
 SPEC = TemplateSpec(
@@ -47,6 +57,6 @@ SPEC = TemplateSpec(
                      AGENCIES, *TRAILER),
         ),
     ),
-    links=(Link("approaches", "budget", "disbursement", "allocated", levels=("total", "approach")),),
+    links=(Link("approaches", "budget", "disbursement", "allocated", levels=("total", "submitter", "approach")),),
     meta=COMMON_META,
 )

@@ -687,6 +687,7 @@ class WorkbookPatch:
         self._new: list[str] = []
         self._removed: set[str] = set()
         self._sheets: dict[str, _Sheet] = {}  # part -> sheet being edited
+        self._by_name: dict[str, _Sheet] = {}  # sheet name asked for -> its sheet (set_cell is called per cell)
         self._style_cache: dict[tuple[str, int, str], int] = {}
         self._values_changed = False
         self._formulas_changed = False
@@ -855,6 +856,8 @@ class WorkbookPatch:
         return next((e for e in entries if e[0].casefold() == name.casefold()), None)
 
     def _sheet(self, name: str) -> _Sheet:
+        if name in self._by_name:
+            return self._by_name[name]
         entry = self._find_sheet(name)
         if entry is None:
             names = ", ".join(e[0] for e in self._sheet_entries())
@@ -864,6 +867,7 @@ class WorkbookPatch:
             if self._lookup(part) is None:
                 raise _fail(f"ชีต '{sheet_name}' ไม่มีข้อมูล / part {part} of sheet '{sheet_name}' is missing")
             self._sheets[part] = _Sheet.load(sheet_name, part, self._doc(part))
+        self._by_name[name] = self._sheets[part]
         return self._sheets[part]
 
     def _table_headers(self, sheet: _Sheet) -> list[tuple[int, int, int, int]]:
@@ -1136,6 +1140,7 @@ class WorkbookPatch:
             self._docs[part] = doc
             self._touch(part)
             self._sheets.pop(part, None)
+            self._by_name.clear()
         else:
             self._add_part(part, doc)
             self._override(part, CT_WORKSHEET)

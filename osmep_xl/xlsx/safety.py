@@ -74,8 +74,5 @@ def check_package(path: Path) -> None:
                             f" or entities (unsafe XML): {path}")
             if "xl/workbook.xml" not in zf.namelist():
                 raise RefusedFileError(f"ไม่ใช่สมุดงาน Excel / not an Excel workbook package: {path}")
-            bad = zf.testzip()
-            if bad is not None:
-                raise RefusedFileError(f"ไฟล์เสียหาย / corrupt part {bad} in {path}")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise RefusedFileError(f"ไฟล์เสียหายหรือไม่สมบูรณ์ / truncated or corrupt zip: {path} ({exc})") from exc
