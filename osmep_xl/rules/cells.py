@@ -73,8 +73,11 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
             for col in block.columns:
                 if col.id not in rb.columns:
                     continue
-                cell = rb.address(i, col.id)
                 problem = rb.problems.get((i, col.id))
+                value = row.get(col.id)
+                if not problem and value is not None and not col.choices:
+                    continue  # the common case: a clean value, nothing to report
+                cell = rb.address(i, col.id)
                 raw = rb.raw[i].get(col.id)
                 if problem == "cell.negative" and (col.derived or (i, col.id) in rb.formula_cells):
                     continue  # a computed negative (overspending) is a variance, not a bad cell
@@ -86,7 +89,6 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
                                   expected=row.get(col.id) if problem != "cell.negative" else None,
                                   th=col.th, en=col.en)
                     continue
-                value = row.get(col.id)
                 if value is None and col.required and not calc.is_computable(i, col):
                     yield finding("cell.required_blank", rb.sheet, cell, th=col.th, en=col.en)
                 elif value is not None and col.choices and str(value) not in col.choices:

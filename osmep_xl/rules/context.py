@@ -29,7 +29,8 @@ class Context:
     def corrected(self) -> dict[str, BlockCalc]:
         """Every computable cell recomputed from the lowest level that carries a figure."""
         return {
-            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True)
+            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True,
+                                structure=self.calcs[block_id].structure)
             for block_id, rb in self.workbook.blocks.items()
         }
 
@@ -37,7 +38,8 @@ class Context:
     def as_excel(self) -> dict[str, BlockCalc]:
         """The cells as Excel's binary arithmetic computes them (differs only at rounding ties)."""
         return {
-            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, arith=EXCEL)
+            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, arith=EXCEL,
+                                structure=self.calcs[block_id].structure)
             for block_id, rb in self.workbook.blocks.items()
         }
 

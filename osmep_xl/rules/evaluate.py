@@ -94,10 +94,11 @@ class BlockCalc:
         formula_cells: Collection[CellKey] = (),
         recompute: bool = False,
         arith: Arithmetic = DECIMAL,
+        structure: Structure | None = None,
     ) -> None:
         self.block = block
         self.rows = rows
-        self.structure = resolve_structure(block, rows)
+        self.structure = structure or resolve_structure(block, rows)
         self._formula_cells = set(formula_cells)
         self._recompute = recompute
         self.arith = arith

@@ -40,7 +40,8 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
     changes: list[Finding] = []
     for rb in workbook.blocks.values():
         calc = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True)
-        excel = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, arith=EXCEL)
+        excel = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, arith=EXCEL,
+                          structure=calc.structure)
         for i, row in enumerate(rb.rows):
             for col in rb.block.columns:
                 if col.id not in rb.columns or not calc.is_computable(i, col):
@@ -50,8 +51,11 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
                     continue
                 cell = rb.address(i, col.id)
                 cached = excel.cell(i, col.id).value  # what Excel would store after recalculating
-                edits.append(CellEdit(rb.sheet, cell, cached, cell_formula(col, calc, i, rb.address)))
+                formula = cell_formula(col, calc, i, rb.address)
                 old = row.get(col.id)
+                if rb.formula_text.get((i, col.id)) == formula and _same(col, old, cached):
+                    continue  # already this formula with a fresh value: leave the cell (and its sheet) alone
+                edits.append(CellEdit(rb.sheet, cell, cached, formula))
                 if ((i, col.id) not in rb.formula_cells and old is not None
                         and not _same(col, old, new.value) and not _same(col, old, cached)):
                     label = row.get("name") or row.get("code") or ""

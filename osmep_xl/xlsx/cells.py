@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
 
+@cache
 def column_letter(index: int) -> str:
     """0-based column index to letters: 0 -> A, 26 -> AA."""
     if index < 0:

@@ -25,10 +25,13 @@ class Coerced:
     problem: str | None = None  # id of the cell rule that applies
 
 
+BLANK = Coerced(None)
+
+
 def coerce(column: Column, raw: Any) -> Coerced:
     """Typed value of ``raw`` for ``column``; ``problem`` names the cell rule broken, if any."""
     if raw is None or raw == "":
-        return Coerced(None)
+        return BLANK
     if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
         return Coerced(None, "cell.error_value")
     if column.type.numeric:

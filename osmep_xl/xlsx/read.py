@@ -48,6 +48,7 @@ class ReadBlock:
     raw: list[dict[str, Any]] = field(default_factory=list)
     sheet_rows: list[int] = field(default_factory=list)  # 0-based sheet row of each data row
     formula_cells: set[tuple[int, str]] = field(default_factory=set)
+    formula_text: dict[tuple[int, str], str] = field(default_factory=dict)  # as written, without "="
     problems: dict[tuple[int, str], str] = field(default_factory=dict)  # cell rule ids
 
     def address(self, i: int, column_id: str) -> str:
@@ -311,24 +312,29 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
         return rb
     en_row = header_row + 1
     start = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
-    formulas, errors = scan.formulas, scan.errors
+    # Positions as (row, col) once, rather than an A1 string per cell read.
+    formulas = {parse_a1(ref): text for ref, text in scan.formulas.items()}
+    errors = {parse_a1(ref): value for ref, value in scan.errors.items()}
+    spec_columns = [(cid, c, block.column(cid)) for cid, c in columns.items()]
     for r in range(start, len(grid)):
         line = grid[r]
-        raw = {cid: (line[c] if c < len(line) else None) for cid, c in columns.items()}
-        for cid, c in columns.items():
-            if a1(r, c) in errors:
-                raw[cid] = errors[a1(r, c)]
-        if all(v in (None, "") for v in raw.values()):
+        raw = {cid: (line[c] if c < len(line) else None) for cid, c, _ in spec_columns}
+        if errors:
+            for cid, c, _ in spec_columns:
+                if (r, c) in errors:
+                    raw[cid] = errors[(r, c)]
+        if all(v is None or v == "" for v in raw.values()):
             continue
         i = len(rb.rows)
-        row: Row = {c.id: None for c in block.columns}
-        for cid, value in raw.items():
-            coerced = coerce(block.column(cid), value)
+        row: Row = dict.fromkeys(block.column_ids)
+        for cid, c, col in spec_columns:
+            coerced = coerce(col, raw[cid])
             row[cid] = coerced.value
             if coerced.problem:
                 rb.problems[(i, cid)] = coerced.problem
-            if a1(r, columns[cid]) in formulas:
+            if (r, c) in formulas:
                 rb.formula_cells.add((i, cid))
+                rb.formula_text[(i, cid)] = formulas[(r, c)]
         rb.rows.append(row)
         rb.raw.append(raw)
         rb.sheet_rows.append(r)
