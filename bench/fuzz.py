@@ -26,6 +26,7 @@ from osmep_xl.xlsx.coerce import coerce
 from osmep_xl.xlsx.generate import write_workbook
 from tests.fuzzing import mutate_workbook, random_rows, raw_cells, read_and_validate
 
+HOSTILE = [None, "x", "๑๒๓", "1,234 บาท", "#REF!", -5, 1e300, "=1+1", "1e999", 2564.9, "[b]", "30 มิ.ย.64"]
 COLUMNS = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns]
 
 
@@ -62,8 +63,7 @@ def main() -> int:
                 if n % 4 == 3:  # random structures through the writer, reader and validator
                     write_workbook(random_rows(case, case.choice(list(TEMPLATES))), path)
                 else:
-                    values = [case.choice([None, "x", "๑๒๓", "1,234 บาท", "#REF!", -5, 1e300, "=1+1"])
-                              for _ in range(8)]
+                    values = [case.choice(HOSTILE) for _ in range(8)]
                     path.write_bytes(mutate_workbook(seeds[case.choice(list(TEMPLATES))], case, values))
                 result = read_and_validate(path)
             except Exception:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from xml.etree.ElementTree import ParseError
 
 from .check import check_file, recalc_file
+from .model.load import DataError
 from .report import FileResult
 from .rules.config import Settings
 from .xlsx.layout import PROP_TEMPLATE, PROP_VERSION
@@ -43,7 +44,7 @@ class Executor(StrEnum):
     DASK = "dask"
 
 
-class BatchError(ValueError):
+class BatchError(DataError):
     """A batch that cannot start (bad options, outputs that would overwrite); Thai / English message."""
 
 

@@ -12,8 +12,6 @@ from .report import FileResult, sheet_rows
 from .rules.config import Settings
 from .rules.recalc import plan_recalc_all
 from .rules.validate import validate
-from .spec import UnknownTemplateError
-from .spec.base import TemplateSpec
 from .xlsx.patch import WorkbookPatch
 from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbooks
 from .xlsx.safety import RefusedFileError, check_writable
@@ -33,31 +31,20 @@ def _version_tuple(version: str) -> tuple[int, ...]:
         return (0,)
 
 
-def open_all(path: Path) -> list[ReadWorkbook]:
-    """Read every template in a workbook, refusing versions newer than the installed spec."""
-    try:
-        books = read_workbooks(path)
-    except UnknownTemplateError as exc:
-        raise UnreadableWorkbookError(str(exc)) from None
+def refuse_newer(books: list[ReadWorkbook], where: str) -> list[ReadWorkbook]:
+    """``books``, unless one was made by a newer osmep_xl than the one installed."""
     for wb in books:
-        _refuse_newer(wb.spec, wb.version, path)
+        if wb.version and _version_tuple(wb.version) > _version_tuple(wb.spec.version):
+            raise NewerVersionError(
+                f"ไฟล์สร้างด้วยแม่แบบรุ่นใหม่กว่า ({wb.version} > {wb.spec.version}) กรุณาอัปเดต osmep_xl / "
+                f"{where} uses template {wb.spec.id} v{wb.version}, newer than installed v{wb.spec.version}:"
+                " upgrade osmep_xl")
     return books
 
 
-def open_checked(path: Path, template_id: str | None = None) -> ReadWorkbook:
-    """One template of a workbook: ``template_id``, or the first it holds."""
-    books = open_all(path)
-    for wb in books:
-        if template_id in (None, wb.spec.id):
-            return wb
-    raise UnreadableWorkbookError(f"ไม่มีแม่แบบ {template_id} ในไฟล์ / {path} holds no {template_id} template")
-
-
-def _refuse_newer(spec: TemplateSpec, version: str | None, path: Path) -> None:
-    if version and _version_tuple(version) > _version_tuple(spec.version):
-        raise NewerVersionError(
-            f"ไฟล์สร้างด้วยแม่แบบรุ่นใหม่กว่า ({version} > {spec.version}) กรุณาอัปเดต osmep_xl / "
-            f"{path} uses template {spec.id} v{version}, newer than installed v{spec.version}: upgrade osmep_xl")
+def open_all(path: Path) -> list[ReadWorkbook]:
+    """Read every template in a workbook file, refusing versions newer than the installed spec."""
+    return refuse_newer(read_workbooks(path), str(path))
 
 
 def check_file(path: Path, settings: Settings, previous: Path | None = None) -> list[FileResult]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,14 +13,11 @@ from rich.table import Table
 
 from . import __version__
 from .cli_batch import batch_app, consolidate_cmd
+from .cli_errors import check_out, out_or_in_place, user_errors
 from .data import load_report
 from .model.load import DataError, load_data
-from .rules.config import ConfigError
-from .spec import TEMPLATES, UnknownTemplateError, get_spec
+from .spec import TEMPLATES, get_spec
 from .xlsx.generate import blank_data, write_workbook
-from .xlsx.patch import PatchError
-from .xlsx.read import UnreadableWorkbookError
-from .xlsx.safety import RefusedFileError, check_writable
 
 app = typer.Typer(
     help="osmep_xl — เครื่องมือแม่แบบ Excel สำหรับรายงานผลการดำเนินงานและการเบิกจ่าย สสว.\n\n"
@@ -37,35 +32,6 @@ workbook_app = typer.Typer(help="สมุดงาน Excel พร้อมป�
 app.add_typer(workbook_app, name="workbook")
 app.add_typer(batch_app, name="batch")
 app.command(name="consolidate")(consolidate_cmd)
-
-F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (DataError, ConfigError, PatchError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
-               FileExistsError, PermissionError, IsADirectoryError)
-
-
-def fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr and a non-zero exit; never a traceback for a user mistake."""
-    typer.echo(f"ข้อผิดพลาด / error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def user_errors(func: F) -> F:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except USER_ERRORS as exc:
-            fail(str(exc))
-    return wrapper  # type: ignore[return-value]
-
-
-def _check_out(path: Path, force: bool, suffixes: tuple[str, ...] = (".xlsx",)) -> None:
-    check_writable(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"มีไฟล์อยู่แล้ว ใช้ --force เพื่อเขียนทับ / {path} exists; use --force to overwrite")
-    if path.suffix.lower() not in suffixes:
-        raise DataError(f"ไฟล์ผลลัพธ์ต้องเป็น {'/'.join(suffixes)} / output must be {'/'.join(suffixes)}: {path}")
-
 
 def _parse_meta(items: list[str]) -> dict[str, str]:
     meta: dict[str, str] = {}
@@ -140,7 +106,7 @@ def new(
 ) -> None:
     """สร้างแม่แบบเปล่า / create a blank workbook of a template."""
     get_spec(template)
-    _check_out(out, force)
+    check_out(out, force)
     write_workbook(blank_data(load_report(template)), out)
     typer.echo(f"เขียนแล้ว / wrote {out}")
 
@@ -157,7 +123,7 @@ def fill(
 ) -> None:
     """เติมข้อมูลลงแม่แบบ / fill a template with data from JSON or CSV."""
     get_spec(template)
-    _check_out(out, force)
+    check_out(out, force)
     filled = load_data(data, template, _parse_meta(meta or []))
     write_workbook(filled, out)
     rows = sum(len(r) for r in filled.blocks.values())
@@ -188,6 +154,7 @@ def validate_cmd(
         "--previous", help="ไฟล์ไตรมาสก่อนเพื่อเปรียบเทียบ / previous quarter's workbook")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="ไฟล์ตั้งค่า TOML / settings file")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="แสดงรายการระดับ info ด้วย / show info findings")] = False,
+    force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ --annotate เดิม / overwrite --annotate")] = False,
 ) -> None:
     """ตรวจสอบแม่แบบ: โครงสร้าง ชนิดข้อมูล ยอดรวม ร้อยละ และความคลาดเคลื่อน / validate workbooks.
 
@@ -206,7 +173,7 @@ def validate_cmd(
     else:
         print_results(results, Console(), show_info=show_all)
     if annotate is not None and not any(r.unreadable for r in results):
-        _check_out(annotate, force=True, suffixes=(paths[0].suffix.lower(),))
+        check_out(annotate, force, suffixes=(paths[0].suffix.lower(),))
         if annotate.resolve() == paths[0].resolve():
             raise DataError("--annotate ต้องเป็นไฟล์ใหม่ / --annotate must name a new file, not the input")
         annotate_file(paths[0], [f for r in results for f in r.findings], annotate)
@@ -238,17 +205,17 @@ def recalc(
     no_backup: Annotated[bool, typer.Option(
         "--no-backup", help="ไม่ต้องสำรองเมื่อเขียนทับ / no backup with --in-place")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="พิมพ์การเปลี่ยนแปลงเป็น JSON / JSON output")] = False,
+    force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ -o เดิม / overwrite an existing -o file")] = False,
 ) -> None:
     """คำนวณใหม่ทุกช่องที่เป็นสูตร / recompute every derived cell; changed figures are reported."""
     from .check import recalc_file
     from .report import FileResult, print_results, to_json
 
-    if (out is None) == (not in_place):
-        raise DataError("ระบุ -o OUT หรือ --in-place อย่างใดอย่างหนึ่ง / give exactly one of -o OUT or --in-place")
+    out_or_in_place(out, in_place)
     target = path if in_place else out
     assert target is not None
     if not in_place:
-        _check_out(target, force=False, suffixes=(path.suffix.lower(),))
+        check_out(target, force, suffixes=(path.suffix.lower(),))
     changes = recalc_file(path, target, backup=not no_backup)
     result = FileResult(path=target, findings=changes)
     if as_json:

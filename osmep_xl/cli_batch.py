@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,37 +14,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .batch import BatchError, Executor, Operation, Task, check_targets, collect, run_batch
-from .consolidate import ConsolidateError
+from .cli_errors import check_out, out_or_in_place, user_errors
 from .findings import Severity
-from .model.load import DataError
 from .report import SEVERITY_STYLE, FileResult, exit_code, summary, to_json
-from .rules.config import ConfigError
-from .spec import UnknownTemplateError
-from .xlsx.patch import PatchError
-from .xlsx.read import UnreadableWorkbookError
-from .xlsx.safety import RefusedFileError
 
 batch_app = typer.Typer(help="ประมวลผลหลายไฟล์ / batch runs over many workbooks", no_args_is_help=True)
 
-F = TypeVar("F", bound=Callable[..., Any])
-# The main CLI's user errors, plus the batch's own; cli.py imports this module, so it cannot be imported here.
-USER_ERRORS = (BatchError, ConsolidateError, DataError, ConfigError, RefusedFileError, UnreadableWorkbookError,
-               UnknownTemplateError, PatchError, FileExistsError, PermissionError, IsADirectoryError,
-               NotADirectoryError)
 LISTED = 20  # files named in the closing summary; the rest are in --json
 REFRESH = 0.1  # seconds between progress redraws
-
-
-def _user_errors(func: F) -> F:
-    """One line in Thai and English and exit 2 for a user mistake, never a traceback."""
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except USER_ERRORS as exc:
-            typer.echo(f"ข้อผิดพลาด / error: {exc}", err=True)
-            raise typer.Exit(2) from None
-    return wrapper  # type: ignore[return-value]
 
 
 Paths = Annotated[list[str], typer.Argument(
@@ -161,7 +136,7 @@ def print_summary(results: list[FileResult], console: Console, *, elapsed: float
 
 
 @batch_app.command("validate")
-@_user_errors
+@user_errors
 def batch_validate(
     paths: Paths, jobs: Jobs = None, json_out: JsonOut = None, quiet: Quiet = False, config: Config = None,
     executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None,
@@ -175,7 +150,7 @@ def batch_validate(
 
 
 @batch_app.command("recalc")
-@_user_errors
+@user_errors
 def batch_recalc(
     paths: Paths,
     out: Annotated[Path | None, typer.Option(
@@ -192,13 +167,12 @@ def batch_recalc(
     Results go to --out DIR under the same names (inputs are never overwritten), or replace the inputs
     with --in-place. Each changed stated figure is reported (recalc.changed).
     """
-    if (out is None) == (not in_place):
-        raise BatchError("ระบุ --out DIR หรือ --in-place อย่างใดอย่างหนึ่ง / give exactly one of --out DIR or --in-place")
+    out_or_in_place(out, in_place, option="--out DIR")
     _run("recalc", paths, jobs=jobs, json_out=json_out, quiet=quiet, config=config, executor=executor,
          scheduler=scheduler, out_dir=out, in_place=in_place, force=force)
 
 
-@_user_errors
+@user_errors
 def consolidate_cmd(
     template: Annotated[str, typer.Argument(
         help="รหัสแม่แบบ หรือไฟล์แม่แบบ / template id (see `templates list`) or a template workbook")],
@@ -219,10 +193,7 @@ def consolidate_cmd(
     from .consolidate import read_submissions, template_id_of, write_consolidated
     from .rules.config import load_settings
 
-    if out.suffix.lower() != ".xlsx":
-        raise DataError(f"ไฟล์ผลลัพธ์ต้องเป็น .xlsx / output must be .xlsx: {out}")
-    if out.exists() and not force:
-        raise FileExistsError(f"มีไฟล์อยู่แล้ว ใช้ --force เพื่อเขียนทับ / {out} exists; use --force to overwrite")
+    check_out(out, force)
     settings = load_settings(config)
     template_id = template_id_of(template)
     found = collect(inputs)
@@ -254,10 +225,3 @@ def consolidate_cmd(
     console.print(f"เขียนแล้ว / wrote {escape(str(out))}: รวม {merged} หน่วยงาน / {merged} submitters merged · "
                   f"ข้าม / skipped {len(subs) - merged}", highlight=False)
     raise typer.Exit(exit_code([*result.results, *found.unmatched]))
-
-
-if __name__ == "__main__":  # `python -m osmep_xl.cli_batch consolidate ...` until cli.py registers it
-    _standalone = typer.Typer(no_args_is_help=True, add_completion=False)
-    _standalone.add_typer(batch_app, name="batch")
-    _standalone.command(name="consolidate")(consolidate_cmd)
-    _standalone()

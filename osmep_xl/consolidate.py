@@ -49,6 +49,7 @@ import xlsxwriter
 
 from .check import open_all
 from .findings import Finding, Severity, sort_findings
+from .model.load import DataError
 from .model.workbook import Row, WorkbookData
 from .report import SEVERITY_TH, FileResult
 from .rules.config import Settings
@@ -70,7 +71,7 @@ FINDINGS_SHEET = "ผลตรวจรายหน่วยงาน"
 _ABBREVIATION = re.compile(r"\(([^()]+)\)\s*$")
 
 
-class ConsolidateError(ValueError):
+class ConsolidateError(DataError):
     """Nothing can be consolidated; the message is Thai / English."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from .check import check_file
 from .data import REPORT_TITLE, load_report
@@ -28,16 +29,17 @@ def run_demo(out_dir: Path, console: Console | None = None) -> int:
         data = load_report(template_id)
         path = write_workbook(data, out_dir / f"{template_id}.xlsx")
         counts = ", ".join(f"{b.sheet} {len(data.blocks.get(b.id, []))}" for b in spec.blocks)
-        console.print(f"  เขียนแล้ว / wrote [cyan]{path}[/]  {spec.title_th} ({counts} แถว/rows)")
+        console.print(f"  เขียนแล้ว / wrote [cyan]{escape(str(path))}[/]  {spec.title_th} ({counts} แถว/rows)")
         results.extend(check_file(path, settings))
     console.print("\n[bold]ผลตรวจสอบตัวเลขตามที่พิมพ์ในรายงาน / validation of the figures as printed:[/]")
     for r in results:
         errors = [f for f in r.findings if f.severity is Severity.ERROR]
         warnings = [f for f in r.findings if f.severity is Severity.WARNING]
-        console.print(f"  [bold]{r.path.name}[/]: {len(errors)} ข้อผิดพลาด/errors, {len(warnings)} เตือน/warnings")
+        console.print(f"  [bold]{escape(r.path.name)}[/]: {len(errors)} ข้อผิดพลาด/errors, "
+                      f"{len(warnings)} เตือน/warnings")
         for f in errors:
-            console.print(f"    [red]✗[/] {f.sheet}!{f.cell} [dim]{f.rule}[/] {f.message_th}")
+            console.print(f"    [red]✗[/] {escape(f.sheet)}!{f.cell} [dim]{f.rule}[/] {escape(f.message_th)}")
     s = summary(results)
     console.print(f"\nรวม / total: errors {s['errors']} · warnings {s['warnings']} · info {s['info']}. "
-                  f"ดูรายละเอียด / details: [cyan]osmep-xl validate {out_dir}/*.xlsx[/]")
+                  f"ดูรายละเอียด / details: [cyan]osmep-xl validate {escape(str(out_dir))}/*.xlsx[/]")
     return 0

@@ -10,13 +10,13 @@ import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
-SATANG = Decimal("0.01")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 # Text that users type around a number and that means nothing to its value.
-_NOISE = re.compile(r"(ล้านบาท|บาท|baht|thb|฿|%|ร้อยละ|\u200b)", re.IGNORECASE)
+_NOISE = re.compile(r"(บาท|baht|thb|฿|%|ร้อยละ|\u200b)", re.IGNORECASE)
+_MILLION = re.compile(r"(ล้าน|million)", re.IGNORECASE)  # "1.5 ล้านบาท" is 1,500,000 baht
 _NUMBER = re.compile(r"^[+-]?(\d+(,\d{3})*|\d*)(\.\d+)?$")
 
 
@@ -42,6 +42,8 @@ def to_money(value: object) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"not a finite number: {value!r}")
         return Decimal(repr(value))
     if isinstance(value, str):
         parsed = parse_number(value)
@@ -120,7 +122,11 @@ def parse_number(text: str) -> Decimal | None:
     """Parse the way people write amounts: Thai digits, thousands separators,
     ``บาท``/``%`` and parentheses for negatives. None when it is not a number.
     """
-    cleaned = _NOISE.sub("", translate_thai_digits(text)).strip()
+    text = translate_thai_digits(text)
+    scale = Decimal(1)
+    if _MILLION.search(text):
+        scale, text = Decimal(1_000_000), _MILLION.sub("", text)
+    cleaned = _NOISE.sub("", text).strip()
     if re.search(r"\s", cleaned):  # "1 2" is two numbers, not twelve
         return None
     negative = cleaned.startswith("(") and cleaned.endswith(")")
@@ -132,6 +138,7 @@ def parse_number(text: str) -> Decimal | None:
         value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the regex already guards this
         return None
+    value *= scale
     return -value if negative else value
 
 

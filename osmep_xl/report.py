@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .findings import Finding, Severity, sort_findings
@@ -76,23 +77,23 @@ def _num(value: Decimal | str | None) -> str:
 def print_results(results: list[FileResult], console: Console, *, show_info: bool = False) -> None:
     """Readable table per file, grouped by sheet, errors first."""
     for r in results:
-        console.rule(f"[bold]{r.path}[/] ({r.template or '?'} v{r.version or '?'})")
+        console.rule(f"[bold]{escape(str(r.path))}[/] ({r.template or '?'} v{r.version or '?'})")
         if r.unreadable:
-            console.print(f"[bold red]อ่านไม่ได้ / unreadable:[/] {r.unreadable}")
+            console.print(f"[bold red]อ่านไม่ได้ / unreadable:[/] {escape(r.unreadable)}")
             continue
         shown = [f for f in r.findings if show_info or f.severity is not Severity.INFO]
         hidden = len(r.findings) - len(shown)
         if not shown:
             console.print("[green]ไม่พบข้อผิดพลาด / no errors or warnings[/]")
         for sheet in dict.fromkeys(f.sheet for f in sort_findings(shown)):
-            table = Table(title=f"ชีต / sheet: {sheet}", title_justify="left", show_lines=False)
+            table = Table(title=f"ชีต / sheet: {escape(sheet)}", title_justify="left", show_lines=False)
             for head in ("ระดับ/severity", "ช่อง/cell", "กฎ/rule", "ควรเป็น/expected", "ที่ระบุ/actual",
                          "รายละเอียด/message"):
                 table.add_column(head, overflow="fold")
             for f in (f for f in sort_findings(shown) if f.sheet == sheet):
                 table.add_row(f"[{SEVERITY_STYLE[f.severity]}]{SEVERITY_TH[f.severity]}/{f.severity.value}[/]",
-                              f.cell, f.rule, _num(f.expected), _num(f.actual),
-                              f"{f.message_th}\n[dim]{f.message_en}[/]")
+                              f.cell, f.rule, escape(_num(f.expected)), escape(_num(f.actual)),
+                              f"{escape(f.message_th)}\n[dim]{escape(f.message_en)}[/]")
             console.print(table)
         if hidden:
             console.print(f"[dim]และข้อมูล (info) อีก {hidden} รายการ ใช้ --all เพื่อแสดง / "

@@ -32,7 +32,13 @@ def test_demo_writes_four_workbooks_and_validates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in (tmp_path / "out").glob("*.xlsx"))
     assert files == ["action_plan.xlsx", "disbursement.xlsx", "integrated_plan.xlsx", "kpi.xlsx"]
-    assert "errors" in result.stdout and "ผลตรวจสอบ" in result.stdout
+    from osmep_xl.check import check_file
+    from osmep_xl.report import summary
+    from osmep_xl.rules.config import load_settings
+
+    s = summary([r for p in sorted((tmp_path / "out").glob("*.xlsx")) for r in check_file(p, load_settings())])
+    assert f"errors {s['errors']} · warnings {s['warnings']} · info {s['info']}" in " ".join(result.stdout.split())
+    assert s["errors"] > 0  # the report's own inconsistencies are found
 
 
 def test_fill_json_and_csv(tmp_path: Path) -> None:
@@ -65,12 +71,21 @@ def test_fill_json_and_csv(tmp_path: Path) -> None:
     (("recalc", "missing.xlsx"), "-o OUT"),
     (("fill", "kpi", "bad.json", "o.xlsx"), "invalid JSON"),
     (("fill", "kpi", "wrong.json", "o.xlsx"), "kpis"),
+    (("fill", "disbursement", "bool.json", "o.xlsx"), "not a number"),
+    (("fill", "kpi", "meta_list.json", "o.xlsx"), "meta"),
+    (("fill", "kpi", "year_list.json", "o.xlsx"), "fiscal_year"),
+    (("validate", "v[x].xlsx"), "v[x].xlsx"),
+    (("fill", "kpi", "thai_date.json", "o[1].xlsx", "--meta", "as_of=31 มิ.ย.64"), "as_of"),
 ])
 def test_user_mistakes_give_one_clear_line(args: tuple[str, ...], needle: str, tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json", "utf-8")
     (tmp_path / "wrong.json").write_text('{"blocks": {"kpis": [{"code": "1", "target": "many"}]}}', "utf-8")
+    (tmp_path / "bool.json").write_text('{"blocks": {"lines": [{"code": "1", "allocated": true}]}}', "utf-8")
+    (tmp_path / "meta_list.json").write_text('{"meta": ["x"], "blocks": {}}', "utf-8")
+    (tmp_path / "year_list.json").write_text('{"meta": {"fiscal_year": [2564]}, "blocks": {}}', "utf-8")
+    (tmp_path / "thai_date.json").write_text('{"blocks": {}}', "utf-8")
     result = run(*args, cwd=tmp_path)
-    assert result.returncode == 2 or (args[0] == "validate" and result.returncode == 2)
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     text = result.stderr + result.stdout
     assert needle in text, text
@@ -82,6 +97,25 @@ def test_existing_output_is_not_overwritten(tmp_path: Path) -> None:
     result = run("new", "kpi", str(out))
     assert result.returncode == 2 and out.read_bytes() == b"precious"
     assert run("new", "kpi", str(out), "--force").returncode == 0
+
+
+def test_outputs_are_not_overwritten_without_force(tmp_path: Path) -> None:
+    demo = tmp_path / "d.xlsx"
+    assert run("new", "disbursement", str(demo)).returncode == 0
+    for args in (("validate", str(demo), "--annotate", "{out}"), ("recalc", str(demo), "-o", "{out}")):
+        out = tmp_path / "precious.xlsx"
+        out.write_bytes(b"precious")
+        argv = [a.replace("{out}", str(out)) for a in args]
+        result = run(*argv)
+        assert result.returncode == 2 and "--force" in result.stderr and out.read_bytes() == b"precious"
+        assert run(*argv, "--force").returncode in (0, 1) and out.read_bytes() != b"precious"
+
+
+def test_fill_accepts_a_thai_as_of_date(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text('{"blocks": {}}', "utf-8")
+    out = tmp_path / "o.xlsx"
+    assert run("fill", "kpi", str(tmp_path / "d.json"), str(out), "--meta", "as_of=30 มิ.ย.64").returncode == 0
+    assert str(read_workbook(out).meta["as_of"]) == "2021-06-30"
 
 
 def test_templates_list() -> None:

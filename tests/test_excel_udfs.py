@@ -31,7 +31,10 @@ from osmep_xl.excel.udfs import (
 )
 from osmep_xl.findings import Severity
 from osmep_xl.rules.config import load_settings
+from osmep_xl.rules.validate import validate
+from osmep_xl.xlsx.cells import parse_a1
 from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.read import read_workbook
 from tests.remote import use_remote_engine
 
 ROWS = 10_000
@@ -127,16 +130,20 @@ def test_disbursement_flag_matches_the_variance_rule() -> None:
     assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 1, 1, "bogus") == "#VALUE!"
 
 
-def test_disbursement_flags_agree_with_validation() -> None:
+def test_disbursement_flags_agree_with_validation(tmp_path: Path) -> None:
     """On the report's disbursement lines, a flag appears exactly where validation finds one."""
     data = load_report("disbursement")
     settings = load_settings()
-    rows = [r for r in data.blocks["lines"] if r["level"] in settings.disbursement.levels]
+    rows = data.blocks["lines"]
     flags = OSMEP_DISBURSEMENT_FLAG([[r["fiscal_year"]] for r in rows], data.meta["as_of"],
                                     [[r["allocated"]] for r in rows], [[r["disbursed"]] for r in rows],
                                     [[r["committed"]] for r in rows])
-    flagged = sum(1 for f in flags if f[0])
-    assert flagged == 12  # the warnings `osmep-xl validate` gives on sheet เบิกจ่าย
+    flagged = {i for i, f in enumerate(flags) if f[0] and rows[i]["level"] in settings.disbursement.levels}
+    wb = read_workbook(write_workbook(data, tmp_path / "d.xlsx"))
+    rb = wb.blocks["lines"]
+    at_row = {r: i for i, r in enumerate(rb.sheet_rows)}
+    behind = {at_row[parse_a1(f.cell)[0]] for f in validate(wb, settings) if f.rule == "variance.disbursement_behind"}
+    assert flagged == behind and behind
 
 
 def test_fiscal_calendar_and_numbers() -> None:

@@ -29,6 +29,7 @@ def test_findings_frame(tmp_path: Path) -> None:
     results = check_file(path, load_settings())
     frame = findings_frame([*results, FileResult(path=tmp_path / "x.xlsx", unreadable="broken")])
     assert len(frame) == sum(len(r.findings) for r in results) + 1
-    errors = frame[frame["severity"] == "error"]
-    assert set(errors["rule"]) >= {"identity.percent", "file.unreadable"}
-    assert (frame[frame["rule"] == "identity.percent"]["cell"] == "M13").all()
+    rows = frame[frame["rule"] != "file.unreadable"]
+    expected = [(f.rule, f.severity.value, f.sheet, f.cell) for r in results for f in r.findings]
+    assert list(zip(rows["rule"], rows["severity"], rows["sheet"], rows["cell"], strict=True)) == expected
+    assert frame.iloc[-1]["rule"] == "file.unreadable" and frame.iloc[-1]["message_en"] == "broken"

@@ -36,6 +36,7 @@ def test_range_target(a: Decimal, b: Decimal) -> None:
     ("1 ระบบ (ระบบ D-join)", Decimal(1), "ระบบ", "ระบบ D-join"),
     ("๑ ฐานข้อมูล", Decimal(1), "ฐานข้อมูล", None),
     ("อยู่ระหว่างดำเนินการ", None, None, None),
+    ("ร้อยละ 85", Decimal(85), "ร้อยละ", None),
     ("ประมวลผลเมื่อสิ้นปีบัญชี", None, None, None),
 ])
 def test_results(text: str, value: Decimal | None, unit: str | None, remark: str | None) -> None:

@@ -84,6 +84,13 @@ def test_parse_rejects_non_numbers(text: str) -> None:
     assert parse_number(text) is None
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("1.5 ล้านบาท", Decimal(1_500_000)), ("๒ ล้าน", Decimal(2_000_000)), ("3,800 million", Decimal(3_800_000_000)),
+])
+def test_millions_are_scaled(text: str, value: Decimal) -> None:
+    assert parse_number(text) == value
+
+
 def test_to_money_is_exact() -> None:
     assert to_money(0.1) == Decimal("0.1")
     assert to_money("๑,๒๓๔.๕๐") == Decimal("1234.50")

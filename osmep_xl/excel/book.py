@@ -21,7 +21,7 @@ from typing import Any
 
 import xlwings as xw
 
-from ..check import NewerVersionError
+from ..check import refuse_newer
 from ..spec import UnknownTemplateError
 from ..xlsx.cells import a1, parse_a1
 from ..xlsx.coerce import EXCEL_ERRORS
@@ -111,26 +111,13 @@ class BookSource:
             return {}
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in version.split("."))
-    except ValueError:
-        return (0,)
-
-
 def read_book(source: BookSource) -> list[ReadWorkbook]:
     """Every template the book holds, refusing one made by a newer osmep_xl (as the CLI does)."""
     try:
         books = read_sources(source)
     except UnknownTemplateError as exc:
         raise UnreadableWorkbookError(str(exc)) from None
-    for wb in books:
-        if wb.version and _version_tuple(wb.version) > _version_tuple(wb.spec.version):
-            raise NewerVersionError(
-                f"ไฟล์สร้างด้วยแม่แบบรุ่นใหม่กว่า ({wb.version} > {wb.spec.version}) กรุณาอัปเดต osmep_xl / "
-                f"the workbook uses template {wb.spec.id} v{wb.version}, newer than installed v{wb.spec.version}:"
-                " upgrade osmep_xl")
-    return books
+    return refuse_newer(books, "the workbook")
 
 
 def named_range(book: xw.Book, name: str) -> xw.Range | None:

@@ -21,7 +21,6 @@ NAME_PREVIOUS_PATH = "osmep_previous_path"
 NAME_STATUS = "osmep_status"
 NAME_ACTIONS = "osmep_actions"  # the dropdown's list
 
-BUTTONS_MODULE = "osmep_buttons"  # macros/osmep_buttons.bas
 UDF_MODULE = "osmep_xl.excel.udfs"
 
 

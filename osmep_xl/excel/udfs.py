@@ -29,8 +29,9 @@ from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_
 from ..model.kpi import parse_result, parse_target
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, Kind, Settings, load_settings
+from ..rules.quarters import quarter_reached
 from ..rules.validate import validate
-from ..rules.variance import BASIS_TEXT, KIND_TEXT, quarter_reached
+from ..rules.variance import BASIS_TEXT, KIND_TEXT
 from ..spec import get_spec
 from ..spec.base import Achievement, Formula, KpiStatus
 from ..xlsx.cells import a1, parse_a1

@@ -50,6 +50,7 @@ class KpiResult(BaseModel):
 _NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 _MIN = ("ไม่น้อยกว่า", "อย่างน้อย", "≥", ">=")
 _MAX = ("ไม่เกิน", "ไม่มากกว่า", "≤", "<=")
+_PREFIX_UNITS = "ร้อยละ|จำนวน"
 _RANGE = re.compile(rf"(?P<low>{_NUM})\s*[-–]\s*(?P<high>{_NUM})")
 _FIRST = re.compile(rf"(?P<num>{_NUM})")
 
@@ -89,10 +90,11 @@ def parse_target(text: str) -> Target:
 def parse_result(text: str) -> KpiResult:
     """Parse "139,825 ราย", "1 ระบบ (ระบบ D-join)"; a text without a leading number is a status."""
     clean = translate_thai_digits(text).strip()
-    match = re.match(rf"^(?P<num>{_NUM})\s*(?P<rest>.*)$", clean)
+    # A unit may come first, as in "ร้อยละ 85" (the way targets like "ร้อยละ 70-80" are written).
+    match = re.match(rf"^(?:(?P<pre>{_PREFIX_UNITS})\s*)?(?P<num>{_NUM})\s*(?P<rest>.*)$", clean)
     if not match:
         return KpiResult(text=text)
-    rest = match["rest"]
+    rest = match["rest"] or (match["pre"] or "")
     remark_match = re.search(r"\((?P<remark>.*)\)\s*$", rest)
     remark = remark_match["remark"].strip() if remark_match else None
     unit = re.sub(r"\s*\(.*\)\s*$", "", rest).strip() or None

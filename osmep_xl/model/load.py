@@ -84,6 +84,8 @@ def load_data(path: Path, template_id: str, meta: dict[str, Any] | None = None) 
             if raw["template"] != spec.id:
                 raise DataError(f"{path}: ข้อมูลเป็นของแม่แบบ / data is for template {raw['template']!r},"
                                 f" not {spec.id!r}")
+            if not isinstance(raw.get("meta", {}), dict) or not isinstance(raw.get("blocks", {}), dict):
+                raise DataError(f"{path}: meta และ blocks ต้องเป็นออบเจกต์ / 'meta' and 'blocks' must be JSON objects")
             raw["meta"] = {**raw.get("meta", {}), **(meta or {})}
         elif suffix == ".csv":
             raw = load_csv(path, spec, meta or {})

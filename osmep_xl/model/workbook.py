@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from ..money import parse_number, to_money
+from ..fiscal import parse_thai_date
+from ..money import to_money
 from ..spec import get_spec
 from ..spec.base import Block, ColType, TemplateSpec
 
@@ -22,12 +23,10 @@ Row = dict[str, Any]
 def _number(value: object) -> Decimal | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        parsed = parse_number(value)
-        if parsed is None:
-            raise ValueError(f"not a number: {value!r}")
-        return parsed
-    return to_money(value)
+    try:
+        return to_money(value)
+    except TypeError:  # pydantic reports ValueError only: a list or a boolean is "not a number" too
+        raise ValueError(f"ไม่ใช่ตัวเลข / not a number: {value!r}") from None
 
 
 def _field(col_type: ColType) -> tuple[Any, Any]:
@@ -104,19 +103,38 @@ class WorkbookData(BaseModel):
                     detail = "; ".join(line.strip() for line in first[1:3])
                     raise ValueError(f"{block.id} แถว/row {n}: {detail}") from None
             typed[block.id] = rows
-        meta = {m.id: _meta_value(m.kind, data.meta.get(m.id)) for m in spec.meta}
+        meta = {}
+        for m in spec.meta:
+            try:
+                meta[m.id] = meta_value(m.kind, data.meta.get(m.id))
+            except ValueError as exc:
+                raise ValueError(f"meta {m.id}: {exc}") from None
         return cls(template=spec.id, meta=meta, blocks=typed)
 
 
-def _meta_value(kind: str, value: Any) -> Any:
-    if value in (None, ""):
+def meta_value(kind: str, value: Any) -> Any:
+    """A meta field's value of ``kind`` ("text", "int", "date"); ValueError (Thai / English) if it is not one.
+
+    Dates may be ISO ("2021-06-30") or Thai ("30 มิ.ย.64", "30 มิถุนายน 2564").
+    """
+    if value is None or value == "":
         return None
     if kind == "int":
-        return int(value)
+        number = to_money(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
+        if number is None or not number.is_finite() or number != number.to_integral_value():
+            raise ValueError(f"ต้องเป็นจำนวนเต็ม / must be a whole number, not {value!r}")
+        return int(number)
     if kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
         if isinstance(value, dt.date):
             return value
-        return dt.date.fromisoformat(str(value))
+        text = str(value).strip()
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            try:
+                return parse_thai_date(text)
+            except ValueError:
+                raise ValueError(f"ไม่ใช่วันที่ / not a date: {value!r} (2021-06-30 or 30 มิ.ย.64)") from None
     return str(value)

@@ -70,6 +70,8 @@ def link_findings(ctx: Context) -> Iterator[Finding]:
         if link.left_block not in ctx.workbook.blocks or link.right_block not in ctx.workbook.blocks:
             continue
         left, right = ctx.workbook.blocks[link.left_block], ctx.workbook.blocks[link.right_block]
+        if link.left_column not in left.columns or link.right_column not in right.columns:
+            continue  # structure.column_missing says so
         lcalc, rcalc = ctx.calcs[link.left_block], ctx.calcs[link.right_block]
         keys = [k for k in left.block.key_columns if k in right.block.key_columns]
         rkeys = _keyed(ctx, link.right_block, keys, link.levels)

@@ -13,6 +13,7 @@ from ..xlsx.read import ReadBlock
 from .catalog import finding
 from .context import Context
 from .evaluate import BlockCalc
+from .quarters import quarter_reached
 
 
 def version_findings(ctx: Context) -> Iterator[Finding]:
@@ -22,6 +23,13 @@ def version_findings(ctx: Context) -> Iterator[Finding]:
         yield finding("structure.version", first.sheet, "A1", expected=wb.spec.version, actual=wb.version,
                       th=f"ไฟล์รุ่น {wb.version} สเปกรุ่น {wb.spec.version}",
                       en=f"file is v{wb.version}, spec is v{wb.spec.version}")
+
+
+def _quarter_of_as_of(meta: dict[str, object]) -> int | None:
+    as_of, year = meta.get("as_of"), meta.get("fiscal_year")
+    if isinstance(as_of, dt.date) and isinstance(year, int) and year in BE_YEARS:
+        return quarter_reached(as_of, year)
+    return None
 
 
 def meta_findings(ctx: Context) -> Iterator[Finding]:
@@ -41,6 +49,13 @@ def meta_findings(ctx: Context) -> Iterator[Finding]:
         elif field.id == "fiscal_year" and value not in BE_YEARS:
             yield finding("meta.invalid", sheet, cell, actual=str(value),
                           th=f"{field.th} ต้องเป็นปี พ.ศ. เช่น 2564", en=f"{field.en} must be a BE year such as 2564")
+        elif field.id == "quarter" and value not in (1, 2, 3, 4):
+            yield finding("meta.invalid", sheet, cell, actual=str(value),
+                          th=f"{field.th} ต้องเป็น 1-4", en=f"{field.en} must be 1-4")
+        elif field.id == "quarter" and (reached := _quarter_of_as_of(wb.meta)) not in (None, value):
+            yield finding("meta.invalid", sheet, cell, expected=str(reached), actual=str(value),
+                          th=f"{field.th} {value} ไม่ตรงกับวันที่ข้อมูล (ไตรมาส {reached})",
+                          en=f"{field.en} {value} does not match the as-of date (Q{reached})")
 
 
 def _shown(raw: object) -> str | None:

@@ -36,7 +36,6 @@ class Structure:
 
     parent: dict[int, int] = field(default_factory=dict)
     children: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    orphans: list[int] = field(default_factory=list)  # a parent code that resolves to no row
     duplicates: list[int] = field(default_factory=list)  # rows whose key repeats an earlier row
 
 
@@ -69,8 +68,7 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
             if ranks.get(rows[j].get("level") or "", len(ranks)) < rank
         ]
         if not candidates:
-            st.orphans.append(i)
-            continue
+            continue  # a dangling parent code: references.py reports it
         j = max(candidates, key=lambda c: ranks[rows[c]["level"]])
         st.parent[i] = j
         st.children[j].append(i)
@@ -150,14 +148,3 @@ class BlockCalc:
             total = self.arith.add(p.value for p in parts if isinstance(p.value, Decimal))
             return CellValue(total, any(p.has_data for p in parts), False)
         return CellValue(self.rows[i].get(column_id), self.rows[i].get(column_id) is not None, False)
-
-    def recomputed_rows(self) -> list[Row]:
-        """Rows with every computable cell replaced by its value (use with ``recompute=True``)."""
-        out = []
-        for i, row in enumerate(self.rows):
-            new = dict(row)
-            for col in self.block.columns:
-                if self.is_computable(i, col):
-                    new[col.id] = self.cell(i, col.id).value
-            out.append(new)
-        return out

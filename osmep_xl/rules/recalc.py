@@ -46,6 +46,8 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
             for col in rb.block.columns:
                 if col.id not in rb.columns or not calc.is_computable(i, col):
                     continue
+                if col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs):
+                    continue  # an input column is missing: no formula can be written (validation says why)
                 new = calc.cell(i, col.id)
                 if new.stated:  # nothing below carries this figure: it stays the input here
                     continue

@@ -13,11 +13,11 @@ def reference_findings(ctx: Context) -> Iterator[Finding]:
     for rb, calc in ctx.blocks():
         block = rb.block
         st = calc.structure
-        for i in st.duplicates:
+        for i in st.duplicates if "code" in rb.columns else ():
             row = rb.rows[i]
             yield finding("ref.duplicate_key", rb.sheet, rb.address(i, "code"), actual=str(row.get("code")),
                           th=f"รหัส {row.get('code')}", en=f"code {row.get('code')}")
-        if block.hierarchical:
+        if block.hierarchical and "parent" in rb.columns:
             top = block.levels[0].id
             for i, row in enumerate(rb.rows):
                 if row.get("level") == top or row.get("level") not in {lv.id for lv in block.levels}:

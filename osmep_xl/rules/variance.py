@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from ..findings import Finding
-from ..fiscal import fiscal_quarter, fiscal_year_bounds
 from ..money import excel_round, percent
 from ..xlsx.coerce import BE_YEARS
 from ..xlsx.read import ReadWorkbook
 from .catalog import finding
 from .context import Context
+from .quarters import quarter_reached
 
 BASIS_TEXT = {
     "disbursed_committed": ("เบิกจ่าย+ผูกพัน", "disbursed + committed"),
@@ -22,14 +22,6 @@ BASIS_TEXT = {
 }
 KIND_TEXT = {"overall": ("ภาพรวม", "overall"), "recurrent": ("รายจ่ายประจำ", "recurrent"),
              "investment": ("รายจ่ายลงทุน", "investment")}
-
-
-def quarter_reached(as_of: dt.date, fiscal_year: int) -> int | None:
-    """Fiscal quarter of ``fiscal_year`` reached at ``as_of``: 4 after the year ended, None before it began."""
-    start, end = fiscal_year_bounds(fiscal_year)
-    if as_of < start:
-        return None
-    return 4 if as_of > end else fiscal_quarter(as_of)
 
 
 def _as_of(ctx: Context) -> tuple[dt.date, int] | None:
@@ -93,7 +85,8 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             if isinstance(allocated, Decimal) and isinstance(total, Decimal) and total > allocated:
                 name = row.get("name") or row.get("code")
                 money = rb.block.column("allocated").format
-                yield finding("variance.overspent", rb.sheet, rb.address(i, "remaining"),
+                yield finding("variance.overspent", rb.sheet,
+                              rb.address(i, "remaining" if "remaining" in rb.columns else "allocated"),
                               expected=allocated, actual=total,
                               th=f"{name}: ยอดรวม {money(total)} เกินงบประมาณ {money(allocated)}",
                               en=f"{name}: total {money(total)} exceeds the allocation {money(allocated)}")
@@ -127,9 +120,12 @@ def _spent(disbursed: Any, committed: Any, basis: str) -> Decimal | None:
 def previous_findings(ctx: Context, previous: ReadWorkbook) -> Iterator[Finding]:
     """Cumulative figures (disbursed, total, results) must not go down from the previous quarter."""
     prev_ctx = Context(previous, ctx.settings)
+    same_year = previous.meta.get("fiscal_year") == ctx.workbook.meta.get("fiscal_year")
     for block_id, rb in ctx.workbook.blocks.items():
         if block_id not in previous.blocks:
             continue
+        if not same_year and "fiscal_year" not in rb.block.key_columns:
+            continue  # year-to-date figures start again with each fiscal year
         calc, prev_calc = ctx.calcs[block_id], prev_ctx.calcs[block_id]
         prev_rows = previous.blocks[block_id].rows
         keys = rb.block.key_columns

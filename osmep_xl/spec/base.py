@@ -278,8 +278,6 @@ class Block:
         keys = (*self.group_by, "level", "code") if self.hierarchical else (*self.group_by, "code")
         return tuple(k for k in keys if k in self.column_ids)
 
-    def level_rank(self, level: str) -> int:
-        return [lv.id for lv in self.levels].index(level)
 
 
 @dataclass(frozen=True)
@@ -315,8 +313,8 @@ class TemplateSpec:
     blocks: tuple[Block, ...]
     links: tuple[Link, ...] = ()
     meta: tuple[MetaField, ...] = field(default=())
-    # Per block: a function that fills values derivable from text (e.g. a KPI's target
-    # number from "ไม่น้อยกว่า 4.10 คะแนน") before a row is validated.
+    # Per block: a function that fills blank values derivable from text (e.g. a KPI's target
+    # number from "ไม่น้อยกว่า 4.10 คะแนน"), applied to fill data and to rows read from a workbook.
     completers: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
 
     def block(self, block_id: str) -> Block:
@@ -324,6 +322,3 @@ class TemplateSpec:
             if blk.id == block_id:
                 return blk
         raise KeyError(f"template {self.id} has no block {block_id}")
-
-    def block_by_sheet(self) -> Mapping[str, Block]:
-        return {b.sheet: b for b in self.blocks}

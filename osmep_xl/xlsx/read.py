@@ -4,7 +4,6 @@ formula and error cells from the sheet XML, blocks found by defined name or head
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import zipfile
 import zlib
@@ -16,7 +15,7 @@ from xml.etree.ElementTree import ParseError
 from python_calamine import CalamineError, CalamineWorkbook
 
 from ..findings import Finding, Severity
-from ..model.workbook import Row, WorkbookData
+from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
 from .cells import a1, parse_a1
@@ -52,10 +51,8 @@ class ReadBlock:
     problems: dict[tuple[int, str], str] = field(default_factory=dict)  # cell rule ids
 
     def address(self, i: int, column_id: str) -> str:
-        col = self.columns.get(column_id)
-        if col is None or i >= len(self.sheet_rows):
-            return a1(self.header_row, 0)
-        return a1(self.sheet_rows[i], col)
+        """A1 address of row ``i``'s cell in a column found in the sheet (KeyError otherwise)."""
+        return a1(self.sheet_rows[i], self.columns[column_id])
 
     @property
     def missing(self) -> list[str]:
@@ -74,9 +71,6 @@ class ReadWorkbook:
     blocks: dict[str, ReadBlock]
     structure: list[Finding] = field(default_factory=list)
 
-    def to_data(self) -> WorkbookData:
-        return WorkbookData(template=self.spec.id, meta=self.meta,
-                            blocks={k: b.rows for k, b in self.blocks.items()})
 
 
 class Source(Protocol):
@@ -206,8 +200,11 @@ def read_template(source: Source, spec: TemplateSpec, version: str | None) -> Re
                 message_th=f"ไม่พบชีต '{block.sheet}' ({block.title_th})",
                 message_en=f"sheet '{block.sheet}' ({block.title_en}) is missing"))
             continue
-        blocks[block.id] = _read_block(block, source.grid(block.sheet), names, source.cells(block.sheet),
-                                       structure)
+        rb = _read_block(block, source.grid(block.sheet), names, source.cells(block.sheet), structure)
+        complete = spec.completers.get(block.id)
+        if complete is not None:  # e.g. a KPI target typed only as text: its number is read from it
+            rb.rows = [complete(row) for row in rb.rows]
+        blocks[block.id] = rb
     return ReadWorkbook(source.path, spec, version, meta, meta_cells, blocks, structure)
 
 
@@ -229,18 +226,11 @@ def _read_meta(source: Source, spec: TemplateSpec,
 
 
 def _meta(kind: str, value: Any) -> Any:
-    if value in (None, ""):
-        return None
-    if kind == "date":
-        if isinstance(value, dt.datetime):
-            return value.date()
-        return value if isinstance(value, dt.date) else str(value)
-    if kind == "int":
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return str(value)
-    return str(value)
+    """The typed value, or the text as found when it is not one (validation reports meta.invalid)."""
+    try:
+        return meta_value(kind, value)
+    except ValueError:
+        return str(value)
 
 
 def _find_header(block: Block, grid: list[list[Any]], names: dict[str, str]) -> tuple[int, dict[str, int]]:
