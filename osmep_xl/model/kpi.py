@@ -11,6 +11,9 @@ from pydantic import BaseModel
 
 from ..money import parse_number, translate_thai_digits
 
+HIGHER_IS_BETTER = ">="  # a KPI's direction: more is better (the usual case) ...
+LOWER_IS_BETTER = "<="  # ... or less is better
+
 
 class TargetKind(StrEnum):
     EXACT = "exact"  # "1 เรื่อง"
@@ -31,7 +34,7 @@ class Target(BaseModel):
     @property
     def direction(self) -> str:
         """">=" when more is better, "<=" when less is better."""
-        return "<=" if self.kind is TargetKind.MAXIMUM else ">="
+        return LOWER_IS_BETTER if self.kind is TargetKind.MAXIMUM else HIGHER_IS_BETTER
 
 
 class KpiResult(BaseModel):

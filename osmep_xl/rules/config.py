@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 Kind = Literal["overall", "recurrent", "investment"]
 Basis = Literal["disbursed_committed", "disbursed"]
@@ -81,5 +81,6 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(f"ไฟล์ตั้งค่าไม่ถูกต้อง / invalid config {path}: {exc}") from None
     try:
         return Settings.model_validate(raw)
-    except ValueError as exc:
-        raise ConfigError(f"ค่าตั้งไม่ถูกต้อง / invalid settings: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"ค่าตั้งไม่ถูกต้อง / invalid settings: {problems}") from None

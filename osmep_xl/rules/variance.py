@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..findings import Finding
+from ..model.kpi import LOWER_IS_BETTER
 from ..money import excel_round, percent
 from ..xlsx.coerce import BE_YEARS
 from ..xlsx.read import ReadWorkbook
@@ -44,7 +45,7 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
             cell = rb.address(i, "result")
             name = row.get("name") or row.get("code")
             fmt = rb.block.column("result").format
-            lower_better = row.get("direction") == "<="
+            lower_better = row.get("direction") == LOWER_IS_BETTER
             high = row.get("target_high")
             ceiling = high if isinstance(high, Decimal) else target
             if (result < target) if lower_better else (result > ceiling):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from ..model.kpi import LOWER_IS_BETTER
 from ..money import DECIMAL, Arithmetic
 
 Value = Decimal | str | None
@@ -141,7 +142,7 @@ class _KpiFormula(Formula):
         res, tgt = _num(get, self.result), _num(get, self.target)
         if res is None or tgt is None:
             return None
-        return res, tgt, get(self.direction) == "<="
+        return res, tgt, get(self.direction) == LOWER_IS_BETTER
 
 
 @dataclass(frozen=True)

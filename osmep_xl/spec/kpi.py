@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..model.kpi import complete_kpi_row
+from ..model.kpi import HIGHER_IS_BETTER, LOWER_IS_BETTER, complete_kpi_row
 from .base import Achievement, Block, ColType, Column, KpiStatus, TemplateSpec
 from .columns import CODE, COMMON_META, NAME, TRAILER
 
-DIRECTIONS = (">=", "<=")
+DIRECTIONS = (HIGHER_IS_BETTER, LOWER_IS_BETTER)
 
 SPEC = TemplateSpec(
     id="kpi",
