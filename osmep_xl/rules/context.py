@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
 from ..money import EXCEL, excel_round
 from ..spec.base import ColType, Column, Value
@@ -18,30 +19,28 @@ class Context:
     workbook: ReadWorkbook
     settings: Settings
 
-    @cached_property
-    def calcs(self) -> dict[str, BlockCalc]:
+    def _evaluate(self, **options: Any) -> dict[str, BlockCalc]:
+        structures = {bid: c.structure for bid, c in self.calcs.items()} if options else {}
         return {
-            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells)
+            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells,
+                                structure=structures.get(block_id), **options)
             for block_id, rb in self.workbook.blocks.items()
         }
+
+    @cached_property
+    def calcs(self) -> dict[str, BlockCalc]:
+        """The cells as the workbook states them, computed cells as their formulas give them."""
+        return self._evaluate()
 
     @cached_property
     def corrected(self) -> dict[str, BlockCalc]:
         """Every computable cell recomputed from the lowest level that carries a figure."""
-        return {
-            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True,
-                                structure=self.calcs[block_id].structure)
-            for block_id, rb in self.workbook.blocks.items()
-        }
+        return self._evaluate(recompute=True)
 
     @cached_property
     def as_excel(self) -> dict[str, BlockCalc]:
         """The cells as Excel's binary arithmetic computes them (differs only at rounding ties)."""
-        return {
-            block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, arith=EXCEL,
-                                structure=self.calcs[block_id].structure)
-            for block_id, rb in self.workbook.blocks.items()
-        }
+        return self._evaluate(arith=EXCEL)
 
     def blocks(self) -> list[tuple[ReadBlock, BlockCalc]]:
         return [(rb, self.calcs[bid]) for bid, rb in self.workbook.blocks.items()]
