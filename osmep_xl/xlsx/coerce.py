@@ -86,7 +86,11 @@ _NOISE_DIGITS = 6  # more fractional digits than this in a stored double is floa
 def _clean(column: Column, value: Decimal) -> Decimal:
     """Drop binary float noise (1073229047.4399999) without hiding digits a person typed."""
     exponent = value.as_tuple().exponent
-    if not isinstance(exponent, int) or exponent >= -_NOISE_DIGITS:
+    if not isinstance(exponent, int):
+        return value
+    if exponent < 0 and value == value.to_integral_value():
+        return value.quantize(Decimal(1))  # 338500.0 read from a double is the whole number 338500
+    if exponent >= -_NOISE_DIGITS:
         return value
     if column.type is ColType.MONEY:
         return value.quantize(Decimal("0.01"))
