@@ -11,11 +11,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from .findings import Finding, Severity, sort_findings
 
 SEVERITY_TH = {Severity.ERROR: "ผิดพลาด", Severity.WARNING: "เตือน", Severity.INFO: "ข้อมูล"}
+MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
 
@@ -75,7 +75,7 @@ def _num(value: Decimal | str | None) -> str:
 
 
 def print_results(results: list[FileResult], console: Console, *, show_info: bool = False) -> None:
-    """Readable table per file, grouped by sheet, errors first."""
+    """Readable findings per file, grouped by sheet, errors first."""
     for r in results:
         console.rule(f"[bold]{escape(str(r.path))}[/] ({r.template or '?'} v{r.version or '?'})")
         if r.unreadable:
@@ -85,16 +85,19 @@ def print_results(results: list[FileResult], console: Console, *, show_info: boo
         hidden = len(r.findings) - len(shown)
         if not shown:
             console.print("[green]ไม่พบข้อผิดพลาด / no errors or warnings[/]")
-        for sheet in dict.fromkeys(f.sheet for f in sort_findings(shown)):
-            table = Table(title=f"ชีต / sheet: {escape(sheet)}", title_justify="left", show_lines=False)
-            for head in ("ระดับ/severity", "ช่อง/cell", "กฎ/rule", "ควรเป็น/expected", "ที่ระบุ/actual",
-                         "รายละเอียด/message"):
-                table.add_column(head, overflow="fold")
-            for f in (f for f in sort_findings(shown) if f.sheet == sheet):
-                table.add_row(f"[{SEVERITY_STYLE[f.severity]}]{SEVERITY_TH[f.severity]}/{f.severity.value}[/]",
-                              f.cell, f.rule, escape(_num(f.expected)), escape(_num(f.actual)),
-                              f"{escape(f.message_th)}\n[dim]{escape(f.message_en)}[/]")
-            console.print(table)
+        # One block per finding rather than a table: it stays readable at any terminal width.
+        ordered = sort_findings(shown)
+        for sheet in dict.fromkeys(f.sheet for f in ordered):
+            console.print(f"[bold]ชีต / sheet: {escape(sheet)}[/]")
+            for f in (f for f in ordered if f.sheet == sheet):
+                values = ""
+                if f.expected is not None or f.actual is not None:
+                    values = (f"  ควรเป็น/expected [bold]{escape(_num(f.expected))}[/]"
+                              f"  ที่ระบุ/actual [bold]{escape(_num(f.actual))}[/]")
+                console.print(f"  [{SEVERITY_STYLE[f.severity]}]{MARK[f.severity]} {SEVERITY_TH[f.severity]}/"
+                              f"{f.severity.value}[/]  [bold]{f.cell}[/]  [dim]{f.rule}[/]{values}")
+                console.print(f"      {escape(f.message_th)}", highlight=False)
+                console.print(f"      [dim]{escape(f.message_en)}[/]", highlight=False)
         if hidden:
             console.print(f"[dim]และข้อมูล (info) อีก {hidden} รายการ ใช้ --all เพื่อแสดง / "
                           f"{hidden} info findings hidden, use --all[/]")
