@@ -274,3 +274,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def bench_folder(n: int, seed: int, error_rate: float, folder: Path | None = None) -> Path:
+    """The folder of ``n`` generated submissions the benchmarks share, generated (in a child process, so
+    that the caller stays small for the pools it forks) when missing or incomplete."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = folder or Path(tempfile.gettempdir()) / f"osmep-bench-{n}-s{seed}"
+    if not folder.is_dir() or len(list(folder.glob("*.xlsx"))) != n:
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"generating {n} workbooks in {folder} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.generate", str(folder), "--n", str(n), "--seed", str(seed),
+                        "--error-rate", str(error_rate)], check=True)
+    return folder

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.generate import generate
+from bench.generate import bench_folder
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -103,11 +102,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--dir", type=Path, default=None, help="folder of submissions (generated if missing)")
     args = parser.parse_args(argv)
-    folder = args.dir or Path(tempfile.gettempdir()) / f"osmep-bench-{args.n}-s{args.seed}"
-    if not folder.is_dir() or len(list(folder.glob("*.xlsx"))) != args.n:
-        shutil.rmtree(folder, ignore_errors=True)
-        print(f"generating {args.n} workbooks in {folder} ...", flush=True)
-        generate(folder, args.n, seed=args.seed, error_rate=args.error_rate)
+    folder = bench_folder(args.n, args.seed, args.error_rate, args.dir)
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     osmep = [sys.executable, "-m", "osmep_xl", "batch"]
     with tempfile.TemporaryDirectory(prefix="osmep-mem-") as tmp:
