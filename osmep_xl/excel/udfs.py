@@ -28,12 +28,11 @@ from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
 from ..model.kpi import parse_result, parse_target
 from ..money import parse_number, percent, to_money, translate_thai_digits
-from ..rules.config import Basis, Kind, Settings, load_settings
-from ..rules.quarters import quarter_reached
+from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
 from ..rules.validate import validate
-from ..rules.variance import BASIS_TEXT, KIND_TEXT
+from ..rules.variance import BASIS_TEXT, KIND_TEXT, disbursement_gap
 from ..spec import get_spec
-from ..spec.base import Achievement, Formula, KpiStatus
+from ..spec.base import Formula
 from ..xlsx.cells import a1, parse_a1
 from ..xlsx.layout import PROP_TEMPLATE
 from ..xlsx.package import SheetCells
@@ -47,19 +46,16 @@ _KIND_WORDS: dict[str, Kind] = {"overall": "overall", "ภาพรวม": "ove
 _BASIS_WORDS: dict[str, Basis] = {"disbursed_committed": "disbursed_committed", "เบิกจ่าย+ผูกพัน": "disbursed_committed",
                                   "disbursed": "disbursed", "เบิกจ่าย": "disbursed", "เบิกจ่ายจริง": "disbursed"}
 _DIRECTIONS = {">=": ">=", "≥": ">=", "<=": "<=", "≤": "<="}
-_KPI_BLOCK = get_spec("kpi").block("kpis")
-
-
-def _kpi_formula(column_id: str) -> Formula:
-    """The spec's own formula of a KPI column: the UDFs compute exactly what the template's cells do."""
-    formula = _KPI_BLOCK.column(column_id).formula
-    if not isinstance(formula, (Achievement, KpiStatus)):
-        raise TypeError(f"kpi column {column_id} has no KPI formula")
+def _spec_formula(template: str, block: str, column_id: str) -> Formula:
+    """The spec's own formula of a column: the UDFs compute exactly what the template's cells do."""
+    formula = get_spec(template).block(block).column(column_id).formula
+    if formula is None:
+        raise TypeError(f"{template}.{block}.{column_id} has no formula")
     return formula
 
 
-_ACHIEVEMENT = _kpi_formula("achievement")
-_STATUS = _kpi_formula("status")
+_ACHIEVEMENT = _spec_formula("kpi", "kpis", "achievement")
+_STATUS = _spec_formula("kpi", "kpis", "status")
 VALIDATE_HEADER = ["กฎ / Rule", "ช่อง / Cell", "ควรเป็น / Expected", "ที่ระบุ / Actual", "รายละเอียด / Message"]
 
 
@@ -193,14 +189,20 @@ def OSMEP_PERCENT(part: Any, whole: Any) -> Any:
     return vectorize(_percent, part, whole)
 
 
+_TOTAL = _spec_formula("disbursement", "lines", "total")
+_REMAINING = _spec_formula("disbursement", "lines", "remaining")
+
+
 def _remaining(allocated: Any, disbursed: Any, committed: Any) -> float | int | str:
     values = [_number(allocated), _number(disbursed), _number(committed)]
     if any(isinstance(v, _Invalid) for v in values):
         return VALUE_ERROR
     if all(v is None for v in values):
         return ""
-    a, d, c = (v if isinstance(v, Decimal) else Decimal(0) for v in values)
-    return _out(a - (d + c))
+    row: dict[str, Any] = dict(zip(("allocated", "disbursed", "committed"), values, strict=True))
+    row["total"] = _TOTAL.evaluate(row.get)  # the spec's own formulas, as in the template's cells
+    value = _REMAINING.evaluate(row.get)
+    return _out(value if isinstance(value, Decimal) else None)
 
 
 @xw.func
@@ -303,10 +305,10 @@ def _settings() -> Settings:
     return load_settings()
 
 
-@lru_cache(maxsize=256)
-def _target(kind: Kind, year: int, quarter: int) -> Decimal | None:
-    """The cumulative quarterly target (percent) for a kind of spending, from the settings."""
-    return _settings().disbursement.model_copy(update={"kind": kind}).target(year, quarter)
+@lru_cache(maxsize=16)
+def _disbursement_settings(kind: Kind, basis: Basis) -> DisbursementSettings:
+    """The configured targets, measured for ``kind`` on ``basis`` (a UDF may name both)."""
+    return _settings().disbursement.model_copy(update={"kind": kind, "basis": basis})
 
 
 def _fiscal_year_arg(value: Any) -> int | _Invalid | None:
@@ -329,18 +331,12 @@ def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed:
     if (isinstance(year, _Invalid) or isinstance(day, _Invalid) or any(isinstance(a, _Invalid) for a in amounts)
             or kind_key is None or basis_key is None):
         return VALUE_ERROR
-    alloc, spent_now, commit = amounts
-    if year is None or day is None or not isinstance(alloc, Decimal) or alloc <= 0 or spent_now is None:
+    if year is None or day is None:
         return ""
-    quarter = quarter_reached(day, year)
-    if quarter is None:
+    gap = disbursement_gap(_disbursement_settings(kind_key, basis_key), year, day, *amounts)
+    if gap is None:
         return ""
-    assert isinstance(spent_now, Decimal)
-    spent = spent_now + (commit if isinstance(commit, Decimal) and basis_key == "disbursed_committed" else 0)
-    target = _target(kind_key, year, quarter)
-    actual = percent(spent, alloc)
-    if target is None or actual is None or actual >= target:
-        return ""
+    quarter, actual, target = gap
     basis_th, basis_en = BASIS_TEXT[basis_key]
     kind_th, kind_en = KIND_TEXT[kind_key]
     return (f"ต่ำกว่าเป้า ไตรมาส {quarter}: {basis_th} ร้อยละ {actual} < {kind_th} {target} / "

@@ -14,6 +14,7 @@ from ..money import excel_round, percent
 from ..xlsx.coerce import BE_YEARS
 from ..xlsx.read import ReadWorkbook
 from .catalog import finding
+from .config import DisbursementSettings
 from .context import Context
 from .quarters import quarter_reached
 
@@ -93,15 +94,12 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
                               en=f"{name}: total {money(total)} exceeds the allocation {money(allocated)}")
             if row.get("level") not in cfg.levels:
                 continue
-            spent = _spent(calc.cell(i, "disbursed").value, calc.cell(i, "committed").value, cfg.basis)
             fy = row.get("fiscal_year") or meta_year
-            quarter = quarter_reached(as_of, fy)
-            if not isinstance(allocated, Decimal) or allocated <= 0 or spent is None or quarter is None:
+            gap = disbursement_gap(cfg, fy, as_of, allocated, calc.cell(i, "disbursed").value,
+                                   calc.cell(i, "committed").value)
+            if gap is None:
                 continue
-            target = cfg.target(fy, quarter)
-            actual = percent(spent, allocated)
-            if target is None or actual is None or actual >= target:
-                continue
+            quarter, actual, target = gap
             cell = rb.address(i, pct_column if pct_column in rb.columns else "allocated")
             name = row.get("name") or row.get("code")
             yield finding(
@@ -110,12 +108,20 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
                 en=f"{name} FY{fy} Q{quarter}: {basis_en} {actual}% vs {kind_en} target {target}%")
 
 
-def _spent(disbursed: Any, committed: Any, basis: str) -> Decimal | None:
-    if not isinstance(disbursed, Decimal):
+def disbursement_gap(cfg: DisbursementSettings, fiscal_year: int, as_of: dt.date, allocated: Any, disbursed: Any,
+                     committed: Any) -> tuple[int, Decimal, Decimal] | None:
+    """(quarter, percent spent, target) when spending is behind the quarter's target on ``cfg``'s basis and
+    kind, else None (on track, nothing to measure, or no target configured for that year)."""
+    quarter = quarter_reached(as_of, fiscal_year)
+    if not isinstance(allocated, Decimal) or allocated <= 0 or not isinstance(disbursed, Decimal) or quarter is None:
         return None
-    if basis == "disbursed":
-        return disbursed
-    return disbursed + (committed if isinstance(committed, Decimal) else Decimal(0))
+    spent = disbursed
+    if cfg.basis == "disbursed_committed" and isinstance(committed, Decimal):
+        spent += committed
+    target, actual = cfg.target(fiscal_year, quarter), percent(spent, allocated)
+    if target is None or actual is None or actual >= target:
+        return None
+    return quarter, actual, target
 
 
 def previous_findings(ctx: Context, previous: ReadWorkbook) -> Iterator[Finding]:
