@@ -80,22 +80,35 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
     return changes
 
 
+def template_sheets(books: list[ReadWorkbook]) -> set[str]:
+    """The sheets the templates of a workbook own (tables and information sheet)."""
+    return {s for wb in books for s in [*(b.sheet for b in wb.spec.blocks), *(s for s, _ in wb.meta_cells.values())]}
+
+
+def cell_flags(findings: list[Finding], sheets: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(sheet, cell) -> (ARGB fill of the worst severity, note text) for every error or warning on ``sheets``:
+    what the annotated copy and the validate button both put on the flagged cells."""
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in sort_findings(findings):
+        if f.sheet in sheets and f.severity in HIGHLIGHT:
+            by_cell[(f.sheet, f.cell)].append(f)
+    return {
+        key: (HIGHLIGHT[min(items, key=lambda f: f.severity.rank).severity],
+              "\n\n".join(f"[{f.rule}] {f.message_th}\n{f.message_en}" for f in items))
+        for key, items in by_cell.items()
+    }
+
+
 def annotate_file(path: Path, findings: list[Finding], out: Path) -> Path:
     """A copy of ``path`` with a findings sheet, highlighted cells and a comment per flagged cell."""
     check_writable(out)
     findings = sort_findings(findings)
-    sheets = {s for wb in open_all(path)
-              for s in [*(b.sheet for b in wb.spec.blocks), *(s for s, _ in wb.meta_cells.values())]}
+    sheets = template_sheets(open_all(path))
     patch = WorkbookPatch(path)
     rows = sheet_rows(findings)
     links = {f"C{n}": (f.sheet, f.cell) for n, f in enumerate(findings, start=2) if f.sheet in sheets}
     patch.add_sheet(FINDINGS_SHEET, rows, widths=[14, 16, 8, 24, 18, 18, 60, 60], links=links)
-    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    for f in findings:
-        if f.sheet in sheets and f.severity in HIGHLIGHT:
-            by_cell[(f.sheet, f.cell)].append(f)
-    for (sheet, cell), items in by_cell.items():
-        worst = min(items, key=lambda f: f.severity.rank)
-        patch.highlight(sheet, cell, HIGHLIGHT[worst.severity])
-        patch.comment(sheet, cell, "\n\n".join(f"[{f.rule}] {f.message_th}\n{f.message_en}" for f in items))
+    for (sheet, cell), (color, note) in cell_flags(findings, sheets).items():
+        patch.highlight(sheet, cell, color)
+        patch.comment(sheet, cell, note)
     return patch.save(out)

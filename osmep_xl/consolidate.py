@@ -47,11 +47,12 @@ from typing import Any
 
 import xlsxwriter
 
+from . import report
 from .check import open_all
 from .findings import Finding, Severity, sort_findings
 from .model.load import DataError
 from .model.workbook import Row, WorkbookData
-from .report import SEVERITY_TH, FileResult
+from .report import FileResult
 from .rules.config import Settings
 from .rules.evaluate import BlockCalc, group_key, resolve_structure
 from .rules.validate import validate
@@ -300,8 +301,7 @@ def _merged_meta(spec: TemplateSpec, subs: Sequence[Submission], agency: str | N
 
 SUMMARY_HEADER = ["รหัส / Key", "หน่วยงาน / Submitter", "ไฟล์ / File", "สถานะ / Status", "ผิดพลาด / Errors",
                   "เตือน / Warnings", "ข้อมูล / Info", "หมายเหตุ / Note"]
-FINDINGS_HEADER = ["รหัส / Key", "ไฟล์ / File", "ระดับ / Severity", "ชีต / Sheet", "ช่อง / Cell", "กฎ / Rule",
-                   "ควรเป็น / Expected", "ที่ระบุ / Actual", "รายละเอียด (ไทย)", "Message (English)"]
+FINDINGS_HEADER = ["รหัส / Key", "ไฟล์ / File", *report.FINDINGS_HEADER]
 
 
 def _write_findings_sheet(book: xlsxwriter.Workbook, fmt: Formats, subs: Sequence[Submission],
@@ -332,8 +332,7 @@ def _write_findings_sheet(book: xlsxwriter.Workbook, fmt: Formats, subs: Sequenc
     listed = [("รวม / ALL", "", f) for f in notes]
     listed += [(s.key, str(s.path), f) for s in subs for f in sort_findings(s.result.findings)]
     for key, path, f in listed:
-        values: list[Any] = [key, path, f"{SEVERITY_TH[f.severity]} / {f.severity.value}", f.sheet, f.cell, f.rule,
-                             f.expected, f.actual, f.message_th, f.message_en]
+        values: list[Any] = [key, path, *report.finding_row(f)]
         for n, value in enumerate(values):
             if isinstance(value, Decimal):
                 ws.write_number(r, n, float(value), fmt.get(num_format="#,##0.00"))

@@ -115,10 +115,12 @@ FINDINGS_HEADER = ["ระดับ / Severity", "ชีต / Sheet", "ช่อ
 SheetRow = list[Decimal | int | float | str | None]
 
 
+def finding_row(f: Finding) -> SheetRow:
+    """One finding as a row under :data:`FINDINGS_HEADER`."""
+    return [f"{SEVERITY_TH[f.severity]} / {f.severity.value}", f.sheet, f.cell, f.rule, f.expected, f.actual,
+            f.message_th, f.message_en]
+
+
 def sheet_rows(findings: list[Finding]) -> list[SheetRow]:
     """Rows of the in-workbook findings sheet (header first)."""
-    rows: list[SheetRow] = [list(FINDINGS_HEADER)]
-    for f in sort_findings(findings):
-        rows.append([f"{SEVERITY_TH[f.severity]} / {f.severity.value}", f.sheet, f.cell, f.rule,
-                     f.expected, f.actual, f.message_th, f.message_en])
-    return rows
+    return [list(FINDINGS_HEADER), *(finding_row(f) for f in sort_findings(findings))]

@@ -22,7 +22,7 @@ from typing import Any
 
 import xlwings as xw
 
-from ..check import FINDINGS_SHEET, HIGHLIGHT, open_all
+from ..check import FINDINGS_SHEET, HIGHLIGHT, cell_flags, open_all, template_sheets
 from ..findings import Finding, Severity, sort_findings
 from ..model.load import DataError, load_data
 from ..report import FINDINGS_HEADER, SEVERITY_TH, sheet_rows
@@ -113,10 +113,6 @@ def _link(sheet: str, cell: str) -> str:
     return f'=HYPERLINK("#{target.replace(chr(34), chr(34) * 2)}","{cell}")'
 
 
-def _template_sheets(books: list[ReadWorkbook]) -> set[str]:
-    return {s for wb in books for s in [*(b.sheet for b in wb.spec.blocks), *(s for s, _ in wb.meta_cells.values())]}
-
-
 def _old_flags(source: BookSource) -> set[tuple[str, str]]:
     """Cells flagged by the previous run, as listed on its findings sheet."""
     if FINDINGS_SHEET not in source.sheet_names():
@@ -157,7 +153,7 @@ def _flag_plan(source: BookSource, books: list[ReadWorkbook], findings: list[Fin
         plan.clear_sheets.append(FINDINGS_SHEET)
     else:
         plan.add_sheets.append((FINDINGS_SHEET, FRONT_SHEET if FRONT_SHEET in names else names[-1]))
-    sheets = _template_sheets(books)
+    sheets = template_sheets(books)
     rows = sheet_rows(findings)
     plan.values.append((FINDINGS_SHEET, "A1", [[_plain(v) for v in row] for row in rows]))
     links = [[LINK_HEADER]] + [[_link(f.sheet, f.cell) if f.sheet in sheets else ""]
@@ -165,18 +161,14 @@ def _flag_plan(source: BookSource, books: list[ReadWorkbook], findings: list[Fin
     plan.formulas.append((FINDINGS_SHEET, column_letter(len(FINDINGS_HEADER)) + "1", links))
     plan.bold.append((FINDINGS_SHEET, "A1", column_letter(len(FINDINGS_HEADER)) + "1"))
     plan.column_widths.extend((FINDINGS_SHEET, n, w) for n, w in enumerate(FINDINGS_WIDTHS))
-    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    for f in sort_findings(findings):
-        if f.sheet in sheets and f.severity in HIGHLIGHT:
-            by_cell[(f.sheet, f.cell)].append(f)
-    for (sheet, cell) in _old_flags(source) - set(by_cell):
+    flags = cell_flags(findings, sheets)
+    for (sheet, cell) in _old_flags(source) - set(flags):
         if sheet in names:
             plan.color(sheet, cell, _template_fill(source, books, sheet, cell))
             plan.note(sheet, cell, None)
-    for (sheet, cell), items in by_cell.items():
-        worst = min(items, key=lambda f: f.severity.rank)
-        plan.color(sheet, cell, "#" + HIGHLIGHT[worst.severity][2:])
-        plan.note(sheet, cell, "\n\n".join(f"[{f.rule}] {f.message_th}\n{f.message_en}" for f in items))
+    for (sheet, cell), (color, note) in flags.items():
+        plan.color(sheet, cell, "#" + color[2:])  # ARGB -> #RRGGBB
+        plan.note(sheet, cell, note)
     plan.activate = FINDINGS_SHEET
     return plan
 
