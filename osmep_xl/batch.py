@@ -13,20 +13,16 @@ import glob
 import importlib
 import multiprocessing
 import os
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
-from xml.etree.ElementTree import ParseError
 
-from .check import check_file, recalc_file
+from .check import check_file, recalc_result
 from .model.load import DataError
 from .report import FileResult
 from .rules.config import Settings
-from .xlsx.layout import PROP_TEMPLATE, PROP_VERSION
-from .xlsx.package import custom_properties
 from .xlsx.patch import PatchError
 from .xlsx.read import UnreadableWorkbookError
 from .xlsx.safety import RefusedFileError
@@ -145,28 +141,15 @@ def check_targets(task: Task, paths: Sequence[Path], *, force: bool = False) -> 
             raise FileExistsError(f"มีไฟล์อยู่แล้ว ใช้ --force เพื่อเขียนทับ / {target} exists; use --force to overwrite")
 
 
-def _template_of(path: Path) -> tuple[str | None, str | None]:
-    """Template ids and versions from the document properties, without reading the sheets again."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            props = custom_properties(zf)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, ParseError):
-        return None, None
-    return props.get(PROP_TEMPLATE) or None, props.get(PROP_VERSION) or None
-
-
 def process_file(path: Path, task: Task) -> list[FileResult]:
     """Validate or recalculate one file; never raises, so one bad file cannot stop a batch."""
     try:
         if task.operation == "validate":
             return check_file(path, task.settings)
-        target = task.target(path)
         try:
-            changes = recalc_file(path, target)
+            return [recalc_result(path, task.target(path))]
         except (UnreadableWorkbookError, RefusedFileError, PatchError) as exc:
             return [FileResult(path=path, unreadable=str(exc))]
-        template, version = _template_of(target)
-        return [FileResult(path=path, template=template, version=version, findings=changes)]
     except Exception as exc:  # a bug must not lose the other 999 results; it is reported with the file
         return [FileResult(path=path, unreadable=f"ข้อผิดพลาดที่ไม่คาดคิด / unexpected error: "
                                                  f"{type(exc).__name__}: {exc}")]

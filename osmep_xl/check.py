@@ -64,12 +64,13 @@ def backup_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.{stamp}.bak{path.suffix}")
 
 
-def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
-    """Write ``out`` with every derived cell recalculated; returns what changed.
+def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
+    """Write ``out`` with every derived cell recalculated; the result lists what changed.
 
     When ``out`` is ``path`` (in place) the original is first copied to :func:`backup_path`.
     """
-    edits, changes = plan_recalc_all(open_all(path))
+    books = open_all(path)
+    edits, changes = plan_recalc_all(books)
     patch = WorkbookPatch(path)
     for edit in edits:
         patch.set_cell(edit.sheet, edit.cell, edit.value, formula=edit.formula)
@@ -77,7 +78,13 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
     if out.resolve() == path.resolve() and backup:
         shutil.copy2(path, backup_path(path))
     patch.save(out)
-    return changes
+    return FileResult(path=path, template=",".join(wb.spec.id for wb in books),
+                      version=",".join(wb.version or "" for wb in books) or None, findings=changes)
+
+
+def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
+    """:func:`recalc_result`'s changes."""
+    return recalc_result(path, out, backup=backup).findings
 
 
 def template_sheets(books: list[ReadWorkbook]) -> set[str]:
