@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from .base import Block, ColType, Column, Level, Link, Pct, TemplateSpec
 from .columns import (
-                   CODE,
-                   COMMON_META,
-                   DISBURSEMENT_AMOUNTS,
-                   LEVEL_SUBMITTER,
-                   LEVEL_TOTAL,
-                   NAME,
-                   PARENT,
-                   TRAILER,
-                   level_column,
+    CODE,
+    COMMON_META,
+    DISBURSEMENT_AMOUNTS,
+    LEVEL_SUBMITTER,
+    LEVEL_TOTAL,
+    NAME,
+    PARENT,
+    TRAILER,
+    level_column,
 )
 
 LEVEL_APPROACH = Level("approach", "แนวทาง", "approach")
