@@ -20,9 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from osmep_xl.model.evaluate import resolve_structure
 from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.money import excel_round, percent
-from osmep_xl.rules.evaluate import resolve_structure
 from osmep_xl.spec import get_spec
 from osmep_xl.xlsx.generate import write_workbook
 

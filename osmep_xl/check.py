@@ -11,7 +11,7 @@ from .findings import Finding, Severity, sort_findings
 from .report import FileResult, sheet_rows
 from .rules.config import Settings
 from .rules.recalc import plan_recalc_all
-from .rules.validate import validate
+from .rules.validate import validate_set
 from .xlsx.patch import WorkbookPatch
 from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbooks
 from .xlsx.safety import RefusedFileError, check_writable
@@ -47,15 +47,34 @@ def open_all(path: Path) -> list[ReadWorkbook]:
     return refuse_newer(read_workbooks(path), str(path))
 
 
-def check_file(path: Path, settings: Settings, previous: Path | None = None) -> list[FileResult]:
-    """Validate every template in one file; an unusable file gives one result with ``unreadable`` set."""
+def check_files(paths: list[Path], settings: Settings, previous: Path | None = None) -> list[FileResult]:
+    """Validate every template in ``paths`` together, so that checks spanning templates see them all;
+    an unusable file gives one result with ``unreadable`` set."""
     try:
-        books = open_all(path)
-        prev = {wb.spec.id: wb for wb in open_all(previous)} if previous is not None else {}
+        prev = open_all(previous) if previous is not None else []
     except (UnreadableWorkbookError, RefusedFileError) as exc:
-        return [FileResult(path=path, unreadable=str(exc))]
-    return [FileResult(path=path, template=wb.spec.id, version=wb.version,
-                       findings=validate(wb, settings, prev.get(wb.spec.id))) for wb in books]
+        return [FileResult(path=p, unreadable=str(exc)) for p in paths]
+    opened: list[tuple[Path, list[ReadWorkbook] | str]] = []
+    for path in paths:
+        try:
+            opened.append((path, open_all(path)))
+        except (UnreadableWorkbookError, RefusedFileError) as exc:
+            opened.append((path, str(exc)))
+    books = [wb for _, got in opened if not isinstance(got, str) for wb in got]
+    found = iter(validate_set(books, settings, prev))
+    results: list[FileResult] = []
+    for path, got in opened:
+        if isinstance(got, str):
+            results.append(FileResult(path=path, unreadable=got))
+            continue
+        results += [FileResult(path=path, template=wb.spec.id, version=wb.version, findings=next(found))
+                    for wb in got]
+    return results
+
+
+def check_file(path: Path, settings: Settings, previous: Path | None = None) -> list[FileResult]:
+    """:func:`check_files` for one file."""
+    return check_files([path], settings, previous)
 
 
 def backup_path(path: Path) -> Path:

@@ -160,14 +160,14 @@ def validate_cmd(
 
     Exit 0: no error · 1: at least one error finding · 2: an input could not be used.
     """
-    from .check import annotate_file, check_file
+    from .check import annotate_file, check_files
     from .report import exit_code, print_results, to_json
     from .rules.config import load_settings
 
     settings = load_settings(config)
     if annotate is not None and len(paths) != 1:
         raise DataError("--annotate ใช้กับไฟล์เดียว / --annotate takes exactly one input file")
-    results = [r for p in paths for r in check_file(p, settings, previous)]
+    results = check_files(paths, settings, previous)
     if as_json:
         typer.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
     else:

@@ -50,11 +50,12 @@ import xlsxwriter
 from . import report
 from .check import open_all
 from .findings import Finding, Severity, sort_findings
+from .model.evaluate import BlockCalc, group_key, resolve_structure
 from .model.load import DataError
 from .model.workbook import Row, WorkbookData
 from .report import FileResult
 from .rules.config import Settings
-from .rules.evaluate import BlockCalc, group_key, resolve_structure
+from .rules.meta import DIFFERS as META_DIFFERS
 from .rules.validate import validate
 from .spec import TEMPLATES, get_spec
 from .spec.base import Block, TemplateSpec
@@ -288,11 +289,10 @@ def _merged_meta(spec: TemplateSpec, subs: Sequence[Submission], agency: str | N
             others = [s for s in subs if s.meta.get(meta_field.id) not in (None, chosen)]
             if others:
                 listed = ", ".join(f"{s.key}: {s.meta.get(meta_field.id)}" for s in others)
-                notes.append(Finding(
-                    rule="consolidate.meta_differs", severity=Severity.WARNING, sheet=INFO_SHEET,
-                    cell=a1(INFO_FIRST_ROW + position, 2), expected=str(chosen), actual=listed,
-                    message_th=f"{meta_field.th} ไม่ตรงกันระหว่างหน่วยงาน ใช้ {chosen} (ต่างจาก {listed})",
-                    message_en=f"{meta_field.en} differs between submissions; using {chosen} (others: {listed})"))
+                notes.append(META_DIFFERS.at(
+                    INFO_SHEET, a1(INFO_FIRST_ROW + position, 2), expected=str(chosen), actual=listed,
+                    th=f"{meta_field.th} ใช้ {chosen} (ต่างจาก {listed})",
+                    en=f"{meta_field.en}: using {chosen} (others: {listed})"))
     return meta, notes
 
 

@@ -12,6 +12,7 @@ import re
 from .money import translate_thai_digits
 
 BE_OFFSET = 543
+BE_YEARS = range(2400, 2800)  # a fiscal year outside this is not a Buddhist Era year (2021 is CE)
 
 THAI_MONTHS_ABBR = (
     "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",

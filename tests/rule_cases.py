@@ -93,7 +93,7 @@ def build(path: Path, template: str, blocks: dict[str, list[dict[str, Any]]],
 def check(path: Path, settings: Settings | None = None, previous: Path | None = None) -> list[Finding]:
     """Read ``path`` and validate it (against ``previous`` if given)."""
     prev = read_workbook(previous) if previous is not None else None
-    return validate(read_workbook(path), settings or load_settings(), prev)
+    return validate(read_workbook(path), settings or load_settings(), prev, strict=True)
 
 
 def of_rule(findings: Iterable[Finding], rule: str) -> list[Finding]:

@@ -30,8 +30,8 @@ from osmep_xl.consolidate import (
     write_consolidated,
 )
 from osmep_xl.findings import Severity
+from osmep_xl.model.evaluate import BlockCalc, group_key
 from osmep_xl.rules.config import load_settings
-from osmep_xl.rules.evaluate import BlockCalc, group_key
 from osmep_xl.spec import get_spec
 from osmep_xl.xlsx.cells import parse_a1
 from osmep_xl.xlsx.generate import write_workbook

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osmep_xl.data import load_report
-from osmep_xl.model.kpi import parse_result, parse_target
+from osmep_xl.kpi_text import parse_result, parse_target
 from osmep_xl.money import parse_number
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.validate import validate

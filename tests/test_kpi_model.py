@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from osmep_xl.data import load_report
-from osmep_xl.model.kpi import TargetKind, parse_result, parse_target
+from osmep_xl.kpi_text import TargetKind, parse_result, parse_target
 
 units = st.sampled_from(["ราย", "เรื่อง", "ฐานข้อมูล", "ระบบ", "กระบวนการ", "คะแนน", "ล้านบาท", "ศูนย์"])
 amounts = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from osmep_xl.data import load_report
+from osmep_xl.model.evaluate import BlockCalc
 from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.money import EXCEL
-from osmep_xl.rules.evaluate import BlockCalc
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.spec.base import ColType
 from osmep_xl.xlsx.generate import blank_data, write_workbook

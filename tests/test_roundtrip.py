@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osmep_xl.data import load_report
+from osmep_xl.model.evaluate import BlockCalc
 from osmep_xl.model.workbook import WorkbookData
-from osmep_xl.rules.evaluate import BlockCalc
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.read import read_workbook

@@ -396,7 +396,7 @@ def test_sheet_missing(tmp_path: Path, base: Path, want: Expect) -> None:
 @pytest.mark.parametrize(("th_cell", "en_cell", "want"), [
     pytest.param("F4", "F5", expect("structure.column_missing", "error", DISB, "A4", "รายการ", None),
                  id="required-column"),
-    pytest.param("I4", "I5", expect("structure.column_missing", "warning", DISB, "A4", "ผูกพัน", None),
+    pytest.param("I4", "I5", expect("structure.optional_column_missing", "warning", DISB, "A4", "ผูกพัน", None),
                  id="optional-column"),
 ])
 def test_column_missing(tmp_path: Path, base: Path, th_cell: str, en_cell: str, want: Expect) -> None:
@@ -627,7 +627,34 @@ def test_recalc_writes_no_formula_over_a_missing_column(tmp_path: Path, base: Pa
 
 def test_every_rule_is_covered() -> None:
     """Each catalogued rule that validate() produces has a case above (recalc.changed is recalc's)."""
-    assert set(RULES) - {"recalc.changed"} == COVERED
+    assert set(RULES) - {"recalc.changed", "consolidate.meta_differs"} == COVERED
+
+
+def test_reader_problems_are_catalogued() -> None:
+    """Every problem the reader can note about a cell or a layout is reported through a catalogued rule."""
+    from osmep_xl.xlsx.coerce import CellProblem
+    from osmep_xl.xlsx.read import StructureIssue
+
+    assert {str(p) for p in (*CellProblem, *StructureIssue)} <= set(RULES)
+
+
+def test_a_check_cannot_raise_an_undeclared_rule(tmp_path: Path, base: Path) -> None:
+    """The registry refuses (in strict mode) a finding whose rule the check did not declare."""
+    from osmep_xl.rules.arithmetic import LINK
+    from osmep_xl.rules.catalog import check as register_check
+    from osmep_xl.rules.catalog import unregister
+    from osmep_xl.rules.references import UNKNOWN
+
+    @register_check(LINK)
+    def stray(ctx):  # type: ignore[no-untyped-def]
+        yield UNKNOWN.at("x", "A1")
+
+    try:
+        with pytest.raises(AssertionError, match="undeclared"):
+            check(base)
+    finally:
+        unregister(stray)
+    assert not of_rule(check(base), "ref.unknown")
 
 
 # --------------------------------------------------------------------------- property: roll-ups

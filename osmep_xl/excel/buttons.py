@@ -24,12 +24,12 @@ import xlwings as xw
 
 from ..check import FINDINGS_SHEET, HIGHLIGHT, cell_flags, open_all, template_sheets
 from ..findings import Finding, Severity, sort_findings
+from ..model.evaluate import BlockCalc
 from ..model.load import DataError, load_data
 from ..report import FINDINGS_HEADER, SEVERITY_TH, sheet_rows
 from ..rules.config import ConfigError, load_settings
-from ..rules.evaluate import BlockCalc
 from ..rules.recalc import CellEdit, plan_recalc_all
-from ..rules.validate import validate
+from ..rules.validate import validate_set
 from ..spec import TEMPLATES, UnknownTemplateError, get_spec
 from ..spec.base import Block
 from ..xlsx.cells import a1, column_letter, parse_a1
@@ -185,7 +185,7 @@ def _check(book: xw.Book, previous: Path | None) -> WritePlan:
     books = read_book(source)
     settings = load_settings()
     before = {wb.spec.id: wb for wb in open_all(previous)} if previous is not None else {}
-    findings = sort_findings(f for wb in books for f in validate(wb, settings, before.get(wb.spec.id)))
+    findings = sort_findings(f for found in validate_set(books, settings, list(before.values())) for f in found)
     if not source.formulas_known:  # every derived cell would look typed over
         findings = [f for f in findings if f.rule != "formula.overwritten"]
     plan = _flag_plan(source, books, findings)

@@ -26,7 +26,7 @@ import xlwings as xw
 
 from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
-from ..model.kpi import parse_result, parse_target
+from ..kpi_text import parse_result, parse_target
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
 from ..rules.validate import validate

@@ -6,12 +6,29 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..findings import Finding
+from ..model.evaluate import BlockCalc
 from ..xlsx.read import ReadBlock
-from .catalog import finding
+from .catalog import INFO, RULES, E, W, check, rule
 from .context import Context
-from .evaluate import BlockCalc
+
+SUM = rule("identity.sum", E, "ยอดรวมไม่เท่ากับผลบวกของรายการ (เช่น เบิกจ่าย + ผูกพัน)",
+           "a stated total differs from the sum of its terms (e.g. disbursed + committed)")
+DIFFERENCE = rule("identity.difference", E, "ผลต่างไม่ตรงกับตัวเลขที่ใช้คำนวณ (เช่น คงเหลือ = งบประมาณ - ยอดรวม)",
+                  "a stated difference differs from its terms (e.g. remaining = allocated - total)")
+PERCENT = rule("identity.percent", E, "ร้อยละไม่ตรงกับอัตราส่วนของจำนวนเงิน (ปัดแบบ Excel ROUND)",
+               "a stated percentage differs from its amounts' ratio rounded as Excel's ROUND")
+ACHIEVEMENT = rule("kpi.achievement", E, "ร้อยละของเป้าหมายไม่ตรงกับผล/เป้าหมาย",
+                   "KPI achievement differs from result / target")
+STATUS = rule("kpi.status", E, "สถานะตัวชี้วัดไม่ตรงกับผลเทียบเป้าหมาย", "KPI status differs from result against target")
+ROLLUP = rule("rollup.sum", E, "ยอดรวมของระดับบนไม่เท่ากับผลรวมของรายการย่อย",
+              "a stated total differs from the sum of its lines")
+LINK = rule("link.mismatch", E, "ตัวเลขเดียวกันในสองตารางไม่ตรงกัน", "the same figure differs between two tables")
+OVERWRITTEN = rule("formula.overwritten", INFO, "ช่องที่ควรเป็นสูตรถูกพิมพ์ตัวเลขทับ",
+                   "a derived cell holds a typed value, not its formula")
+STALE = rule("formula.stale", W, "ค่าที่คำนวณไว้ของสูตรไม่เป็นปัจจุบัน", "a formula's cached value is out of date")
 
 
+@check(SUM, DIFFERENCE, PERCENT, ACHIEVEMENT, STATUS, ROLLUP, OVERWRITTEN, STALE)
 def identity_findings(ctx: Context) -> Iterator[Finding]:
     """Each stated derived or roll-up cell equals what its formula gives from the cells it uses."""
     for rb, calc in ctx.blocks():
@@ -26,13 +43,12 @@ def identity_findings(ctx: Context) -> Iterator[Finding]:
                     cached = row.get(col.id)
                     fresh = calc.expected(i, col.id)
                     if cached is not None and fresh.value is not None and ctx.differs(col, cached, fresh.value):
-                        yield finding("formula.stale", rb.sheet, cell, expected=fresh.value, actual=cached,
-                                      th=col.th, en=col.en)
+                        yield STALE.at(rb.sheet, cell, expected=fresh.value, actual=cached, th=col.th, en=col.en)
                     continue
                 if not calc.is_stated(i, col.id):
                     continue
                 stated = row[col.id]
-                yield finding("formula.overwritten", rb.sheet, cell, th=col.th, en=col.en)
+                yield OVERWRITTEN.at(rb.sheet, cell, th=col.th, en=col.en)
                 exp = calc.expected(i, col.id)
                 if not exp.has_data or not ctx.differs(col, stated, exp.value):
                     continue
@@ -43,11 +59,11 @@ def identity_findings(ctx: Context) -> Iterator[Finding]:
                           ctx.as_excel[rb.block.id].expected(i, col.id))
                 if any(o.has_data and not ctx.differs(col, stated, o.value) for o in others):
                     continue
-                rule = col.formula.rule if col.formula else "rollup.sum"
+                broken = RULES[col.formula.rule] if col.formula else ROLLUP
                 label = row.get("name") or row.get("code") or ""
-                yield finding(rule, rb.sheet, cell, expected=exp.value, actual=stated,
-                              th=f"{label} · {col.th} ระบุ {col.format(stated)} คำนวณได้ {col.format(exp.value)}",
-                              en=f"{label} · {col.en} states {col.format(stated)}, computes to {col.format(exp.value)}")
+                yield broken.at(rb.sheet, cell, expected=exp.value, actual=stated,
+                            th=f"{label} · {col.th} ระบุ {col.format(stated)} คำนวณได้ {col.format(exp.value)}",
+                            en=f"{label} · {col.en} states {col.format(stated)}, computes to {col.format(exp.value)}")
 
 
 def _keyed(ctx: Context, block_id: str, keys: list[str], levels: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
@@ -64,6 +80,7 @@ def _children_linked(rb: ReadBlock, calc: BlockCalc, i: int, levels: tuple[str, 
     return bool(children) and all(rb.rows[c].get("level") in levels for c in children)
 
 
+@check(LINK)
 def link_findings(ctx: Context) -> Iterator[Finding]:
     """The same figure in two tables agrees (e.g. an approach's budget and its allocation)."""
     for link in ctx.workbook.spec.links:
@@ -95,6 +112,6 @@ def link_findings(ctx: Context) -> Iterator[Finding]:
             expected, actual = (rv.value, lv.value) if at_left else (lv.value, rv.value)
             other = right if at_left else left
             label = rb.rows[i].get("name") or rb.rows[i].get("code")
-            yield finding("link.mismatch", rb.sheet, rb.address(i, col_id), expected=expected, actual=actual,
+            yield LINK.at(rb.sheet, rb.address(i, col_id), expected=expected, actual=actual,
                           th=f"{label}: {column.format(actual)} แต่ชีต {other.sheet} ระบุ {column.format(expected)}",
                           en=f"{label}: {column.format(actual)} but sheet {other.sheet} has {column.format(expected)}")

@@ -1,61 +1,32 @@
-"""Rules on single cells and the information sheet: types, blanks, lists, version."""
+"""Rules on single cells: types, blanks, negatives, Excel errors, values outside their lists."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 from ..findings import Finding
+from ..model.evaluate import BlockCalc
 from ..spec.base import Column
-from ..xlsx.cells import a1
-from ..xlsx.coerce import BE_YEARS
+from ..xlsx.coerce import CellProblem
 from ..xlsx.read import ReadBlock
-from .catalog import finding
+from .catalog import RULES, E, W, check, rule
 from .context import Context
-from .evaluate import BlockCalc
-from .quarters import quarter_reached
 
-
-def version_findings(ctx: Context) -> Iterator[Finding]:
-    wb = ctx.workbook
-    if wb.version is not None and wb.version != wb.spec.version:
-        first = wb.spec.blocks[0]
-        yield finding("structure.version", first.sheet, "A1", expected=wb.spec.version, actual=wb.version,
-                      th=f"ไฟล์รุ่น {wb.version} สเปกรุ่น {wb.spec.version}",
-                      en=f"file is v{wb.version}, spec is v{wb.spec.version}")
-
-
-def _quarter_of_as_of(meta: dict[str, object]) -> int | None:
-    as_of, year = meta.get("as_of"), meta.get("fiscal_year")
-    if isinstance(as_of, dt.date) and isinstance(year, int) and year in BE_YEARS:
-        return quarter_reached(as_of, year)
-    return None
-
-
-def meta_findings(ctx: Context) -> Iterator[Finding]:
-    wb = ctx.workbook
-    for field in wb.spec.meta:
-        sheet, cell = wb.meta_cells.get(field.id, (wb.spec.blocks[0].sheet, "A1"))
-        value = wb.meta.get(field.id)
-        if value is None:
-            if field.required:
-                yield finding("meta.required", sheet, cell, expected=field.th, th=field.th, en=field.en)
-        elif field.kind == "date" and not isinstance(value, dt.date):
-            yield finding("meta.invalid", sheet, cell, actual=str(value),
-                          th=f"{field.th} ต้องเป็นวันที่", en=f"{field.en} must be a date")
-        elif field.kind == "int" and not isinstance(value, int):
-            yield finding("meta.invalid", sheet, cell, actual=str(value),
-                          th=f"{field.th} ต้องเป็นตัวเลข", en=f"{field.en} must be a whole number")
-        elif field.id == "fiscal_year" and value not in BE_YEARS:
-            yield finding("meta.invalid", sheet, cell, actual=str(value),
-                          th=f"{field.th} ต้องเป็นปี พ.ศ. เช่น 2564", en=f"{field.en} must be a BE year such as 2564")
-        elif field.id == "quarter" and value not in (1, 2, 3, 4):
-            yield finding("meta.invalid", sheet, cell, actual=str(value),
-                          th=f"{field.th} ต้องเป็น 1-4", en=f"{field.en} must be 1-4")
-        elif field.id == "quarter" and (reached := _quarter_of_as_of(wb.meta)) not in (None, value):
-            yield finding("meta.invalid", sheet, cell, expected=str(reached), actual=str(value),
-                          th=f"{field.th} {value} ไม่ตรงกับวันที่ข้อมูล (ไตรมาส {reached})",
-                          en=f"{field.en} {value} does not match the as-of date (Q{reached})")
+REQUIRED_BLANK = rule("cell.required_blank", E, "ช่องที่ต้องกรอกว่าง", "a required cell is blank")
+NUMBER_AS_TEXT = rule(CellProblem.NUMBER_AS_TEXT, W, "ตัวเลขถูกเก็บเป็นข้อความ", "a number is stored as text")
+THAI_DIGITS = rule(CellProblem.THAI_DIGITS, W, "ตัวเลขเขียนด้วยเลขไทย (เก็บเป็นข้อความ)",
+                   "a number written in Thai digits (stored as text)")
+FORMATTED_NUMBER_TEXT = rule(CellProblem.FORMATTED_NUMBER_TEXT, W,
+                             "ตัวเลขมีเครื่องหมายคั่นหรือคำว่า 'บาท' (เก็บเป็นข้อความ)",
+                             "a number typed with separators or a unit such as 'บาท' (stored as text)")
+NOT_A_NUMBER = rule(CellProblem.NOT_A_NUMBER, E, "ช่องตัวเลขมีข้อความที่ไม่ใช่ตัวเลข",
+                    "a number cell holds text that is not a number")
+ERROR_VALUE = rule(CellProblem.ERROR_VALUE, E, "ช่องมีค่าผิดพลาดของ Excel (#DIV/0!, #REF! ...)",
+                   "a cell holds an Excel error value")
+NEGATIVE = rule(CellProblem.NEGATIVE, E, "จำนวนเงินหรือจำนวนนับติดลบ", "a negative amount or count")
+INVALID_YEAR = rule(CellProblem.INVALID_YEAR, E, "ปีงบประมาณต้องเป็นปี พ.ศ. เช่น 2564 (ไม่ใช่ ค.ศ.)",
+                    "a fiscal year must be a Buddhist Era year such as 2564 (not CE)")
+INVALID_CHOICE = rule("cell.invalid_choice", E, "ค่าไม่อยู่ในรายการที่กำหนด", "a value outside its list")
 
 
 def _shown(raw: object) -> str | None:
@@ -75,15 +46,14 @@ def _inherited_error(rb: ReadBlock, calc: BlockCalc, i: int, col: Column) -> boo
         inputs = [(i, dep) for dep in col.formula.inputs]
     else:
         inputs = [(child, col.id) for child in calc.structure.children.get(i, [])]
-    return any(rb.problems.get(key) == "cell.error_value" for key in inputs)
+    return any(rb.problems.get(key) is CellProblem.ERROR_VALUE for key in inputs)
 
 
+@check(REQUIRED_BLANK, NUMBER_AS_TEXT, THAI_DIGITS, FORMATTED_NUMBER_TEXT, NOT_A_NUMBER, ERROR_VALUE, NEGATIVE,
+       INVALID_YEAR, INVALID_CHOICE)
 def cell_findings(ctx: Context) -> Iterator[Finding]:
     for rb, calc in ctx.blocks():
         block = rb.block
-        if not rb.rows and rb.columns:
-            yield finding("structure.block_empty", rb.sheet, a1(rb.header_row, 0),
-                          th=block.title_th, en=block.title_en)
         for i, row in enumerate(rb.rows):
             for col in block.columns:
                 if col.id not in rb.columns:
@@ -94,18 +64,17 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
                     continue  # the common case: a clean value, nothing to report
                 cell = rb.address(i, col.id)
                 raw = rb.raw[i].get(col.id)
-                if problem == "cell.negative" and (col.derived or (i, col.id) in rb.formula_cells):
+                if problem is CellProblem.NEGATIVE and (col.derived or (i, col.id) in rb.formula_cells):
                     continue  # a computed negative (overspending) is a variance, not a bad cell
-                if problem == "cell.error_value" and _inherited_error(rb, calc, i, col):
+                if problem is CellProblem.ERROR_VALUE and _inherited_error(rb, calc, i, col):
                     continue  # reported once, where the error starts
                 if problem:
-                    actual = row.get(col.id) if problem == "cell.negative" else _shown(raw)
-                    yield finding(problem, rb.sheet, cell, actual=actual,
-                                  expected=row.get(col.id) if problem != "cell.negative" else None,
-                                  th=col.th, en=col.en)
+                    negative = problem is CellProblem.NEGATIVE
+                    yield RULES[problem].at(rb.sheet, cell, actual=row.get(col.id) if negative else _shown(raw),
+                                            expected=None if negative else row.get(col.id), th=col.th, en=col.en)
                     continue
                 if value is None and col.required and not calc.is_computable(i, col):
-                    yield finding("cell.required_blank", rb.sheet, cell, th=col.th, en=col.en)
+                    yield REQUIRED_BLANK.at(rb.sheet, cell, th=col.th, en=col.en)
                 elif value is not None and col.choices and str(value) not in col.choices:
-                    yield finding("cell.invalid_choice", rb.sheet, cell, expected=" | ".join(col.choices),
-                                  actual=str(value), th=col.th, en=col.en)
+                    yield INVALID_CHOICE.at(rb.sheet, cell, expected=" | ".join(col.choices), actual=str(value),
+                                            th=col.th, en=col.en)

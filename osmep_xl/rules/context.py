@@ -1,4 +1,5 @@
-"""What every rule sees: the read workbook, each block's evaluation, and the settings."""
+"""What every rule sees: the read workbook, each block's evaluation, and the settings; and, for
+cross-template rules, the set of templates validated together."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from ..model.evaluate import BlockCalc
 from ..money import EXCEL, excel_round
 from ..spec.base import ColType, Column, Value
 from ..xlsx.read import ReadBlock, ReadWorkbook
 from .config import Settings
-from .evaluate import BlockCalc
 
 
 @dataclass
 class Context:
     workbook: ReadWorkbook
     settings: Settings
+    previous: ReadWorkbook | None = None  # last quarter's workbook of the same template
 
     def _evaluate(self, **options: Any) -> dict[str, BlockCalc]:
         structures = {bid: c.structure for bid, c in self.calcs.items()} if options else {}
@@ -60,3 +62,17 @@ class Context:
                 stated, expected = excel_round(stated, 2), excel_round(expected, 2)
             return abs(stated - expected) > self.tolerance(column)
         return stated != expected
+
+
+@dataclass
+class WorkbookSet:
+    """Templates validated together (one workbook holding several, or several files)."""
+
+    contexts: list[Context]
+
+    def get(self, template_id: str) -> Context | None:
+        """The (first) context of a template, or None when it is not in the set."""
+        return next((c for c in self.contexts if c.workbook.spec.id == template_id), None)
+
+    def has(self, template_ids: tuple[str, ...]) -> bool:
+        return all(self.get(t) is not None for t in template_ids)

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..findings import Finding
+from ..model.evaluate import BlockCalc
 from ..money import EXCEL, excel_round
 from ..spec.base import ColType, Column, Value
 from ..xlsx.formulas import cell_formula
 from ..xlsx.read import ReadWorkbook
-from .catalog import finding
-from .evaluate import BlockCalc
+from .catalog import INFO, rule
+
+CHANGED = rule("recalc.changed", INFO, "ค่าที่คำนวณใหม่ต่างจากค่าเดิม", "recalculation changed a stated value")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
                 if ((i, col.id) not in rb.formula_cells and old is not None
                         and not _same(col, old, new.value) and not _same(col, old, cached)):
                     label = row.get("name") or row.get("code") or ""
-                    changes.append(finding("recalc.changed", rb.sheet, cell, expected=new.value, actual=old,
+                    changes.append(CHANGED.at(rb.sheet, cell, expected=new.value, actual=old,
                                            th=f"{label} · {col.th}", en=f"{label} · {col.en}"))
     return edits, changes
 

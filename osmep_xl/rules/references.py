@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding
-from .catalog import finding
+from .catalog import E, check, rule
 from .context import Context
 
+PARENT_MISSING = rule("ref.parent_missing", E, "ไม่พบรายการระดับบนตามรหัสที่อ้างถึง", "the parent code refers to no row")
+DUPLICATE_KEY = rule("ref.duplicate_key", E, "รหัสซ้ำในตารางเดียวกัน", "a code is used twice in the same table")
+UNKNOWN = rule("ref.unknown", E, "รหัสอ้างอิงไม่มีอยู่ (เช่น ยุทธศาสตร์ของตัวชี้วัด)",
+               "a reference to a code that does not exist (e.g. a KPI's strategy)")
 
+
+@check(PARENT_MISSING, DUPLICATE_KEY, UNKNOWN)
 def reference_findings(ctx: Context) -> Iterator[Finding]:
     for rb, calc in ctx.blocks():
         block = rb.block
         st = calc.structure
         for i in st.duplicates if "code" in rb.columns else ():
             row = rb.rows[i]
-            yield finding("ref.duplicate_key", rb.sheet, rb.address(i, "code"), actual=str(row.get("code")),
+            yield DUPLICATE_KEY.at(rb.sheet, rb.address(i, "code"), actual=str(row.get("code")),
                           th=f"รหัส {row.get('code')}", en=f"code {row.get('code')}")
         if block.hierarchical and "parent" in rb.columns:
             top = block.levels[0].id
@@ -25,7 +31,7 @@ def reference_findings(ctx: Context) -> Iterator[Finding]:
                 if i in st.parent:
                     continue
                 parent = row.get("parent")
-                yield finding("ref.parent_missing", rb.sheet, rb.address(i, "parent"),
+                yield PARENT_MISSING.at(rb.sheet, rb.address(i, "parent"),
                               actual=None if parent is None else str(parent),
                               th=f"{row.get('level')} {row.get('code')} อ้างถึง '{parent or ''}'",
                               en=f"{row.get('level')} {row.get('code')} refers to '{parent or ''}'")
@@ -37,7 +43,7 @@ def reference_findings(ctx: Context) -> Iterator[Finding]:
             for i, row in enumerate(rb.rows):
                 value = row.get(col.id)
                 if value is not None and str(value) not in known:
-                    yield finding("ref.unknown", rb.sheet, rb.address(i, col.id),
+                    yield UNKNOWN.at(rb.sheet, rb.address(i, col.id),
                                   expected=" | ".join(sorted(known)), actual=str(value),
                                   th=f"{col.th} '{value}' ไม่มีในชีต {target.sheet}",
                                   en=f"{col.en} '{value}' is not in sheet {target.sheet}")

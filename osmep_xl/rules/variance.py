@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from ..findings import Finding
-from ..model.kpi import LOWER_IS_BETTER
+from ..fiscal import BE_YEARS
+from ..kpi_text import LOWER_IS_BETTER
 from ..money import excel_round, percent
-from ..xlsx.coerce import BE_YEARS
-from ..xlsx.read import ReadWorkbook
-from .catalog import finding
+from ..xlsx.coerce import CellProblem
+from .catalog import INFO, W, check, rule
 from .config import DisbursementSettings
 from .context import Context
 from .quarters import quarter_reached
@@ -26,6 +26,17 @@ KIND_TEXT = {"overall": ("ภาพรวม", "overall"), "recurrent": ("รา
              "investment": ("รายจ่ายลงทุน", "investment")}
 
 
+KPI_BEHIND = rule("variance.kpi_behind", W, "ผลตัวชี้วัดต่ำกว่าเป้าหมายตามสัดส่วนไตรมาส",
+                  "KPI result behind the pro-rata expectation for the quarter")
+KPI_OVER = rule("variance.kpi_over", INFO, "ผลตัวชี้วัดสูงกว่าเป้าหมาย", "KPI result above target (over-achievement)")
+DISBURSEMENT_BEHIND = rule("variance.disbursement_behind", W, "การเบิกจ่ายต่ำกว่าเป้าหมายการเบิกจ่ายรายไตรมาสของรัฐบาล",
+                           "disbursement behind the government's quarterly target")
+OVERSPENT = rule("variance.overspent", W, "ยอดเบิกจ่ายรวมผูกพันเกินงบประมาณ (คงเหลือติดลบ)",
+                 "disbursed + committed exceeds the allocation (negative remaining)")
+DECREASED = rule("variance.decreased", W, "ตัวเลขสะสมลดลงจากไตรมาสก่อน",
+                 "a cumulative figure went down since the previous quarter")
+
+
 def _as_of(ctx: Context) -> tuple[dt.date, int] | None:
     as_of, fy = ctx.workbook.meta.get("as_of"), ctx.workbook.meta.get("fiscal_year")
     if not isinstance(as_of, dt.date) or not isinstance(fy, int) or fy not in BE_YEARS:
@@ -33,6 +44,7 @@ def _as_of(ctx: Context) -> tuple[dt.date, int] | None:
     return as_of, fy
 
 
+@check(KPI_BEHIND, KPI_OVER)
 def kpi_findings(ctx: Context) -> Iterator[Finding]:
     when = _as_of(ctx)
     tol = ctx.settings.kpi.behind_tolerance
@@ -50,7 +62,7 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
             high = row.get("target_high")
             ceiling = high if isinstance(high, Decimal) else target
             if (result < target) if lower_better else (result > ceiling):
-                yield finding("variance.kpi_over", rb.sheet, cell, expected=ceiling, actual=result,
+                yield KPI_OVER.at(rb.sheet, cell, expected=ceiling, actual=result,
                               th=f"{name}: ผล {fmt(result)} เป้าหมาย {fmt(ceiling)}",
                               en=f"{name}: result {fmt(result)} vs target {fmt(ceiling)}")
             if when is None or lower_better:
@@ -60,13 +72,14 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
                 continue
             expected = excel_round(target * quarter / 4, 2)
             if result < expected * (1 - tol):
-                yield finding("variance.kpi_behind", rb.sheet, cell, expected=expected, actual=result,
+                yield KPI_BEHIND.at(rb.sheet, cell, expected=expected, actual=result,
                               th=f"{name}: ณ ไตรมาส {quarter} ควรได้ {fmt(expected)} ({quarter}/4 ของ {fmt(target)})"
                                  f" ได้ {fmt(result)}",
                               en=f"{name}: by Q{quarter} expected {fmt(expected)} ({quarter}/4 of {fmt(target)}),"
                                  f" got {fmt(result)}")
 
 
+@check(DISBURSEMENT_BEHIND, OVERSPENT)
 def disbursement_findings(ctx: Context) -> Iterator[Finding]:
     when = _as_of(ctx)
     if when is None:
@@ -82,12 +95,12 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         for i, row in enumerate(rb.rows):
             allocated = calc.cell(i, "allocated").value
             total = calc.cell(i, "total").value if "total" in rb.columns else None
-            if any(rb.problems.get((i, c)) == "cell.error_value" for c in ("allocated", "disbursed", "committed")):
+            if any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in ("allocated", "disbursed", "committed")):
                 continue  # the sheet shows an error here; cell.error_value says so
             if isinstance(allocated, Decimal) and isinstance(total, Decimal) and total > allocated:
                 name = row.get("name") or row.get("code")
                 money = rb.block.column("allocated").format
-                yield finding("variance.overspent", rb.sheet,
+                yield OVERSPENT.at(rb.sheet,
                               rb.address(i, "remaining" if "remaining" in rb.columns else "allocated"),
                               expected=allocated, actual=total,
                               th=f"{name}: ยอดรวม {money(total)} เกินงบประมาณ {money(allocated)}",
@@ -102,8 +115,8 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             quarter, actual, target = gap
             cell = rb.address(i, pct_column if pct_column in rb.columns else "allocated")
             name = row.get("name") or row.get("code")
-            yield finding(
-                "variance.disbursement_behind", rb.sheet, cell, expected=target, actual=actual,
+            yield DISBURSEMENT_BEHIND.at(
+                rb.sheet, cell, expected=target, actual=actual,
                 th=f"{name} ปี {fy} ไตรมาส {quarter}: {basis_th} ร้อยละ {actual} เป้าหมาย{kind_th} ร้อยละ {target}",
                 en=f"{name} FY{fy} Q{quarter}: {basis_en} {actual}% vs {kind_en} target {target}%")
 
@@ -124,8 +137,12 @@ def disbursement_gap(cfg: DisbursementSettings, fiscal_year: int, as_of: dt.date
     return quarter, actual, target
 
 
-def previous_findings(ctx: Context, previous: ReadWorkbook) -> Iterator[Finding]:
+@check(DECREASED)
+def previous_findings(ctx: Context) -> Iterator[Finding]:
     """Cumulative figures (disbursed, total, results) must not go down from the previous quarter."""
+    previous = ctx.previous
+    if previous is None:
+        return
     prev_ctx = Context(previous, ctx.settings)
     same_year = previous.meta.get("fiscal_year") == ctx.workbook.meta.get("fiscal_year")
     for block_id, rb in ctx.workbook.blocks.items():
@@ -149,7 +166,7 @@ def previous_findings(ctx: Context, previous: ReadWorkbook) -> Iterator[Finding]
                     continue
                 if isinstance(now.value, Decimal) and isinstance(before.value, Decimal) and now.value < before.value:
                     name = row.get("name") or row.get("code")
-                    yield finding("variance.decreased", rb.sheet, rb.address(i, col.id),
+                    yield DECREASED.at(rb.sheet, rb.address(i, col.id),
                                   expected=before.value, actual=now.value,
                                   th=f"{name} · {col.th} ไตรมาสก่อน {col.format(before.value)}"
                                      f" ตอนนี้ {col.format(now.value)}",

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from ..model.kpi import LOWER_IS_BETTER
+from ..kpi_text import LOWER_IS_BETTER
 from ..money import DECIMAL, Arithmetic
 
 Value = Decimal | str | None

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from ..model.kpi import HIGHER_IS_BETTER, LOWER_IS_BETTER, complete_kpi_row
+from typing import Any
+
+from ..kpi_text import HIGHER_IS_BETTER, LOWER_IS_BETTER, parse_result, parse_target
 from .base import Achievement, Block, ColType, Column, KpiStatus, TemplateSpec
 from .columns import CODE, COMMON_META, NAME, TRAILER
 
 DIRECTIONS = (HIGHER_IS_BETTER, LOWER_IS_BETTER)
+
+def complete_kpi_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Fill numeric target, bounds, direction and result from their texts where left blank."""
+    out = dict(row)
+    for text_col, low_col, high_col in (("target_text", "target", "target_high"),
+                                        ("target_next_text", "target_next", None)):
+        text = out.get(text_col)
+        if text and out.get(low_col) in (None, ""):
+            try:
+                target = parse_target(str(text))
+            except ValueError:
+                continue  # no number in the text: the target stays blank and validation says so
+            out[low_col] = target.low
+            if high_col and out.get(high_col) in (None, ""):
+                out[high_col] = target.high
+            if out.get("unit") in (None, "") and target.unit:
+                out["unit"] = target.unit
+            if low_col == "target" and out.get("direction") in (None, ""):
+                out["direction"] = target.direction
+    text = out.get("result_text")
+    if text and out.get("result") in (None, ""):
+        out["result"] = parse_result(str(text)).value
+    return out
+
 
 SPEC = TemplateSpec(
     id="kpi",

@@ -9,12 +9,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
+from ..fiscal import BE_YEARS
 from ..money import is_plain_number_text, parse_number, to_money, translate_thai_digits
 from ..spec.base import ColType, Column
 
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!")
+
+
+class CellProblem(StrEnum):
+    """What can be wrong with one cell; each value is the id of the catalogued rule that reports it."""
+
+    ERROR_VALUE = "cell.error_value"
+    NOT_A_NUMBER = "cell.not_a_number"
+    NEGATIVE = "cell.negative"
+    NUMBER_AS_TEXT = "cell.number_as_text"
+    THAI_DIGITS = "cell.thai_digits"
+    FORMATTED_NUMBER_TEXT = "cell.formatted_number_text"
+    INVALID_YEAR = "cell.invalid_year"
 
 
 @dataclass(frozen=True)
@@ -22,7 +36,7 @@ class Coerced:
     """A typed value and, if the cell was not clean, what was wrong with it."""
 
     value: Any
-    problem: str | None = None  # id of the cell rule that applies
+    problem: CellProblem | None = None
 
 
 BLANK = Coerced(None)
@@ -33,7 +47,7 @@ def coerce(column: Column, raw: Any) -> Coerced:
     if raw is None or raw == "":
         return BLANK
     if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
-        return Coerced(None, "cell.error_value")
+        return Coerced(None, CellProblem.ERROR_VALUE)
     if column.type.numeric:
         return _number(column, raw)
     if isinstance(raw, float) and raw.is_integer():
@@ -46,37 +60,34 @@ def coerce(column: Column, raw: Any) -> Coerced:
 
 def _number(column: Column, raw: Any) -> Coerced:
     if isinstance(raw, bool):
-        return Coerced(None, "cell.not_a_number")
+        return Coerced(None, CellProblem.NOT_A_NUMBER)
     if isinstance(raw, (dt.date, dt.datetime, dt.time)):
-        return Coerced(None, "cell.not_a_number")
+        return Coerced(None, CellProblem.NOT_A_NUMBER)
     if isinstance(raw, (int, float, Decimal)):
         value = _clean(column, to_money(raw))
         if column.type is ColType.YEAR:
             return _year(value, None)
         if value < 0 and column.type in (ColType.MONEY, ColType.COUNT):
-            return Coerced(value, "cell.negative")
+            return Coerced(value, CellProblem.NEGATIVE)
         return Coerced(value)
     text = str(raw)
     parsed = parse_number(text)
     if parsed is None:
-        return Coerced(None, "cell.not_a_number")
+        return Coerced(None, CellProblem.NOT_A_NUMBER)
     if column.type is ColType.YEAR:
-        return _year(parsed, "cell.number_as_text")
+        return _year(parsed, CellProblem.NUMBER_AS_TEXT)
     if translate_thai_digits(text) != text:
-        problem = "cell.thai_digits"
+        problem = CellProblem.THAI_DIGITS
     elif is_plain_number_text(text):
-        problem = "cell.number_as_text"
+        problem = CellProblem.NUMBER_AS_TEXT
     else:
-        problem = "cell.formatted_number_text"
+        problem = CellProblem.FORMATTED_NUMBER_TEXT
     return Coerced(_clean(column, parsed), problem)
 
 
-BE_YEARS = range(2400, 2800)  # a fiscal year outside this is not a Buddhist Era year (2021 is CE)
-
-
-def _year(value: Decimal, problem: str | None) -> Coerced:
+def _year(value: Decimal, problem: CellProblem | None) -> Coerced:
     if value != value.to_integral_value() or int(value) not in BE_YEARS:
-        return Coerced(None, "cell.invalid_year")
+        return Coerced(None, CellProblem.INVALID_YEAR)
     return Coerced(int(value), problem)
 
 

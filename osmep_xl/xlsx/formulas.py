@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..rules.evaluate import BlockCalc
+from ..model.evaluate import BlockCalc
 from ..spec.base import Column
 from .cells import parse_a1
 

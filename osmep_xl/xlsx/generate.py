@@ -21,9 +21,9 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
+from ..model.evaluate import BlockCalc
 from ..model.workbook import WorkbookData
 from ..money import EXCEL
-from ..rules.evaluate import BlockCalc
 from ..spec.base import Block, ColType, Column, TemplateSpec
 from .cells import a1, column_letter
 from .formulas import cell_formula

@@ -8,18 +8,18 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from ..findings import Finding, Severity
 from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
 from .cells import a1, parse_a1
-from .coerce import coerce
+from .coerce import CellProblem, coerce
 from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
 from .package import SheetCells, custom_properties, defined_names, scan_sheet, sheet_parts
 from .safety import check_package
@@ -29,6 +29,28 @@ HEADER_SCAN_ROWS = 40
 # What a damaged package raises from the zip, XML and calamine layers: the file is unreadable.
 BROKEN_FILE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, ParseError, CalamineError,
                NotImplementedError, RuntimeError)
+
+
+class StructureIssue(StrEnum):
+    """What the reader found wrong with a sheet's layout; each value is the id of the rule reporting it."""
+
+    SHEET_MISSING = "structure.sheet_missing"
+    COLUMN_MISSING = "structure.column_missing"
+    OPTIONAL_COLUMN_MISSING = "structure.optional_column_missing"
+    HEADER_CHANGED = "structure.header_changed"
+
+
+@dataclass(frozen=True)
+class StructureProblem:
+    """One layout problem at one cell: the rules layer turns it into a catalogued finding."""
+
+    issue: StructureIssue
+    sheet: str
+    cell: str
+    expected: str
+    actual: str | None = None
+    block: Block | None = None
+    column: str | None = None  # column id, for column problems
 
 
 class UnreadableWorkbookError(Exception):
@@ -48,7 +70,7 @@ class ReadBlock:
     sheet_rows: list[int] = field(default_factory=list)  # 0-based sheet row of each data row
     formula_cells: set[tuple[int, str]] = field(default_factory=set)
     formula_text: dict[tuple[int, str], str] = field(default_factory=dict)  # as written, without "="
-    problems: dict[tuple[int, str], str] = field(default_factory=dict)  # cell rule ids
+    problems: dict[tuple[int, str], CellProblem] = field(default_factory=dict)
 
     def address(self, i: int, column_id: str) -> str:
         """A1 address of row ``i``'s cell in a column found in the sheet (KeyError otherwise)."""
@@ -69,7 +91,7 @@ class ReadWorkbook:
     meta: dict[str, Any]
     meta_cells: dict[str, tuple[str, str]]  # field id -> (sheet, A1)
     blocks: dict[str, ReadBlock]
-    structure: list[Finding] = field(default_factory=list)
+    structure: list[StructureProblem] = field(default_factory=list)
 
 
 
@@ -189,16 +211,13 @@ def read_template(source: Source, spec: TemplateSpec, version: str | None) -> Re
     """Read the blocks and meta fields of one template from ``source``."""
     names = source.defined_names()
     sheets = source.sheet_names()
-    structure: list[Finding] = []
+    structure: list[StructureProblem] = []
     meta, meta_cells = _read_meta(source, spec, names)
     blocks: dict[str, ReadBlock] = {}
     for block in spec.blocks:
         if block.sheet not in sheets:
-            structure.append(Finding(
-                rule="structure.sheet_missing", severity=Severity.ERROR, sheet=block.sheet, cell="A1",
-                expected=block.sheet, actual=None,
-                message_th=f"ไม่พบชีต '{block.sheet}' ({block.title_th})",
-                message_en=f"sheet '{block.sheet}' ({block.title_en}) is missing"))
+            structure.append(StructureProblem(StructureIssue.SHEET_MISSING, block.sheet, "A1", block.sheet,
+                                              block=block))
             continue
         rb = _read_block(block, source.grid(block.sheet), names, source.cells(block.sheet), structure)
         complete = spec.completers.get(block.id)
@@ -260,7 +279,7 @@ def _find_header(block: Block, grid: list[list[Any]], names: dict[str, str]) -> 
 
 
 def _changed_headers(block: Block, grid: list[list[Any]], header_row: int,
-                     columns: dict[str, int]) -> list[Finding]:
+                     columns: dict[str, int]) -> list[StructureProblem]:
     """Thai headers edited where the column was still recognised by its English header."""
     thai_rows = [r for r in (header_row, header_row - 1) if 0 <= r < len(grid)]
     if not thai_rows:
@@ -278,26 +297,20 @@ def _changed_headers(block: Block, grid: list[list[Any]], header_row: int,
         col = block.column(cid)
         text = grid[row][c] if c < len(grid[row]) else ""
         if _norm(text) != _norm(col.th):
-            out.append(Finding(
-                rule="structure.header_changed", severity=Severity.WARNING, sheet=block.sheet, cell=a1(row, c),
-                expected=col.th, actual=str(text),
-                message_th=f"หัวคอลัมน์ถูกแก้: ควรเป็น '{col.th}'",
-                message_en=f"column header was edited: should be '{col.th}' ({col.en})"))
+            out.append(StructureProblem(StructureIssue.HEADER_CHANGED, block.sheet, a1(row, c), col.th, str(text),
+                                        block=block, column=cid))
     return out
 
 
 def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan: SheetCells,
-                structure: list[Finding]) -> ReadBlock:
+                structure: list[StructureProblem]) -> ReadBlock:
     header_row, columns = _find_header(block, grid, names)
     rb = ReadBlock(block=block, sheet=block.sheet, header_row=header_row, columns=columns)
     structure.extend(_changed_headers(block, grid, header_row, columns))
     for col_id in rb.missing:
         col = block.column(col_id)
-        structure.append(Finding(
-            rule="structure.column_missing", severity=Severity.ERROR if col.required else Severity.WARNING,
-            sheet=block.sheet, cell=a1(header_row, 0), expected=col.th, actual=None,
-            message_th=f"ไม่พบคอลัมน์ '{col.th}' ในตาราง {block.title_th}",
-            message_en=f"column '{col.en}' is missing from {block.title_en}"))
+        issue = StructureIssue.COLUMN_MISSING if col.required else StructureIssue.OPTIONAL_COLUMN_MISSING
+        structure.append(StructureProblem(issue, block.sheet, a1(header_row, 0), col.th, block=block, column=col_id))
     if not columns:
         return rb
     en_row = header_row + 1

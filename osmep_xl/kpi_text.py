@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel
 
-from ..money import parse_number, translate_thai_digits
+from .money import parse_number, translate_thai_digits
 
 HIGHER_IS_BETTER = ">="  # a KPI's direction: more is better (the usual case) ...
 LOWER_IS_BETTER = "<="  # ... or less is better
@@ -102,27 +101,3 @@ def parse_result(text: str) -> KpiResult:
     remark = remark_match["remark"].strip() if remark_match else None
     unit = re.sub(r"\s*\(.*\)\s*$", "", rest).strip() or None
     return KpiResult(value=parse_number(match["num"]), unit=unit, remark=remark, text=text)
-
-
-def complete_kpi_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Fill numeric target, bounds, direction and result from their texts where left blank."""
-    out = dict(row)
-    for text_col, low_col, high_col in (("target_text", "target", "target_high"),
-                                        ("target_next_text", "target_next", None)):
-        text = out.get(text_col)
-        if text and out.get(low_col) in (None, ""):
-            try:
-                target = parse_target(str(text))
-            except ValueError:
-                continue  # no number in the text: the target stays blank and validation says so
-            out[low_col] = target.low
-            if high_col and out.get(high_col) in (None, ""):
-                out[high_col] = target.high
-            if out.get("unit") in (None, "") and target.unit:
-                out["unit"] = target.unit
-            if low_col == "target" and out.get("direction") in (None, ""):
-                out["direction"] = target.direction
-    text = out.get("result_text")
-    if text and out.get("result") in (None, ""):
-        out["result"] = parse_result(str(text)).value
-    return out
