@@ -14,7 +14,6 @@ from rich.table import Table
 from . import __version__
 from .cli_batch import batch_app, consolidate_cmd
 from .cli_errors import check_out, out_or_in_place, user_errors
-from .data import load_report
 from .model.load import DataError, load_data
 from .spec import TEMPLATES, get_spec
 from .xlsx.generate import blank_data, write_workbook
@@ -60,7 +59,7 @@ def templates_list() -> None:
 
 def build_templates(out_dir: Path) -> list[Path]:
     """Write every blank template (the report's row structure, no figures) to ``out_dir``."""
-    return [write_workbook(blank_data(load_report(t)), out_dir / f"{t}.xlsx") for t in TEMPLATES]
+    return [write_workbook(blank_data(spec), out_dir / f"{spec.id}.xlsx") for spec in TEMPLATES.values()]
 
 
 @templates_app.command("build")
@@ -104,10 +103,11 @@ def new(
     out: Annotated[Path, typer.Argument(help="ไฟล์ .xlsx ที่จะสร้าง / .xlsx file to create")],
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์เดิม / overwrite")] = False,
 ) -> None:
-    """สร้างแม่แบบเปล่า / create a blank workbook of a template."""
-    get_spec(template)
+    """สร้างแม่แบบเปล่าพร้อมแถวมาตรฐาน (ยอดรวม ยุทธศาสตร์ กลยุทธ์ ...) / create a blank workbook of a template
+    with the standard rows (totals, strategies, tactics...); a year's projects are yours to add."""
+    spec = get_spec(template)
     check_out(out, force)
-    write_workbook(blank_data(load_report(template)), out)
+    write_workbook(blank_data(spec), out)
     typer.echo(f"เขียนแล้ว / wrote {out}")
 
 

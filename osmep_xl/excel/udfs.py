@@ -32,7 +32,7 @@ from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_set
 from ..rules.validate import validate
 from ..rules.variance import BASIS_TEXT, KIND_TEXT, disbursement_gap
 from ..spec import get_spec
-from ..spec.base import Formula
+from ..spec.base import Formula, KpiRoles, SpendingRoles
 from ..xlsx.cells import a1, parse_a1
 from ..xlsx.layout import PROP_TEMPLATE
 from ..xlsx.package import SheetCells
@@ -54,6 +54,7 @@ def _spec_formula(template: str, block: str, column_id: str) -> Formula:
     return formula
 
 
+_KPI: KpiRoles = get_spec("kpi").block("kpis").kpi or KpiRoles("", "", "", "")
 _ACHIEVEMENT = _spec_formula("kpi", "kpis", "achievement")
 _STATUS = _spec_formula("kpi", "kpis", "status")
 VALIDATE_HEADER = ["กฎ / Rule", "ช่อง / Cell", "ควรเป็น / Expected", "ที่ระบุ / Actual", "รายละเอียด / Message"]
@@ -189,8 +190,9 @@ def OSMEP_PERCENT(part: Any, whole: Any) -> Any:
     return vectorize(_percent, part, whole)
 
 
-_TOTAL = _spec_formula("disbursement", "lines", "total")
-_REMAINING = _spec_formula("disbursement", "lines", "remaining")
+_SPENDING: SpendingRoles = get_spec("disbursement").block("lines").spending or SpendingRoles(*("",) * 7)
+_TOTAL = _spec_formula("disbursement", "lines", _SPENDING.total)
+_REMAINING = _spec_formula("disbursement", "lines", _SPENDING.remaining)
 
 
 def _remaining(allocated: Any, disbursed: Any, committed: Any) -> float | int | str:
@@ -199,8 +201,9 @@ def _remaining(allocated: Any, disbursed: Any, committed: Any) -> float | int | 
         return VALUE_ERROR
     if all(v is None for v in values):
         return ""
-    row: dict[str, Any] = dict(zip(("allocated", "disbursed", "committed"), values, strict=True))
-    row["total"] = _TOTAL.evaluate(row.get)  # the spec's own formulas, as in the template's cells
+    roles = _SPENDING
+    row: dict[str, Any] = dict(zip((roles.budget, roles.disbursed, roles.committed), values, strict=True))
+    row[roles.total] = _TOTAL.evaluate(row.get)  # the spec's own formulas, as in the template's cells
     value = _REMAINING.evaluate(row.get)
     return _out(value if isinstance(value, Decimal) else None)
 
@@ -258,7 +261,7 @@ def _kpi_cells(result: Any, target: Any, direction: Any) -> dict[str, Any] | _In
         if found is None:
             return INVALID
         way = found
-    return {"result": res, "target": tgt, "direction": way}
+    return {_KPI.result: res, _KPI.target: tgt, _KPI.direction: way}
 
 
 def _achievement(result: Any, target: Any, direction: Any) -> float | int | str:

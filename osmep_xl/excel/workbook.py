@@ -28,11 +28,11 @@ from typing import Any
 import xlsxwriter
 import xlwings as xw
 
-from ..data import REPORT_TITLE, load_report
+from ..data import REPORT_TITLE, has_report, load_report
 from ..model.load import DataError
 from ..spec import TEMPLATES
 from ..xlsx.cells import column_letter
-from ..xlsx.generate import HEADER_FILL, INPUT_FILL, Formats, write_workbook
+from ..xlsx.generate import HEADER_FILL, INPUT_FILL, Formats, blank_data, write_workbook
 from .front import (
     ACTIONS,
     CONF_SHEET,
@@ -308,7 +308,8 @@ def build_workbook(out: Path = DEFAULT_OUT, *, interpreter: Interpreter | None =
     with tempfile.TemporaryDirectory(prefix="osmep-vba-") as tmp:
         bin_path = Path(tmp) / "vbaProject.bin"
         bin_path.write_bytes(project)
-        write_workbook([load_report(t) for t in TEMPLATES], out, before=_front_sheet,
+        filled = [load_report(t) if has_report(t) else blank_data(spec) for t, spec in TEMPLATES.items()]
+        write_workbook(filled, out, before=_front_sheet,
                        after=_conf_sheet(interpreter or Interpreter()), vba_project=bin_path)
     with zipfile.ZipFile(out) as zf:
         xml = b"".join(zf.read(n) for n in zf.namelist() if n == "xl/workbook.xml" or n.startswith("xl/worksheets/"))

@@ -49,22 +49,23 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
     when = _as_of(ctx)
     tol = ctx.settings.kpi.behind_tolerance
     for rb, calc in ctx.blocks():
-        if not {"result", "target", "direction"} <= set(rb.columns):
+        roles = rb.block.kpi
+        if roles is None or not {roles.result, roles.target, roles.direction} <= set(rb.columns):
             continue
         for i, row in enumerate(rb.rows):
-            result, target = calc.cell(i, "result").value, calc.cell(i, "target").value
+            result, target = calc.cell(i, roles.result).value, calc.cell(i, roles.target).value
             if not isinstance(result, Decimal) or not isinstance(target, Decimal):
                 continue
-            cell = rb.address(i, "result")
+            cell = rb.address(i, roles.result)
             name = row.get("name") or row.get("code")
-            fmt = rb.block.column("result").format
-            lower_better = row.get("direction") == LOWER_IS_BETTER
-            high = row.get("target_high")
+            fmt = rb.block.column(roles.result).format
+            lower_better = row.get(roles.direction) == LOWER_IS_BETTER
+            high = row.get(roles.target_high)
             ceiling = high if isinstance(high, Decimal) else target
             if (result < target) if lower_better else (result > ceiling):
                 yield KPI_OVER.at(rb.sheet, cell, expected=ceiling, actual=result,
-                              th=f"{name}: ผล {fmt(result)} เป้าหมาย {fmt(ceiling)}",
-                              en=f"{name}: result {fmt(result)} vs target {fmt(ceiling)}")
+                                  th=f"{name}: ผล {fmt(result)} เป้าหมาย {fmt(ceiling)}",
+                                  en=f"{name}: result {fmt(result)} vs target {fmt(ceiling)}")
             if when is None or lower_better:
                 continue
             quarter = quarter_reached(*when)
@@ -73,10 +74,10 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
             expected = excel_round(target * quarter / 4, 2)
             if result < expected * (1 - tol):
                 yield KPI_BEHIND.at(rb.sheet, cell, expected=expected, actual=result,
-                              th=f"{name}: ณ ไตรมาส {quarter} ควรได้ {fmt(expected)} ({quarter}/4 ของ {fmt(target)})"
-                                 f" ได้ {fmt(result)}",
-                              en=f"{name}: by Q{quarter} expected {fmt(expected)} ({quarter}/4 of {fmt(target)}),"
-                                 f" got {fmt(result)}")
+                                    th=f"{name}: ณ ไตรมาส {quarter} ควรได้ {fmt(expected)}"
+                                       f" ({quarter}/4 ของ {fmt(target)}) ได้ {fmt(result)}",
+                                    en=f"{name}: by Q{quarter} expected {fmt(expected)} ({quarter}/4 of {fmt(target)}),"
+                                       f" got {fmt(result)}")
 
 
 @check(DISBURSEMENT_BEHIND, OVERSPENT)
@@ -88,32 +89,33 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
     cfg = ctx.settings.disbursement
     basis_th, basis_en = BASIS_TEXT[cfg.basis]
     kind_th, kind_en = KIND_TEXT[cfg.kind]
-    pct_column = "pct_total" if cfg.basis == "disbursed_committed" else "pct_disbursed"
     for rb, calc in ctx.blocks():
-        if not {"allocated", "disbursed", "committed"} <= set(rb.columns):
+        roles = rb.block.spending
+        if roles is None or not {roles.budget, roles.disbursed, roles.committed} <= set(rb.columns):
             continue
+        pct_column = roles.pct_total if cfg.basis == "disbursed_committed" else roles.pct_disbursed
+        inputs = (roles.budget, roles.disbursed, roles.committed)
+        money = rb.block.column(roles.budget).format
         for i, row in enumerate(rb.rows):
-            allocated = calc.cell(i, "allocated").value
-            total = calc.cell(i, "total").value if "total" in rb.columns else None
-            if any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in ("allocated", "disbursed", "committed")):
+            budget = calc.cell(i, roles.budget).value
+            total = calc.cell(i, roles.total).value if roles.total in rb.columns else None
+            if any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in inputs):
                 continue  # the sheet shows an error here; cell.error_value says so
-            if isinstance(allocated, Decimal) and isinstance(total, Decimal) and total > allocated:
+            if isinstance(budget, Decimal) and isinstance(total, Decimal) and total > budget:
                 name = row.get("name") or row.get("code")
-                money = rb.block.column("allocated").format
-                yield OVERSPENT.at(rb.sheet,
-                              rb.address(i, "remaining" if "remaining" in rb.columns else "allocated"),
-                              expected=allocated, actual=total,
-                              th=f"{name}: ยอดรวม {money(total)} เกินงบประมาณ {money(allocated)}",
-                              en=f"{name}: total {money(total)} exceeds the allocation {money(allocated)}")
+                at = roles.remaining if roles.remaining in rb.columns else roles.budget
+                yield OVERSPENT.at(rb.sheet, rb.address(i, at), expected=budget, actual=total,
+                                   th=f"{name}: ยอดรวม {money(total)} เกินงบประมาณ {money(budget)}",
+                                   en=f"{name}: total {money(total)} exceeds the budget {money(budget)}")
             if row.get("level") not in cfg.levels:
                 continue
             fy = row.get("fiscal_year") or meta_year
-            gap = disbursement_gap(cfg, fy, as_of, allocated, calc.cell(i, "disbursed").value,
-                                   calc.cell(i, "committed").value)
+            gap = disbursement_gap(cfg, fy, as_of, budget, calc.cell(i, roles.disbursed).value,
+                                   calc.cell(i, roles.committed).value)
             if gap is None:
                 continue
             quarter, actual, target = gap
-            cell = rb.address(i, pct_column if pct_column in rb.columns else "allocated")
+            cell = rb.address(i, pct_column if pct_column in rb.columns else roles.budget)
             name = row.get("name") or row.get("code")
             yield DISBURSEMENT_BEHIND.at(
                 rb.sheet, cell, expected=target, actual=actual,

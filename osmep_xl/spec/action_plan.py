@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Block, ColType, Column, Level, Link, TemplateSpec
+from .base import Block, ColType, Column, Level, Link, TemplateSpec, load_skeleton
 from .columns import (
     BUDGET_SOURCE,
     CODE,
@@ -53,4 +53,5 @@ SPEC = TemplateSpec(
     ),
     links=(Link("sources", "budget", "plan", "budget", levels=("total", "submitter")),),
     meta=COMMON_META,
+    skeleton=load_skeleton("action_plan"),
 )

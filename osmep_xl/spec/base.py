@@ -9,10 +9,12 @@ all driven by these objects; nothing else lists columns.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from importlib import resources
 from typing import Any
 
 from ..kpi_text import LOWER_IS_BETTER
@@ -63,43 +65,45 @@ class Formula:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
-class Add(Formula):
-    """Sum of cells in the row (blank counts as 0, as in Excel)."""
+class Sum(Formula):
+    """A signed sum of cells in the row, any number of terms; ``"-id"`` subtracts a column.
 
-    rule = "identity.sum"
+    ``Sum("disbursed", "committed")`` is ``=D+E``; ``Sum("allocated", "transferred_in", "-total")`` is
+    ``=A+B-C``. Blank counts as 0, as in Excel; terms are taken left to right, as Excel does.
+    """
 
-    terms: tuple[str, ...]
-
-    @property
-    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.terms
-
-    def excel(self, ref: Ref) -> str:
-        return "+".join(ref(t) for t in self.terms)
-
-    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
-        return arith.add(_num(get, t) or Decimal(0) for t in self.terms)
-
-
-@dataclass(frozen=True)
-class Sub(Formula):
-    """``a - b``."""
-
-    rule = "identity.difference"
-
-    a: str
-    b: str
+    def __init__(self, *terms: str) -> None:
+        if not terms:
+            raise ValueError("Sum needs at least one term")
+        self.terms = tuple((-1 if t.startswith("-") else 1, t.lstrip("+-")) for t in terms)
 
     @property
     def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (self.a, self.b)
+        return tuple(column for _, column in self.terms)
+
+    @property
+    def rule(self) -> str:  # type: ignore[override]
+        return "identity.difference" if any(sign < 0 for sign, _ in self.terms) else "identity.sum"
 
     def excel(self, ref: Ref) -> str:
-        return f"{ref(self.a)}-{ref(self.b)}"
+        text = "".join(f"{'-' if sign < 0 else '+'}{ref(column)}" for sign, column in self.terms)
+        return text.removeprefix("+")
 
     def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
-        return arith.sub(_num(get, self.a) or Decimal(0), _num(get, self.b) or Decimal(0))
+        acc = Decimal(0)
+        for sign, column in self.terms:
+            value = _num(get, column) or Decimal(0)
+            acc = arith.add((acc, value)) if sign > 0 else arith.sub(acc, value)
+        return acc
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sum) and other.terms == self.terms
+
+    def __hash__(self) -> int:
+        return hash(self.terms)
+
+    def __repr__(self) -> str:
+        return f"Sum{tuple(('-' if s < 0 else '') + c for s, c in self.terms)}"
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,30 @@ class Level:
 
 
 @dataclass(frozen=True)
+class SpendingRoles:
+    """Which columns of a block track spending against a budget: the variance flags and the UDFs read
+    these ids, so a template that renames or adds amount columns says so here, once."""
+
+    budget: str  # the base of the percentages and of the government's targets
+    disbursed: str
+    committed: str
+    total: str
+    remaining: str
+    pct_disbursed: str
+    pct_total: str
+
+
+@dataclass(frozen=True)
+class KpiRoles:
+    """Which columns of a block hold a KPI's result, target (low end and upper bound) and direction."""
+
+    result: str
+    target: str
+    target_high: str
+    direction: str
+
+
+@dataclass(frozen=True)
 class Block:
     """A table on its own sheet: the unit of reading, filling and validation."""
 
@@ -250,6 +278,8 @@ class Block:
     columns: tuple[Column, ...]
     levels: tuple[Level, ...] = ()
     group_by: tuple[str, ...] = ()  # columns that split the table into independent blocks
+    spending: SpendingRoles | None = None
+    kpi: KpiRoles | None = None
 
     def __post_init__(self) -> None:
         ids = [c.id for c in self.columns]
@@ -259,6 +289,10 @@ class Block:
             for dep in col.formula.inputs if col.formula else ():
                 if dep not in ids:
                     raise ValueError(f"block {self.id}: {col.id} uses unknown column {dep}")
+        for roles in (self.spending, self.kpi):
+            unknown = [c for c in vars(roles).values() if c not in ids] if roles is not None else []
+            if unknown:
+                raise ValueError(f"block {self.id}: roles name unknown columns {unknown}")
 
     @property
     def hierarchical(self) -> bool:
@@ -317,9 +351,17 @@ class TemplateSpec:
     # Per block: a function that fills blank values derivable from text (e.g. a KPI's target
     # number from "ไม่น้อยกว่า 4.10 คะแนน"), applied to fill data and to rows read from a workbook.
     completers: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    # Per block: the rows the standard fixes (structure columns only), which a blank workbook starts with.
+    skeleton: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
     def block(self, block_id: str) -> Block:
         for blk in self.blocks:
             if blk.id == block_id:
                 return blk
         raise KeyError(f"template {self.id} has no block {block_id}")
+
+
+def load_skeleton(template_id: str) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """The skeleton rows shipped beside the specs (``skeletons/<id>.json``), per block."""
+    text = resources.files(__package__).joinpath("skeletons", f"{template_id}.json").read_text("utf-8")
+    return {block: tuple(rows) for block, rows in json.loads(text)["blocks"].items()}

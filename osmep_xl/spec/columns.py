@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Add, ColType, Column, Level, MetaField, Pct, Sub
+from .base import ColType, Column, Level, MetaField, Pct, SpendingRoles, Sum
 
 LEVEL_TOTAL = Level("total", "รวม", "total")
 # One submitting agency's rows in a consolidated workbook (osmep-xl consolidate): between the grand
@@ -40,9 +40,9 @@ DISBURSEMENT_AMOUNTS = (
            cumulative=True),
     Column("committed", "ผูกพัน", "Committed", ColType.MONEY, rollup=True, width=18),
     Column("total", "ยอดรวม", "Disbursed + committed", ColType.MONEY,
-           formula=Add(("disbursed", "committed")), width=18, cumulative=True),
+           formula=Sum("disbursed", "committed"), width=18, cumulative=True),
     Column("remaining", "คงเหลือ", "Remaining", ColType.MONEY,
-           formula=Sub("allocated", "total"), width=18),
+           formula=Sum("allocated", "-total"), width=18),
     Column("pct_disbursed", "ร้อยละเบิกจ่าย", "% disbursed", ColType.PERCENT,
            formula=Pct("disbursed", "allocated"), width=10),
     Column("pct_committed", "ร้อยละผูกพัน", "% committed", ColType.PERCENT,
@@ -52,6 +52,9 @@ DISBURSEMENT_AMOUNTS = (
     Column("pct_remaining", "ร้อยละคงเหลือ", "% remaining", ColType.PERCENT,
            formula=Pct("remaining", "allocated"), width=10),
 )
+
+SPENDING = SpendingRoles(budget="allocated", disbursed="disbursed", committed="committed", total="total",
+                         remaining="remaining", pct_disbursed="pct_disbursed", pct_total="pct_total")
 
 COMMON_META = (
     MetaField("agency", "หน่วยงาน", "Agency", "text", required=True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Block, TemplateSpec
+from .base import Block, TemplateSpec, load_skeleton
 from .columns import (
     BUDGET_SOURCE,
     CODE,
@@ -16,6 +16,7 @@ from .columns import (
     LEVEL_TOTAL,
     NAME,
     PARENT,
+    SPENDING,
     TRAILER,
     level_column,
 )
@@ -35,7 +36,9 @@ SPEC = TemplateSpec(
             group_by=("fiscal_year", "budget_source"),
             columns=(FISCAL_YEAR, BUDGET_SOURCE, level_column(LEVELS), CODE, PARENT, NAME,
                      *DISBURSEMENT_AMOUNTS, *TRAILER),
+            spending=SPENDING,
         ),
     ),
     meta=COMMON_META,
+    skeleton=load_skeleton("disbursement"),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Block, ColType, Column, Level, Link, Pct, TemplateSpec
+from .base import Block, ColType, Column, Level, Link, Pct, TemplateSpec, load_skeleton
 from .columns import (
     CODE,
     COMMON_META,
@@ -11,6 +11,7 @@ from .columns import (
     LEVEL_TOTAL,
     NAME,
     PARENT,
+    SPENDING,
     TRAILER,
     level_column,
 )
@@ -55,8 +56,10 @@ SPEC = TemplateSpec(
             levels=DISBURSEMENT_LEVELS,
             columns=(level_column(DISBURSEMENT_LEVELS), CODE, PARENT, NAME, *DISBURSEMENT_AMOUNTS,
                      AGENCIES, *TRAILER),
+            spending=SPENDING,
         ),
     ),
     links=(Link("approaches", "budget", "disbursement", "allocated", levels=("total", "submitter", "approach")),),
     meta=COMMON_META,
+    skeleton=load_skeleton("integrated_plan"),
 )

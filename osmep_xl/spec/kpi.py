@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..kpi_text import HIGHER_IS_BETTER, LOWER_IS_BETTER, parse_result, parse_target
-from .base import Achievement, Block, ColType, Column, KpiStatus, TemplateSpec
+from .base import Achievement, Block, ColType, Column, KpiRoles, KpiStatus, TemplateSpec, load_skeleton
 from .columns import CODE, COMMON_META, NAME, TRAILER
 
 DIRECTIONS = (HIGHER_IS_BETTER, LOWER_IS_BETTER)
@@ -72,8 +72,10 @@ SPEC = TemplateSpec(
                        formula=KpiStatus("result", "target", "direction"), width=12),
                 *TRAILER,
             ),
+            kpi=KpiRoles(result="result", target="target", target_high="target_high", direction="direction"),
         ),
     ),
     meta=COMMON_META,
+    skeleton=load_skeleton("kpi"),
     completers={"kpis": complete_kpi_row},
 )

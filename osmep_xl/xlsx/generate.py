@@ -91,13 +91,12 @@ class Formats:
         return self.get(**props)
 
 
-def blank_data(data: WorkbookData) -> WorkbookData:
-    """The same rows with only the identifying (structure) columns kept."""
-    spec = data.spec
+def blank_data(spec: TemplateSpec) -> WorkbookData:
+    """A blank workbook's data: the rows the standard fixes (the spec's skeleton), no figures."""
     blocks = {}
     for block in spec.blocks:
         keep = [c.id for c in block.columns if c.structure]
-        blocks[block.id] = [{k: row.get(k) for k in keep} for row in data.blocks.get(block.id, [])]
+        blocks[block.id] = [{k: row.get(k) for k in keep} for row in spec.skeleton.get(block.id, ())]
     return WorkbookData(template=spec.id, meta={}, blocks=blocks)
 
 
