@@ -29,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check osmep_xl tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 templates: $(STAMP)
 	$(VENV)/bin/osmep-xl templates build --out templates

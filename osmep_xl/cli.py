@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
 from .cli_batch import batch_app, consolidate_cmd
 from .cli_errors import check_out, out_or_in_place, user_errors
 from .model.load import DataError, load_data
 from .spec import TEMPLATES, get_spec
+from .version import __version__
 from .xlsx.generate import blank_data, write_workbook
 
 app = typer.Typer(
