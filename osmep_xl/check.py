@@ -8,14 +8,19 @@ from collections import defaultdict
 from pathlib import Path
 
 from .findings import Finding, Severity, sort_findings
+from .model.load import DataError
 from .report import FileResult, sheet_rows
-from .rules.config import Settings
+from .rules.config import ConfigError, Settings
 from .rules.recalc import plan_recalc_all
 from .rules.validate import validate_set
-from .xlsx.patch import WorkbookPatch
+from .spec import UnknownTemplateError
+from .xlsx.patch import PatchError, WorkbookPatch
 from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbooks
 from .xlsx.safety import RefusedFileError, check_writable
 
+# What a user's input can raise: every front end turns these into one clear line, never a traceback.
+USER_ERRORS = (DataError, ConfigError, PatchError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
+               FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
 FINDINGS_SHEET = "ผลตรวจสอบ"
 HIGHLIGHT = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C"}
 

@@ -9,16 +9,11 @@ from typing import Any, TypeVar
 
 import typer
 
+from .check import USER_ERRORS
 from .model.load import DataError
-from .rules.config import ConfigError
-from .spec import UnknownTemplateError
-from .xlsx.patch import PatchError
-from .xlsx.read import UnreadableWorkbookError
-from .xlsx.safety import RefusedFileError, check_writable
+from .xlsx.safety import check_writable
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (DataError, ConfigError, PatchError, RefusedFileError, UnreadableWorkbookError,
-               UnknownTemplateError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -22,15 +22,15 @@ from typing import Any
 
 import xlwings as xw
 
-from ..check import FINDINGS_SHEET, HIGHLIGHT, cell_flags, open_all, template_sheets
+from ..check import FINDINGS_SHEET, HIGHLIGHT, USER_ERRORS, cell_flags, open_all, template_sheets
 from ..findings import Finding, Severity, sort_findings
 from ..model.evaluate import BlockCalc
 from ..model.load import DataError, load_data
 from ..report import FINDINGS_HEADER, SEVERITY_TH, sheet_rows
-from ..rules.config import ConfigError, load_settings
+from ..rules.config import load_settings
 from ..rules.recalc import CellEdit, plan_recalc_all
 from ..rules.validate import validate_set
-from ..spec import TEMPLATES, UnknownTemplateError, get_spec
+from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block
 from ..xlsx.cells import a1, column_letter, parse_a1
 from ..xlsx.formulas import cell_formula
@@ -50,8 +50,6 @@ from .front import (
 TITLE = "osmep_xl"
 LINK_HEADER = "ไปที่ / Go to"
 FINDINGS_WIDTHS = [14, 16, 8, 24, 18, 18, 60, 60, 18]
-USER_ERRORS = (DataError, ConfigError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
-               FileNotFoundError, PermissionError, IsADirectoryError)
 Planner = Callable[[xw.Book], WritePlan]
 
 
@@ -278,14 +276,6 @@ def _data_template(book: xw.Book, path: Path) -> str:
                     f"{NAME_FILL_TEMPLATE} (a CSV file does not name it)")
 
 
-def _first_data_row(rb: ReadBlock, grid: list[list[Any]]) -> int:
-    """Where rows start under the header: below the English header row when there is one."""
-    english = {c.en.strip().lower() for c in rb.block.columns}
-    below = grid[rb.header_row + 1] if rb.header_row + 1 < len(grid) else []
-    hits = sum(str(v).strip().lower() in english for v in below if v is not None)
-    return rb.header_row + (2 if hits >= max(1, len(rb.block.columns) // 2) else 1)
-
-
 def _cell_value(value: Any) -> Any:
     written = excel_value(value)
     return "" if written is None else written
@@ -295,7 +285,7 @@ def _fill_block(plan: WritePlan, source: BookSource, rb: ReadBlock, block: Block
     """Write ``rows`` into the live table at its current position, exactly as the generator lays them out:
     a formula where a cell is derived and not given, the figure as given otherwise."""
     grid = source.grid(rb.sheet)
-    start = _first_data_row(rb, grid)
+    start = rb.first_row
     cols = rb.columns
     left, right = min(cols.values()), max(cols.values())
     old_end = rb.sheet_rows[-1] if rb.sheet_rows else start - 1

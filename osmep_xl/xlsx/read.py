@@ -68,6 +68,7 @@ class ReadBlock:
     rows: list[Row] = field(default_factory=list)
     raw: list[dict[str, Any]] = field(default_factory=list)
     sheet_rows: list[int] = field(default_factory=list)  # 0-based sheet row of each data row
+    first_row: int = HEADER_TH_ROW + 1  # 0-based sheet row where data starts (below the English header if any)
     formula_cells: set[tuple[int, str]] = field(default_factory=set)
     formula_text: dict[tuple[int, str], str] = field(default_factory=dict)  # as written, without "="
     problems: dict[tuple[int, str], CellProblem] = field(default_factory=dict)
@@ -314,7 +315,7 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     if not columns:
         return rb
     en_row = header_row + 1
-    start = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
+    start = rb.first_row = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
     # Positions as (row, col) once, rather than an A1 string per cell read.
     formulas = {parse_a1(ref): text for ref, text in scan.formulas.items()}
     errors = {parse_a1(ref): value for ref, value in scan.errors.items()}
