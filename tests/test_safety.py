@@ -3,8 +3,6 @@ injection, crash safety."""
 
 from __future__ import annotations
 
-import os
-import random
 import re
 import signal
 import stat
@@ -226,31 +224,94 @@ def test_formula_injection_is_written_as_text(tmp_path: Path) -> None:
     assert not {(i, "name") for i in range(len(back.rows))} & back.formula_cells
 
 
-def test_sigkill_during_in_place_recalc_leaves_old_or_new(demo: Path, tmp_path: Path) -> None:
-    """Kill `recalc --in-place` at random moments: the file is always the original or the whole new one."""
+# The killed process: `osmep-xl <args>` that stops at one point of its save and says so by creating a
+# marker file, so that the kill lands exactly there: right after the n-th part of the new package went
+# into the temp file, just before the temp file is renamed over the workbook, or just after.
+KILL_DRIVER = """
+import os, sys, time, zipfile
+from pathlib import Path
+
+stage, n, marker = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+
+
+def stop():
+    marker.write_text(stage)
+    time.sleep(600)
+
+
+if stage == "write":
+    write = zipfile.ZipFile.writestr
+    written = []
+
+    def writestr(self, *args, **kwargs):
+        write(self, *args, **kwargs)
+        written.append(args[0])
+        if len(written) == n:
+            stop()
+
+    zipfile.ZipFile.writestr = writestr
+else:
+    replace = os.replace
+
+    def paused_replace(src, dst):
+        if stage == "before-replace":
+            stop()
+        replace(src, dst)
+        if stage == "after-replace":
+            stop()
+
+    os.replace = paused_replace
+
+from osmep_xl.cli import main
+
+sys.argv = ["osmep-xl", *sys.argv[4:]]
+main()
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+@pytest.mark.parametrize(("stage", "at"), [("write", "first"), ("write", "middle"), ("write", "last"),
+                                           ("before-replace", None), ("after-replace", None)])
+def test_sigkill_during_in_place_recalc_leaves_old_or_new(stage: str, at: str | None, demo: Path,
+                                                          tmp_path: Path) -> None:
+    """SIGKILL `recalc --in-place` inside its save: the file is always the original or the whole new one.
+
+    The kill lands while the temp file is being written (after the first, a middle and the last part,
+    before the zip is finished), once it is complete but not yet renamed, and after the rename.
+    """
     original = demo.read_bytes()
     expected = tmp_path / "expected.xlsx"
     recalc_file(demo, expected)
     new = expected.read_bytes()
-    rng = random.Random(20210630)
-    outcomes = {"old": 0, "new": 0}
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "osmep_xl", "recalc", str(demo), "-o", str(tmp_path / "t.xlsx")],
-                          capture_output=True, timeout=120)
-    assert proc.returncode == 0
-    runtime = time.perf_counter() - start
-    for _ in range(12):
-        demo.write_bytes(original)
-        proc2 = subprocess.Popen([sys.executable, "-m", "osmep_xl", "recalc", str(demo), "--in-place", "--no-backup"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.1) * runtime)
-        os.kill(proc2.pid, signal.SIGKILL)
-        proc2.wait()
-        data = demo.read_bytes()
-        assert data in (original, new)
-        outcomes["old" if data == original else "new"] += 1
-        read_workbook(demo)  # and it opens
-        # A killed process cannot remove its temp file; it is hidden and never matches *.xlsx.
-        assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in demo.parent.iterdir()
-                   if p.name not in {"demo.xlsx", "expected.xlsx", "t.xlsx"})
-    assert sum(outcomes.values()) == 12
+    assert new != original
+    parts = len(zip_parts(expected))
+    n = {"first": 1, "middle": parts // 2, "last": parts, None: 0}[at]
+    marker = tmp_path / "paused"
+    before = set(tmp_path.iterdir())
+    proc = subprocess.Popen([sys.executable, "-c", KILL_DRIVER, stage, str(n), str(marker),
+                             "recalc", str(demo), "--in-place", "--no-backup"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, f"recalc ended before its save reached {stage} {at}: {proc.stderr.read()!r}"
+            assert time.monotonic() < deadline, "recalc never reached the kill point"
+            time.sleep(0.02)
+    finally:
+        proc.kill()  # SIGKILL, unless it already ended
+        proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL  # killed inside the save, not after it
+    assert demo.read_bytes() == (new if stage == "after-replace" else original)
+    assert read_workbook(demo).spec.id == "disbursement"  # and it opens
+    # The new file was written beside the workbook, never into it. A killed process cannot remove its
+    # temp file: it is hidden and never matches *.xlsx.
+    temps = set(tmp_path.iterdir()) - before - {marker}
+    assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in temps), temps
+    if stage == "after-replace":
+        assert temps == set()  # renamed into place
+    else:
+        assert len(temps) == 1, f"no temp file beside the workbook while its new version was written: {temps}"
+        if stage == "before-replace":
+            assert temps.pop().read_bytes() == new  # complete before it replaced anything

@@ -9,8 +9,6 @@ written as text, so data can never become a formula.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +40,7 @@ from .layout import (
     block_name,
     meta_name,
 )
+from .zipio import atomic_target
 
 # Fixed so that building a template twice gives the same bytes.
 BUILD_TIME = dt.datetime(2024, 1, 1)
@@ -247,15 +246,6 @@ def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: Work
                     " with their formula.", fmt.get(italic=True, font_size=11))
 
 
-def _file_mode(path: Path) -> int:
-    """The mode a new file would get (mkstemp makes 0600); an existing target keeps its own."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 SheetWriter = Callable[[xlsxwriter.Workbook, "Formats"], None]
 
 
@@ -271,9 +261,7 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
     specs = [b.spec for b in books]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~osmep-", suffix=path.suffix or ".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_target(path) as tmp:  # fsynced and renamed over path only once the workbook is complete
         book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
         title_th = " · ".join(s.title_th for s in specs)
         book.set_properties({
@@ -294,9 +282,4 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
         if after is not None:
             after(book, fmt)
         book.close()
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

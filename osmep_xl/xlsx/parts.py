@@ -1,0 +1,122 @@
+"""The parts of one package in memory: original bytes, parsed XML parts, and what was added or removed.
+
+A part that is never parsed or touched is written back with its original uncompressed bytes, in its
+original place in the zip; only touched XML parts are re-serialised.
+"""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from .ooxml import fail
+from .package import WORKBOOK_PART
+from .xmldoc import XmlDoc, parse_xml, serialise
+from .zipio import PackageTooLargeError, read_zip
+
+
+class Package:
+    """Parts of ``source`` by zip name, with the edits made to them so far."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = Path(source)
+        try:
+            infos, self._data = read_zip(self.source)
+        except PackageTooLargeError as exc:
+            raise fail(f"ไฟล์ขยายตัวผิดปกติ / {exc}") from exc
+        except FileNotFoundError as exc:
+            raise fail(f"ไม่พบไฟล์ / file not found: {self.source}") from exc
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise fail(f"ไม่ใช่ไฟล์ .xlsx/.xlsm หรือไฟล์เสียหาย / not a readable .xlsx/.xlsm package: "
+                       f"{self.source} ({exc})") from exc
+        self._infos = {i.filename: i for i in infos}
+        self._order = list(dict.fromkeys(i.filename for i in infos))
+        if WORKBOOK_PART not in self._data:
+            raise fail(f"ไม่มี {WORKBOOK_PART} / not an Excel workbook package: {self.source}")
+        self._docs: dict[str, XmlDoc] = {}
+        self._dirty: set[str] = set()
+        self._raw: dict[str, bytes] = {}  # parts replaced by bytes (VML)
+        self._new: list[str] = []
+        self._removed: set[str] = set()
+        # Workbook-level consequences for the save: recalculate on open, drop a stale calc chain.
+        self.values_changed = False
+        self.formulas_changed = False
+
+    def names(self) -> list[str]:
+        return [n for n in [*self._order, *self._new] if n not in self._removed]
+
+    def lookup(self, part: str) -> str | None:
+        """Actual zip name of a part; OPC part names are case-insensitive."""
+        if part in self._docs or part in self._data or part in self._raw:
+            return part if part not in self._removed else None
+        lowered = part.lower()
+        return next((n for n in self.names() if n.lower() == lowered), None)
+
+    def data(self, part: str) -> bytes:
+        """The part's bytes as they would be saved now."""
+        if part in self._raw:
+            return self._raw[part]
+        if part in self._dirty:
+            return serialise(self._docs[part])
+        return self._data[part]
+
+    def doc(self, part: str) -> XmlDoc:
+        if part not in self._docs:
+            self._docs[part] = parse_xml(self._data[part], part)
+        return self._docs[part]
+
+    def name_of(self, doc: XmlDoc) -> str:
+        """The part a parsed document belongs to."""
+        return next(name for name, d in self._docs.items() if d is doc)
+
+    def touch(self, part: str) -> None:
+        """Mark a parsed part as edited, so it is re-serialised on save."""
+        self._dirty.add(part)
+
+    def replace_doc(self, part: str, doc: XmlDoc) -> None:
+        self._docs[part] = doc
+        self.touch(part)
+
+    def add_part(self, part: str, doc: XmlDoc | None = None, raw: bytes | None = None) -> None:
+        if part in self._removed:
+            self._removed.discard(part)
+        elif part not in self._data and part not in self._new:
+            self._new.append(part)
+        if doc is not None:
+            self._docs[part] = doc
+            self._dirty.add(part)
+        if raw is not None:
+            self._raw[part] = raw
+
+    def remove_part(self, part: str) -> None:
+        self._removed.add(part)
+        self._dirty.discard(part)
+        self._raw.pop(part, None)
+        if part in self._new:
+            self._new.remove(part)
+            self._removed.discard(part)
+
+    def free_name(self, pattern: str, start: int = 1) -> str:
+        taken = {n.lower() for n in self.names()}
+        n = start
+        while pattern.format(n).lower() in taken:
+            n += 1
+        return pattern.format(n)
+
+    def entries(self) -> Iterable[tuple[zipfile.ZipInfo, bytes]]:
+        """Zip entries to save: kept parts keep their date, compression and attributes."""
+        now = time.localtime()[:6]
+        for name in self.names():
+            old = self._infos.get(name)
+            info = zipfile.ZipInfo(name, old.date_time if old else now)
+            info.compress_type = old.compress_type if old else zipfile.ZIP_DEFLATED
+            info.external_attr = old.external_attr if old else 0o644 << 16
+            yield info, self.data(name)
+
+    def write(self, path: Path) -> None:
+        """Write the package as a zip at ``path``."""
+        with path.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+            for info, data in self.entries():
+                zf.writestr(info, data)
