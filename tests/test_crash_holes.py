@@ -1,0 +1,200 @@
+"""Crash holes and small defects met on real-world input: a cell python-calamine panics on, a batch that
+must never hang on one file, the order of --annotate's checks, --previous of another template, a workbook
+with the wrong extension, text-stored numbers left by recalc, the console on a pipe, the VBA class header,
+and sheet names quoted in every defined name."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from osmep_xl import batch
+from osmep_xl.check import check_file
+from osmep_xl.cli import app
+from osmep_xl.data import load_report
+from osmep_xl.report import FileResult
+from osmep_xl.rules.config import load_settings
+from osmep_xl.spec import TEMPLATES
+from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.read import UnreadableWorkbookError, read_workbook, read_workbooks
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = load_settings()
+NO_COLUMNS = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it, its output piped (not a terminal)."""
+    return subprocess.run([sys.executable, "-m", "osmep_xl", *args], capture_output=True, text=True,
+                          timeout=timeout, env=NO_COLUMNS)
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": None, "LINES": None})
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("books")
+    return {t: write_workbook(load_report(t), out / f"{t}.xlsx") for t in TEMPLATES}
+
+
+def panicking(src: Path, out: Path) -> Path:
+    """``src`` with -1e12 in its date-formatted as-of cell: python-calamine panics converting it to a date."""
+    import openpyxl
+
+    sheet, cell = read_workbook(src).meta_cells["as_of"]
+    book = openpyxl.load_workbook(src)
+    book[sheet][cell].value = -1e12
+    assert "yy" in book[sheet][cell].number_format  # still a date cell
+    book.save(out)
+    return out
+
+
+# --- 1. python-calamine's PanicException; a batch never hangs on one file ------------------------------------
+
+
+def test_a_calamine_panic_is_an_unreadable_workbook(books: dict[str, Path], tmp_path: Path) -> None:
+    bad = panicking(books["kpi"], tmp_path / "bad.xlsx")
+    with pytest.raises(UnreadableWorkbookError, match="ข้อมูล") as caught:
+        read_workbooks(bad)
+    assert "\n" not in str(caught.value)
+    [result] = check_file(bad, SETTINGS)
+    assert result.unreadable is not None and "bad.xlsx" in result.unreadable
+
+
+def test_validate_of_a_panicking_file_is_one_line_not_a_traceback(books: dict[str, Path], tmp_path: Path) -> None:
+    bad = panicking(books["kpi"], tmp_path / "bad.xlsx")
+    result = run("validate", str(bad))
+    assert result.returncode == 2
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out and "panicked" not in out and "PanicException" not in out
+    assert "unreadable" in result.stdout
+
+
+class FakePanic(BaseException):
+    """Like pyo3's PanicException: not an Exception."""
+
+
+@pytest.fixture
+def misbehaving(books: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+    """Files whose check hangs, kills its process, or raises a BaseException, around two good ones."""
+    real = batch.check_file
+
+    def check(path: Path, settings: Any, previous: Any = None) -> list[FileResult]:
+        if path.stem == "hang":
+            while True:
+                time.sleep(0.05)
+        if path.stem == "crash":
+            os._exit(3)
+        if path.stem == "panic":
+            raise FakePanic("out of bounds")
+        return real(path, settings)
+
+    monkeypatch.setattr(batch, "check_file", check)
+    paths = []
+    for name in ("a", "hang", "crash", "panic", "b"):
+        paths.append(tmp_path / f"{name}.xlsx")
+        shutil.copy(books["kpi"], paths[-1])
+    yield paths
+
+
+# --- 2. --annotate: its output is checked before anything is validated or printed ----------------------------
+
+
+# --- 3. --previous ---------------------------------------------------------------------------------------------
+
+
+# --- 4. the file's bytes, not its extension, say what it is ----------------------------------------------------
+
+
+def test_an_xlsx_named_xls_is_read(books: dict[str, Path], tmp_path: Path) -> None:
+    renamed = shutil.copy(books["kpi"], tmp_path / "k.xls")
+    [result] = check_file(renamed, SETTINGS)
+    assert result.unreadable is None and result.template == "kpi"
+    assert result == replace(check_file(books["kpi"], SETTINGS)[0], path=renamed)
+
+
+def test_ole2_files_and_xlsb_packages_are_refused_by_content(books: dict[str, Path], tmp_path: Path) -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048)
+    (tmp_path / "old.xls").write_bytes(ole)
+    (tmp_path / "old.xlsx").write_bytes(ole)
+    with zipfile.ZipFile(tmp_path / "binary.xlsx", "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.bin", b"\0" * 16)
+    reasons = {name: check_file(tmp_path / name, SETTINGS)[0].unreadable or "" for name in
+               ("old.xls", "old.xlsx", "binary.xlsx")}
+    assert "legacy" in reasons["old.xls"] and "legacy" in reasons["old.xlsx"]
+    assert ".xlsb" in reasons["binary.xlsx"]
+
+
+# --- 5. recalc lists the numbers still stored as text ---------------------------------------------------------
+
+
+# --- 6. the console header of an unreadable file ---------------------------------------------------------------
+
+
+# --- 7. piped output is not wrapped ----------------------------------------------------------------------------
+
+
+# --- 8. the VBA class module header is the one Excel writes -----------------------------------------------------
+
+CLASS_HEADER = ['Attribute VB_Name = "{name}"',
+                'Attribute VB_Base = "0{{FCFB3D2A-A0FA-1068-A738-08002B3371B5}}"',
+                "Attribute VB_GlobalNameSpace = False", "Attribute VB_Creatable = False",
+                "Attribute VB_PredeclaredId = False", "Attribute VB_Exposed = {exposed}",
+                "Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = False"]
+
+
+def olevba_modules(path: Path) -> dict[str, str]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(path), relaxed=False)
+    try:
+        return {name: code for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def header(code: str) -> list[str]:
+    lines = code.replace("\r\n", "\n").split("\n")
+    return [line for line in lines[: next(i for i, x in enumerate(lines) if not x.startswith("Attribute "))]]
+
+
+# --- 9. every defined name quotes its sheet names ---------------------------------------------------------------
+
+NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def defined_names(path: Path) -> list[tuple[str, str]]:
+    with zipfile.ZipFile(path) as zf:
+        root = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    return [(n.get("name", ""), n.text or "") for n in root.iter(f"{NS}definedName")]
+
+
+def unquoted_sheets(reference: str) -> list[str]:
+    """Sheet names before a '!' that are not in quotes (Excel needs them quoted unless plain ASCII)."""
+    parts = re.findall(r"('(?:[^']|'')+'|[^'!,=:\s]+)!", reference)
+    return [p for p in parts if not p.startswith("'") and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", p)]
+
+
+# --- 10. README and packaging -----------------------------------------------------------------------------------
+
+
