@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .batch import BatchError, Executor, Operation, Task, check_targets, collect, run_batch
+from .batch import DEFAULT_TIMEOUT, BatchError, Executor, Operation, Task, check_targets, collect, run_batch
 from .cli_errors import check_out, out_or_in_place, user_errors
 from .findings import Severity
 from .report import SEVERITY_STYLE, FileResult, exit_code, summary, to_json
@@ -36,14 +36,17 @@ Config = Annotated[Path | None, typer.Option("--config", help="ไฟล์ต�
 ExecutorOpt = Annotated[Executor, typer.Option(
     "--executor", help="pool = โปรเซสในเครื่องนี้ / local processes; dask = คลัสเตอร์ Dask / a Dask cluster "
                        "(pip install 'osmep-xl\\[dask]')")]
+Timeout = Annotated[float, typer.Option(
+    "--timeout", min=0.1, help="วินาทีต่อไฟล์ เกินนี้รายงานว่าอ่านไม่ได้แล้วทำไฟล์ต่อไป / seconds per file: a file that "
+                               "takes longer is reported as timed out and the run goes on (not with dask)")]
 Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="ที่อยู่ Dask scheduler เช่น tcp://10.0.0.5:8786 (ใช้ dask อัตโนมัติ) / Dask scheduler "
                         "address (implies --executor dask); workers must see the same paths")]
 
 
 def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: Path | None, quiet: bool,
-         config: Path | None, executor: Executor, scheduler: str | None, out_dir: Path | None = None,
-         in_place: bool = False, force: bool = False) -> None:
+         config: Path | None, executor: Executor, scheduler: str | None, timeout: float = DEFAULT_TIMEOUT,
+         out_dir: Path | None = None, in_place: bool = False, force: bool = False) -> None:
     from .rules.config import load_settings
 
     settings = load_settings(config)
@@ -74,7 +77,7 @@ def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: 
                 bar.refresh()
 
         results = run_batch(inputs.paths, task, jobs=jobs, executor=executor, scheduler=scheduler,
-                            progress=advance)
+                            progress=advance, timeout=timeout)
     results = inputs.unmatched + results
     elapsed = time.perf_counter() - started
     if json_out is not None:
@@ -139,14 +142,14 @@ def print_summary(results: list[FileResult], console: Console, *, elapsed: float
 @user_errors
 def batch_validate(
     paths: Paths, jobs: Jobs = None, json_out: JsonOut = None, quiet: Quiet = False, config: Config = None,
-    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None,
+    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None, timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """ตรวจสอบหลายไฟล์พร้อมกัน / validate many workbooks in parallel.
 
     Exit 0: no error · 1: some file has an error finding · 2: some file could not be used.
     """
     _run("validate", paths, jobs=jobs, json_out=json_out, quiet=quiet, config=config, executor=executor,
-         scheduler=scheduler)
+         scheduler=scheduler, timeout=timeout)
 
 
 @batch_app.command("recalc")
@@ -160,7 +163,7 @@ def batch_recalc(
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ผลลัพธ์ที่มีอยู่ / overwrite existing outputs")
                      ] = False,
     jobs: Jobs = None, json_out: JsonOut = None, quiet: Quiet = False, config: Config = None,
-    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None,
+    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None, timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """คำนวณใหม่หลายไฟล์พร้อมกัน / recalculate every derived cell of many workbooks.
 
@@ -169,7 +172,7 @@ def batch_recalc(
     """
     out_or_in_place(out, in_place, option="--out DIR")
     _run("recalc", paths, jobs=jobs, json_out=json_out, quiet=quiet, config=config, executor=executor,
-         scheduler=scheduler, out_dir=out, in_place=in_place, force=force)
+         scheduler=scheduler, timeout=timeout, out_dir=out, in_place=in_place, force=force)
 
 
 @user_errors

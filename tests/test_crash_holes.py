@@ -5,6 +5,7 @@ and sheet names quoted in every defined name."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from osmep_xl import batch
+from osmep_xl.batch import Task, run_batch
 from osmep_xl.check import check_file
 from osmep_xl.cli import app
 from osmep_xl.data import load_report
@@ -85,6 +87,17 @@ def test_validate_of_a_panicking_file_is_one_line_not_a_traceback(books: dict[st
     assert "unreadable" in result.stdout
 
 
+def test_batch_finishes_with_a_panicking_file(books: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    panicking(books["kpi"], folder / "bad.xlsx")
+    shutil.copy(books["kpi"], folder / "good.xlsx")
+    result = run("batch", "validate", str(folder), "-j", "2", "--timeout", "60", timeout=90)
+    assert result.returncode == 2, result.stderr
+    assert "unreadable 1" in result.stdout and "bad.xlsx" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 class FakePanic(BaseException):
     """Like pyo3's PanicException: not an Exception."""
 
@@ -110,6 +123,36 @@ def misbehaving(books: dict[str, Path], tmp_path: Path, monkeypatch: pytest.Monk
         paths.append(tmp_path / f"{name}.xlsx")
         shutil.copy(books["kpi"], paths[-1])
     yield paths
+
+
+def test_pool_reports_timeouts_and_crashes_and_goes_on(misbehaving: list[Path]) -> None:
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the patched check reaches the workers only when they are forked")
+    started = time.monotonic()
+    done: list[int] = []
+    results = run_batch(misbehaving, Task("validate", SETTINGS), jobs=2, timeout=2, progress=done.append)
+    assert time.monotonic() - started < 60
+    assert [r.path for r in results] == misbehaving and sum(done) == len(misbehaving)
+    by_name = {r.path.stem: r for r in results}
+    assert [by_name["a"]] == check_file(misbehaving[0], SETTINGS)
+    assert not by_name["b"].unreadable and by_name["b"].template == "kpi"
+    assert "timed out after 2 s" in (by_name["hang"].unreadable or "")
+    assert "crashed" in (by_name["crash"].unreadable or "")
+    assert "FakePanic" in (by_name["panic"].unreadable or "")
+
+
+def test_in_process_run_times_out_too(misbehaving: list[Path]) -> None:
+    paths = [p for p in misbehaving if p.stem != "crash"]  # os._exit would end pytest itself
+    results = run_batch(paths, Task("validate", SETTINGS), jobs=1, timeout=1)
+    by_name = {r.path.stem: r for r in results}
+    assert "timed out after 1 s" in (by_name["hang"].unreadable or "")
+    assert "FakePanic" in (by_name["panic"].unreadable or "")
+    assert by_name["a"].template == by_name["b"].template == "kpi"
+
+
+def test_timeout_option_is_checked(tmp_path: Path) -> None:
+    result = invoke("batch", "validate", str(tmp_path), "--timeout", "0")
+    assert result.exit_code == 2 and "--timeout" in result.output and "No such option" not in result.output
 
 
 # --- 2. --annotate: its output is checked before anything is validated or printed ----------------------------
