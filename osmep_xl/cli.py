@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from . import __version__
@@ -16,6 +15,7 @@ from .cli_batch import batch_app, consolidate_cmd
 from .cli_errors import check_out, out_or_in_place, user_errors
 from .data import load_report
 from .model.load import DataError, load_data
+from .report import make_console
 from .spec import TEMPLATES, get_spec
 from .xlsx.generate import blank_data, write_workbook
 
@@ -171,7 +171,7 @@ def validate_cmd(
     if as_json:
         typer.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
     else:
-        print_results(results, Console(), show_info=show_all)
+        print_results(results, make_console(), show_info=show_all)
     if annotate is not None and not any(r.unreadable for r in results):
         check_out(annotate, force, suffixes=(paths[0].suffix.lower(),))
         if annotate.resolve() == paths[0].resolve():
@@ -193,7 +193,7 @@ def rules_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON")] = Fa
     table = Table("กฎ / rule", "ระดับ / severity", "ตรวจอะไร", "checks")
     for r in RULES.values():
         table.add_row(r.id, r.severity.value, r.th, r.en)
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command()
@@ -221,7 +221,7 @@ def recalc(
     if as_json:
         typer.echo(json.dumps(to_json([result]), ensure_ascii=False, indent=2))
     else:
-        print_results([result], Console(), show_info=True)
+        print_results([result], make_console(), show_info=True)
         typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {len(changes)} ค่า / {len(changes)} stated values changed")
 
 

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .batch import DEFAULT_TIMEOUT, BatchError, Executor, Operation, Task, check_targets, collect, run_batch
 from .cli_errors import check_out, out_or_in_place, user_errors
 from .findings import Severity
-from .report import SEVERITY_STYLE, FileResult, exit_code, summary, to_json
+from .report import SEVERITY_STYLE, FileResult, exit_code, make_console, summary, to_json
 
 batch_app = typer.Typer(help="ประมวลผลหลายไฟล์ / batch runs over many workbooks", no_args_is_help=True)
 
@@ -59,7 +59,7 @@ def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: 
         out_dir.mkdir(parents=True, exist_ok=True)
     if scheduler:
         executor = Executor.DASK
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     started = time.perf_counter()
     # No auto-refresh thread: the pool forks its workers while the bar is live.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("·"),
@@ -83,7 +83,7 @@ def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: 
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(to_json(results), ensure_ascii=False, indent=2), "utf-8")
-    print_summary(results, Console(), elapsed=elapsed, skipped=len(inputs.skipped), operation=operation,
+    print_summary(results, make_console(), elapsed=elapsed, skipped=len(inputs.skipped), operation=operation,
                   out_dir=out_dir, json_out=json_out)
     raise typer.Exit(exit_code(results))
 
@@ -116,8 +116,9 @@ def print_summary(results: list[FileResult], console: Console, *, elapsed: float
             known = RULES.get(rule)
             sev = severity[rule]
             line = f"  [{SEVERITY_STYLE[sev]}]{sev.value:<7}[/] {rule:<{width}} {count:>7,} {per_file[rule]:>6,}  "
-            console.print(line + (f"{known.th} / {known.en}" if known else ""),
-                          highlight=False, no_wrap=True, overflow="ellipsis")
+            # One line per rule: cut to the terminal's width, whole when piped.
+            console.print(line + (f"{known.th} / {known.en}" if known else ""), highlight=False, no_wrap=True,
+                          overflow=None if console.soft_wrap else "ellipsis")
     unreadable = [(r, r.unreadable or "") for r in results if r.unreadable]
     with_errors = [(r, f"{r.errors} errors · {sum(f.severity is Severity.WARNING for f in r.findings)} warnings")
                    for r in results if r.errors]
@@ -202,7 +203,7 @@ def consolidate_cmd(
     found = collect(inputs)
     paths = [p for p in found.paths if p.resolve() != out.resolve()]  # a rerun must not merge its own output
     subs = read_submissions(template_id, paths, settings)
-    console = Console()
+    console = make_console()
     for sub in subs:
         r = sub.result
         if r.unreadable:

@@ -5,6 +5,7 @@ and sheet names quoted in every defined name."""
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from osmep_xl import batch
@@ -27,7 +29,8 @@ from osmep_xl.batch import Task, run_batch
 from osmep_xl.check import check_file
 from osmep_xl.cli import app
 from osmep_xl.data import load_report
-from osmep_xl.report import FileResult
+from osmep_xl.report import FileResult, print_results
+from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import load_settings
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.xlsx.generate import write_workbook
@@ -190,7 +193,31 @@ def test_ole2_files_and_xlsb_packages_are_refused_by_content(books: dict[str, Pa
 # --- 6. the console header of an unreadable file ---------------------------------------------------------------
 
 
+def test_unreadable_header_names_the_file_and_the_reason() -> None:
+    out = io.StringIO()
+    print_results([FileResult(path=Path("x/k.xls"), unreadable="ไม่ใช่ไฟล์ / not a zip package: x/k.xls")],
+                  Console(file=out, width=200))
+    text = out.getvalue()
+    header = text.splitlines()[0]
+    assert "?" not in text and "k.xls" in header and "unreadable" in header
+    assert "not a zip package" in text
+
+
 # --- 7. piped output is not wrapped ----------------------------------------------------------------------------
+
+
+def test_piped_output_keeps_long_thai_lines_whole(books: dict[str, Path]) -> None:
+    result = invoke("validate", str(books["disbursement"]), "--all")
+    lines = {line.strip() for line in result.output.splitlines()}
+    findings = check_file(books["disbursement"], SETTINGS)[0].findings
+    long = [f for f in findings if len(f.message_th) > 100]
+    assert long and all(f.message_th in lines and f.message_en in lines for f in findings)
+
+
+def test_piped_batch_summary_keeps_rule_lines_whole(books: dict[str, Path]) -> None:
+    result = run("batch", "validate", str(books["disbursement"]), "-j", "1")
+    lines = [line for line in result.stdout.splitlines() if "variance.disbursement_behind" in line]
+    assert lines and RULES["variance.disbursement_behind"].en in lines[0] and "…" not in lines[0]
 
 
 # --- 8. the VBA class module header is the one Excel writes -----------------------------------------------------
