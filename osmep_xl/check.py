@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from .findings import Finding, Severity, sort_findings
+from .model.load import DataError
 from .report import FileResult, sheet_rows
 from .rules.config import Settings
 from .rules.recalc import plan_recalc_all
@@ -47,13 +49,54 @@ def open_all(path: Path) -> list[ReadWorkbook]:
     return refuse_newer(read_workbooks(path), str(path))
 
 
-def check_file(path: Path, settings: Settings, previous: Path | None = None) -> list[FileResult]:
-    """Validate every template in one file; an unusable file gives one result with ``unreadable`` set."""
+class PreviousFileError(DataError):
+    """The previous quarter's workbook cannot be compared with: missing, unreadable, or of another template."""
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous quarter's workbook, read once for every input compared with it."""
+
+    path: Path
+    books: dict[str, ReadWorkbook]
+
+    def matching(self, books: list[ReadWorkbook], where: str) -> dict[str, ReadWorkbook]:
+        """The previous books by template id; refused when none is a template ``books`` hold (there would be
+        nothing to compare, silently)."""
+        if not any(wb.spec.id in self.books for wb in books):
+            theirs, ours = ", ".join(self.books), ", ".join(wb.spec.id for wb in books)
+            raise PreviousFileError(
+                f"ไฟล์ไตรมาสก่อนเป็นแม่แบบอื่น ({theirs}) เทียบกับ {ours} ไม่ได้ / the previous-quarter file "
+                f"{self.path} holds {theirs}, not {ours} of {where}: nothing to compare (--previous)")
+        return self.books
+
+
+def open_previous(path: Path) -> Previous:
+    """Read the previous quarter's workbook; a problem with it is a :class:`PreviousFileError` naming it as such,
+    never taken for a problem with the input."""
+    if not path.exists():
+        raise PreviousFileError(f"ไม่พบไฟล์ไตรมาสก่อน / previous-quarter file not found (--previous): {path}")
     try:
         books = open_all(path)
-        prev = {wb.spec.id: wb for wb in open_all(previous)} if previous is not None else {}
+    except (UnreadableWorkbookError, RefusedFileError) as exc:
+        raise PreviousFileError(f"ใช้ไฟล์ไตรมาสก่อนไม่ได้ / cannot use the previous-quarter file (--previous): "
+                                f"{exc}") from exc
+    return Previous(path, {wb.spec.id: wb for wb in books})
+
+
+def check_file(path: Path, settings: Settings, previous: Path | Previous | None = None) -> list[FileResult]:
+    """Validate every template in one file; an unusable file gives one result with ``unreadable`` set.
+
+    ``previous`` (last quarter's workbook, a path or read once with :func:`open_previous`) must hold one of
+    the file's templates: :class:`PreviousFileError` otherwise.
+    """
+    try:
+        books = open_all(path)
     except (UnreadableWorkbookError, RefusedFileError) as exc:
         return [FileResult(path=path, unreadable=str(exc))]
+    if isinstance(previous, Path):
+        previous = open_previous(previous)
+    prev = previous.matching(books, str(path)) if previous is not None else {}
     return [FileResult(path=path, template=wb.spec.id, version=wb.version,
                        findings=validate(wb, settings, prev.get(wb.spec.id))) for wb in books]
 

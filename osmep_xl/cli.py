@@ -160,25 +160,40 @@ def validate_cmd(
 
     Exit 0: no error · 1: at least one error finding · 2: an input could not be used.
     """
-    from .check import annotate_file, check_file
+    from .check import annotate_file, check_file, open_previous
     from .report import exit_code, print_results, to_json
     from .rules.config import load_settings
 
     settings = load_settings(config)
-    if annotate is not None and len(paths) != 1:
-        raise DataError("--annotate ใช้กับไฟล์เดียว / --annotate takes exactly one input file")
-    results = [r for p in paths for r in check_file(p, settings, previous)]
+    if annotate is not None:  # before any work, so that a refusal is not buried under the findings
+        _check_annotate(paths, annotate, force)
+    prev = open_previous(previous) if previous is not None else None
+    results = [r for p in paths for r in check_file(p, settings, prev)]
     if as_json:
         typer.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
     else:
         print_results(results, make_console(), show_info=show_all)
     if annotate is not None and not any(r.unreadable for r in results):
-        check_out(annotate, force, suffixes=(paths[0].suffix.lower(),))
-        if annotate.resolve() == paths[0].resolve():
-            raise DataError("--annotate ต้องเป็นไฟล์ใหม่ / --annotate must name a new file, not the input")
         annotate_file(paths[0], [f for r in results for f in r.findings], annotate)
         typer.echo(f"เขียนสำเนาพร้อมผลตรวจสอบ / wrote annotated copy {annotate}", err=as_json)
     raise typer.Exit(exit_code(results))
+
+
+def _check_annotate(paths: list[Path], annotate: Path, force: bool) -> None:
+    """Where ``--annotate`` may write: one input, a file other than it (even with --force), an existing folder."""
+    if len(paths) != 1:
+        raise DataError("--annotate ใช้กับไฟล์เดียว / --annotate takes exactly one input file")
+    if annotate.resolve() == paths[0].resolve():
+        raise DataError(f"--annotate ต้องเป็นไฟล์ใหม่ ไม่ใช่ไฟล์ที่ตรวจ / --annotate must name a new file, not the "
+                        f"input {paths[0]} (--force does not change that)")
+    _check_folder(annotate, "--annotate")
+    check_out(annotate, force, suffixes=(paths[0].suffix.lower(),))
+
+
+def _check_folder(out: Path, option: str) -> None:
+    folder = out.parent
+    if not folder.is_dir():
+        raise DataError(f"ไม่พบโฟลเดอร์ปลายทาง / the folder of {option} does not exist: {folder}")
 
 
 @app.command(name="rules")

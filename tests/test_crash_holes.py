@@ -161,7 +161,52 @@ def test_timeout_option_is_checked(tmp_path: Path) -> None:
 # --- 2. --annotate: its output is checked before anything is validated or printed ----------------------------
 
 
+def test_annotate_onto_an_existing_file_refuses_before_printing(books: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(b"keep")
+    result = invoke("validate", str(books["disbursement"]), "--annotate", str(out))
+    assert result.exit_code == 2 and "--force" in result.output
+    assert "summary" not in result.output and "sheet:" not in result.output
+    assert out.read_bytes() == b"keep"
+
+
+def test_annotate_onto_its_input_is_one_message_with_or_without_force(books: dict[str, Path],
+                                                                      tmp_path: Path) -> None:
+    src = shutil.copy(books["kpi"], tmp_path / "in.xlsx")
+    outputs = [invoke("validate", str(src), "--annotate", str(src), *force).output for force in ((), ("--force",))]
+    assert outputs[0] == outputs[1]
+    assert "must name a new file" in outputs[0] and "summary" not in outputs[0]
+    assert outputs[0].strip().count("\n") == 0
+
+
+def test_annotate_into_a_missing_folder_names_the_folder(books: dict[str, Path], tmp_path: Path) -> None:
+    missing = tmp_path / "nosuch"
+    result = invoke("validate", str(books["kpi"]), "--annotate", str(missing / "out.xlsx"))
+    assert result.exit_code == 2
+    assert str(missing) in result.output and ".tmp" not in result.output and "summary" not in result.output
+    assert result.output.strip().count("\n") == 0
+
+
 # --- 3. --previous ---------------------------------------------------------------------------------------------
+
+
+def test_previous_of_another_template_is_refused(books: dict[str, Path]) -> None:
+    result = invoke("validate", str(books["disbursement"]), "--previous", str(books["kpi"]))
+    assert result.exit_code == 2
+    assert "previous" in result.output and "kpi" in result.output and "summary" not in result.output
+    assert result.output.strip().count("\n") == 0
+
+
+def test_a_missing_previous_file_is_named_as_such(books: dict[str, Path], tmp_path: Path) -> None:
+    result = invoke("validate", str(books["kpi"]), "--previous", str(tmp_path / "nosuch.xlsx"))
+    assert result.exit_code == 2
+    assert "previous-quarter file" in result.output and "nosuch.xlsx" in result.output
+    assert "unreadable" not in result.output and "summary" not in result.output
+
+
+def test_previous_of_the_same_template_still_compares(books: dict[str, Path]) -> None:
+    [result] = check_file(books["kpi"], SETTINGS, books["kpi"])
+    assert not result.unreadable
 
 
 # --- 4. the file's bytes, not its extension, say what it is ----------------------------------------------------
