@@ -12,7 +12,7 @@ from .findings import Finding, Severity, sort_findings
 from .model.load import DataError
 from .report import FileResult, sheet_rows
 from .rules.config import Settings
-from .rules.recalc import plan_recalc_all
+from .rules.recalc import plan_recalc_all, text_numbers
 from .rules.validate import validate
 from .xlsx.patch import WorkbookPatch
 from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbooks
@@ -108,7 +108,8 @@ def backup_path(path: Path) -> Path:
 
 
 def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
-    """Write ``out`` with every derived cell recalculated; the result lists what changed.
+    """Write ``out`` with every derived cell recalculated; the result lists what changed (``recalc.changed``)
+    and the numbers left stored as text (typed inputs are never rewritten: each is a warning).
 
     When ``out`` is ``path`` (in place) the original is first copied to :func:`backup_path`.
     """
@@ -122,12 +123,13 @@ def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
         shutil.copy2(path, backup_path(path))
     patch.save(out)
     return FileResult(path=path, template=",".join(wb.spec.id for wb in books),
-                      version=",".join(wb.version or "" for wb in books) or None, findings=changes)
+                      version=",".join(wb.version or "" for wb in books) or None,
+                      findings=changes + text_numbers(books, edits))
 
 
 def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
-    """:func:`recalc_result`'s changes."""
-    return recalc_result(path, out, backup=backup).findings
+    """:func:`recalc_result`'s changes (``recalc.changed``)."""
+    return [f for f in recalc_result(path, out, backup=backup).findings if f.rule == "recalc.changed"]
 
 
 def template_sheets(books: list[ReadWorkbook]) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -222,22 +223,24 @@ def recalc(
     as_json: Annotated[bool, typer.Option("--json", help="พิมพ์การเปลี่ยนแปลงเป็น JSON / JSON output")] = False,
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ -o เดิม / overwrite an existing -o file")] = False,
 ) -> None:
-    """คำนวณใหม่ทุกช่องที่เป็นสูตร / recompute every derived cell; changed figures are reported."""
-    from .check import recalc_file
-    from .report import FileResult, print_results, to_json
+    """คำนวณใหม่ทุกช่องที่เป็นสูตร / recompute every derived cell; changed figures are reported, and numbers
+    still stored as text (left as typed) are warnings."""
+    from .check import recalc_result
+    from .report import print_results, to_json
 
     out_or_in_place(out, in_place)
     target = path if in_place else out
     assert target is not None
     if not in_place:
+        _check_folder(target, "-o")
         check_out(target, force, suffixes=(path.suffix.lower(),))
-    changes = recalc_file(path, target, backup=not no_backup)
-    result = FileResult(path=target, findings=changes)
+    result = replace(recalc_result(path, target, backup=not no_backup), path=target)
+    changed = sum(f.rule == "recalc.changed" for f in result.findings)
     if as_json:
         typer.echo(json.dumps(to_json([result]), ensure_ascii=False, indent=2))
     else:
         print_results([result], make_console(), show_info=True)
-        typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {len(changes)} ค่า / {len(changes)} stated values changed")
+        typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {changed} ค่า / {changed} stated values changed")
 
 
 def main() -> None:

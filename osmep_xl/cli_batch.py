@@ -98,7 +98,7 @@ def print_summary(results: list[FileResult], console: Console, *, elapsed: float
     files = len({r.path for r in results})
     rate = files / elapsed if elapsed > 0 else 0.0
     if operation == "recalc":
-        changed = sum(1 for r in results if r.findings)
+        changed = sum(1 for r in results if any(f.rule == "recalc.changed" for f in r.findings))
         outcome = (f"[green]ไม่เปลี่ยน/unchanged {s['clean'] - changed}[/] · "
                    f"[yellow]เปลี่ยนค่า/values changed {changed}[/]")
     else:

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from osmep_xl import batch
 from osmep_xl.batch import Task, run_batch
-from osmep_xl.check import check_file
+from osmep_xl.check import check_file, recalc_result
 from osmep_xl.cli import app
 from osmep_xl.data import load_report
 from osmep_xl.report import FileResult, print_results
@@ -34,6 +34,7 @@ from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import load_settings
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.patch import WorkbookPatch
 from osmep_xl.xlsx.read import UnreadableWorkbookError, read_workbook, read_workbooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,6 +234,22 @@ def test_ole2_files_and_xlsb_packages_are_refused_by_content(books: dict[str, Pa
 
 
 # --- 5. recalc lists the numbers still stored as text ---------------------------------------------------------
+
+
+def test_recalc_lists_numbers_left_stored_as_text(books: dict[str, Path], tmp_path: Path) -> None:
+    rb = read_workbook(books["disbursement"]).blocks["lines"]
+    i = next(i for i, row in enumerate(rb.rows) if row["level"] == "project" and row["disbursed"])
+    cell = rb.address(i, "disbursed")
+    patch = WorkbookPatch(books["disbursement"])
+    patch.set_cell(rb.sheet, cell, str(rb.rows[i]["disbursed"]))
+    src = patch.save(tmp_path / "text.xlsx")
+    result = recalc_result(src, tmp_path / "fixed.xlsx")
+    [left] = [f for f in result.findings if f.rule == "cell.number_as_text"]
+    assert (left.sheet, left.cell, left.severity.value) == (rb.sheet, cell, "warning")
+    output = invoke("recalc", str(src), "-o", str(tmp_path / "fixed2.xlsx")).output
+    assert "cell.number_as_text" in output and cell in output
+    changed = sum(f.rule == "recalc.changed" for f in result.findings)
+    assert f"{changed} stated values changed" in output
 
 
 # --- 6. the console header of an unreadable file ---------------------------------------------------------------
