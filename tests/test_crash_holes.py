@@ -29,6 +29,8 @@ from osmep_xl.batch import Task, run_batch
 from osmep_xl.check import check_file, recalc_result
 from osmep_xl.cli import app
 from osmep_xl.data import load_report
+from osmep_xl.excel.vba import VbaModule, build_vba_project
+from osmep_xl.excel.workbook import xlwings_dictionary
 from osmep_xl.report import FileResult, print_results
 from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import load_settings
@@ -308,6 +310,18 @@ def olevba_modules(path: Path) -> dict[str, str]:
 def header(code: str) -> list[str]:
     lines = code.replace("\r\n", "\n").split("\n")
     return [line for line in lines[: next(i for i, x in enumerate(lines) if not x.startswith("Attribute "))]]
+
+
+def test_class_modules_have_excels_attribute_block(tmp_path: Path) -> None:
+    project = tmp_path / "vbaProject.bin"
+    project.write_bytes(build_vba_project([xlwings_dictionary(), VbaModule("Plain", "Private n As Long\n", "class")]))
+    found = olevba_modules(project)
+    dictionary = header(found["Dictionary.cls"])
+    assert dictionary[:8] == [line.format(name="Dictionary", exposed="True") for line in CLASS_HEADER]
+    assert [line.split(" = ")[0] for line in dictionary[8:]] == ["Attribute VB_Description"]
+    assert header(found["Plain.cls"]) == [line.format(name="Plain", exposed="False") for line in CLASS_HEADER]
+    checked_in = olevba_modules(ROOT / "workbook" / "osmep_xl.xlsm")
+    assert header(checked_in["Dictionary.cls"]) == dictionary
 
 
 # --- 9. every defined name quotes its sheet names ---------------------------------------------------------------
