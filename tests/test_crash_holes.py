@@ -341,6 +341,17 @@ def unquoted_sheets(reference: str) -> list[str]:
     return [p for p in parts if not p.startswith("'") and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", p)]
 
 
+def test_every_defined_name_quotes_thai_sheet_names(books: dict[str, Path]) -> None:
+    files = [*sorted((ROOT / "templates").glob("*.xlsx")), ROOT / "workbook" / "osmep_xl.xlsm", *books.values()]
+    seen = set()
+    for path in files:
+        for name, reference in defined_names(path):
+            seen.add(name)
+            assert not unquoted_sheets(reference), (path.name, name, reference)
+    assert "_xlnm.Print_Titles" in seen and "_xlnm.Print_Area" in seen
+    assert ("_xlnm.Print_Titles", "'แนวทาง'!$4:$5") in defined_names(books["integrated_plan"])
+
+
 # --- 10. README and packaging -----------------------------------------------------------------------------------
 
 
