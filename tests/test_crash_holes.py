@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -355,3 +356,15 @@ def test_every_defined_name_quotes_thai_sheet_names(books: dict[str, Path]) -> N
 # --- 10. README and packaging -----------------------------------------------------------------------------------
 
 
+def test_readme_says_how_to_run_and_is_not_repeated() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert readme.count("What stands in for Excel in CI") == 1
+    assert ".venv/bin/activate" in readme and ".venv/bin/osmep-xl" in readme
+    assert "fonts-thai-tlwg" in readme
+
+
+def test_licence_is_an_spdx_expression() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert any(re.fullmatch(r"setuptools>=(\d+)", r) and int(r.split(">=")[1]) >= 77
+               for r in project["build-system"]["requires"])
