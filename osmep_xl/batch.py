@@ -3,8 +3,12 @@
 Every executor runs the same per-file function, :func:`process_file`, which never raises: a broken
 file becomes a :class:`FileResult` with ``unreadable`` set and the run goes on. Only FileResults
 travel back from the workers (never a read workbook), and they arrive as each file finishes
-(``imap_unordered`` with a chunk size, or Dask's ``as_completed``), so a run over thousands of files
+(one file at a time from each pool worker, or Dask's ``as_completed``), so a run over thousands of files
 holds little more than their findings.
+
+The pool watches its workers: a file that takes longer than the timeout has its worker stopped and is
+reported as timed out, a worker that dies (a crash in native code) is reported with the file it was on,
+and either way a fresh worker takes the next file. One bad file never hangs or ends the run.
 """
 
 from __future__ import annotations
@@ -13,10 +17,19 @@ import glob
 import importlib
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from types import FrameType
 from typing import Any, Literal
 
 from .check import check_file, recalc_result
@@ -31,6 +44,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 GLOB_CHARS = frozenset("*?[")
 Operation = Literal["validate", "recalc"]
 Progress = Callable[[int], None]
+DEFAULT_TIMEOUT = 120.0  # seconds for one file; a template takes well under one
 
 
 class Executor(StrEnum):
@@ -141,6 +155,22 @@ def check_targets(task: Task, paths: Sequence[Path], *, force: bool = False) -> 
             raise FileExistsError(f"มีไฟล์อยู่แล้ว ใช้ --force เพื่อเขียนทับ / {target} exists; use --force to overwrite")
 
 
+class FileTimeout(BaseException):
+    """One file took longer than the timeout (in-process runs). Not an Exception, so that no
+    ``except Exception`` on the way swallows it."""
+
+
+def timed_out(path: Path, timeout: float) -> FileResult:
+    return FileResult(path=path, unreadable=f"เกินเวลา {timeout:g} วินาที (--timeout) / timed out after {timeout:g} s"
+                                            f" (--timeout): {path}")
+
+
+def crashed(path: Path, exitcode: int | None) -> FileResult:
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    return FileResult(path=path, unreadable=f"โปรเซสที่ตรวจไฟล์นี้หยุดทำงานกะทันหัน / the worker process crashed on"
+                                            f" this file ({how}): {path}")
+
+
 def process_file(path: Path, task: Task) -> list[FileResult]:
     """Validate or recalculate one file; never raises, so one bad file cannot stop a batch."""
     try:
@@ -150,7 +180,9 @@ def process_file(path: Path, task: Task) -> list[FileResult]:
             return [recalc_result(path, task.target(path))]
         except (UnreadableWorkbookError, RefusedFileError, PatchError) as exc:
             return [FileResult(path=path, unreadable=str(exc))]
-    except Exception as exc:  # a bug must not lose the other 999 results; it is reported with the file
+    except (KeyboardInterrupt, SystemExit, FileTimeout):
+        raise
+    except BaseException as exc:  # a bug or a native panic must not lose the other 999 results
         return [FileResult(path=path, unreadable=f"ข้อผิดพลาดที่ไม่คาดคิด / unexpected error: "
                                                  f"{type(exc).__name__}: {exc}")]
 
@@ -164,17 +196,142 @@ def process_chunk(items: Sequence[Item], task: Task) -> list[Done]:
     return [(index, process_file(path, task)) for index, path in items]
 
 
-_worker_task: Task | None = None
+# --- in this process ----------------------------------------------------------------------------------------
 
 
-def _init_worker(task: Task) -> None:
-    global _worker_task
-    _worker_task = task
+@contextmanager
+def _alarm(seconds: float | None) -> Iterator[None]:
+    """:class:`FileTimeout` in this thread after ``seconds``, where a signal can deliver it (Unix, main thread).
+    It interrupts Python code; a call into native code is interrupted when it returns."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum: int, frame: FrameType | None) -> None:
+        raise FileTimeout
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def _pool_job(item: Item) -> Done:
-    assert _worker_task is not None, "worker not initialised"
-    return item[0], process_file(item[1], _worker_task)
+def _in_process(path: Path, task: Task, timeout: float | None) -> list[FileResult]:
+    try:
+        with _alarm(timeout):
+            return process_file(path, task)
+    except FileTimeout:
+        return [timed_out(path, timeout or 0)]
+
+
+# --- a pool of watched worker processes ---------------------------------------------------------------------
+
+
+def _stop_on_terminate(signum: int, frame: FrameType | None) -> None:
+    sys.exit(128 + signum)  # SystemExit unwinds: a half-written output's temp file is removed
+
+
+def _worker(conn: Connection, task: Task) -> None:
+    """A pool worker: files in, results out, one at a time, until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, _stop_on_terminate)
+    while True:
+        try:
+            item: Item | None = conn.recv()
+        except (EOFError, OSError):
+            return
+        if item is None:
+            return
+        conn.send((item[0], process_file(item[1], task)))
+
+
+@dataclass
+class _Slot:
+    """One worker process and the file it is on."""
+
+    process: BaseProcess
+    conn: Connection
+    item: Item | None = None
+    started: float = 0.0
+
+
+def _start(task: Task) -> _Slot:
+    context = multiprocessing.get_context()
+    parent, child = context.Pipe()
+    process = context.Process(target=_worker, args=(child, task), daemon=True, name="osmep-xl-worker")
+    process.start()
+    child.close()
+    return _Slot(process, parent)
+
+
+def _stop(slot: _Slot, *, wait_for: float = 5.0) -> None:
+    """End a worker: asked politely when idle, terminated when busy, killed when it does not listen."""
+    if slot.item is None and slot.process.is_alive():
+        with suppress(OSError):
+            slot.conn.send(None)
+        slot.process.join(wait_for)
+    if slot.process.is_alive():
+        slot.process.terminate()
+        slot.process.join(1.0)
+    if slot.process.is_alive():
+        slot.process.kill()
+        slot.process.join()
+    slot.conn.close()
+
+
+def _pool_results(items: list[Item], task: Task, jobs: int, timeout: float | None) -> Iterator[Done]:
+    """Run the files on ``jobs`` worker processes, each file under ``timeout`` seconds."""
+    todo = deque(items)
+    slots: list[_Slot] = []
+
+    def feed(slot: _Slot) -> None:
+        slot.item = None
+        if todo:
+            slot.item = todo.popleft()
+            slot.started = time.monotonic()
+            with suppress(OSError):  # a worker that just died: its sentinel reports the file as crashed
+                slot.conn.send(slot.item)
+
+    try:
+        for _ in range(jobs):
+            slots.append(_start(task))
+            feed(slots[-1])
+        while any(s.item is not None for s in slots):
+            busy = [s for s in slots if s.item is not None]
+            left = None if timeout is None else max(0.0, min(s.started for s in busy) + timeout - time.monotonic())
+            ready = set(wait([s.conn for s in busy] + [s.process.sentinel for s in busy], left))
+            finished: list[Done] = []
+            for n, slot in enumerate(slots):
+                if slot.item is None:
+                    continue
+                index, path = slot.item
+                if slot.conn in ready or slot.process.sentinel in ready:
+                    try:
+                        got: Done | None = slot.conn.recv() if slot.conn.poll() else None
+                    except (EOFError, OSError):
+                        got = None
+                    if got is not None:
+                        finished.append(got)
+                        feed(slot)
+                        continue
+                    slot.process.join(5.0)
+                    finished.append((index, [crashed(path, slot.process.exitcode)]))
+                elif timeout is not None and time.monotonic() - slot.started >= timeout:
+                    finished.append((index, [timed_out(path, timeout)]))
+                else:
+                    continue
+                _stop(slot)  # crashed or timed out: a fresh worker takes the next file
+                slot.item = None
+                slots[n] = _start(task) if todo else slot
+                feed(slots[n])
+            yield from finished
+    finally:
+        for slot in slots:
+            if not slot.conn.closed:
+                _stop(slot)
 
 
 def default_jobs() -> int:
@@ -192,8 +349,12 @@ def default_chunksize(files: int, jobs: int) -> int:
 
 def iter_results(paths: Sequence[Path], task: Task, *, jobs: int | None = None,
                  executor: Executor = Executor.POOL, scheduler: str | None = None,
-                 chunksize: int | None = None) -> Iterator[Done]:
-    """``(position, results)`` for each file as it finishes, in no particular order."""
+                 chunksize: int | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> Iterator[Done]:
+    """``(position, results)`` for each file as it finishes, in no particular order.
+
+    ``timeout`` (seconds per file, None for none) applies in this process (``jobs`` 1) and in the pool;
+    ``chunksize`` (files per task) to Dask, which does not apply the timeout.
+    """
     items = list(enumerate(paths))
     if not items:
         return
@@ -203,19 +364,19 @@ def iter_results(paths: Sequence[Path], task: Task, *, jobs: int | None = None,
         yield from _dask_results(items, task, jobs, scheduler, chunk)
     elif jobs == 1:
         for index, path in items:
-            yield index, process_file(path, task)
+            yield index, _in_process(path, task, timeout)
     else:
-        with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(task,)) as pool:
-            yield from pool.imap_unordered(_pool_job, items, chunksize=chunk)
+        yield from _pool_results(items, task, jobs, timeout)
 
 
 def run_batch(paths: Sequence[Path], task: Task, *, jobs: int | None = None,
               executor: Executor = Executor.POOL, scheduler: str | None = None,
-              chunksize: int | None = None, progress: Progress | None = None) -> list[FileResult]:
+              chunksize: int | None = None, progress: Progress | None = None,
+              timeout: float | None = DEFAULT_TIMEOUT) -> list[FileResult]:
     """Every file's results, in input order; ``progress(n)`` is called as ``n`` more files finish."""
     slots: list[list[FileResult]] = [[] for _ in paths]
     for index, results in iter_results(paths, task, jobs=jobs, executor=executor, scheduler=scheduler,
-                                       chunksize=chunksize):
+                                       chunksize=chunksize, timeout=timeout):
         slots[index] = results
         if progress is not None:
             progress(1)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from .findings import Finding, Severity, sort_findings
 from .model.load import DataError
 from .report import FileResult, sheet_rows
 from .rules.config import ConfigError, Settings
-from .rules.recalc import plan_recalc_all
+from .rules.recalc import plan_recalc_all, text_numbers
 from .rules.validate import validate_set
 from .spec import UnknownTemplateError
 from .xlsx.patch import PatchError, WorkbookPatch
@@ -52,13 +53,48 @@ def open_all(path: Path) -> list[ReadWorkbook]:
     return refuse_newer(read_workbooks(path), str(path))
 
 
-def check_files(paths: list[Path], settings: Settings, previous: Path | None = None) -> list[FileResult]:
-    """Validate every template in ``paths`` together, so that checks spanning templates see them all;
-    an unusable file gives one result with ``unreadable`` set."""
+class PreviousFileError(DataError):
+    """The previous quarter's workbook cannot be compared with: missing, unreadable, or of another template."""
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous quarter's workbook, read once for every input compared with it."""
+
+    path: Path
+    books: dict[str, ReadWorkbook]
+
+    def matching(self, books: list[ReadWorkbook], where: str) -> dict[str, ReadWorkbook]:
+        """The previous books by template id; refused when none is a template ``books`` hold (there would be
+        nothing to compare, silently)."""
+        if not any(wb.spec.id in self.books for wb in books):
+            theirs, ours = ", ".join(self.books), ", ".join(wb.spec.id for wb in books)
+            raise PreviousFileError(
+                f"ไฟล์ไตรมาสก่อนเป็นแม่แบบอื่น ({theirs}) เทียบกับ {ours} ไม่ได้ / the previous-quarter file "
+                f"{self.path} holds {theirs}, not {ours} of {where}: nothing to compare (--previous)")
+        return self.books
+
+
+def open_previous(path: Path) -> Previous:
+    """Read the previous quarter's workbook; a problem with it is a :class:`PreviousFileError` naming it as such,
+    never taken for a problem with the input."""
+    if not path.exists():
+        raise PreviousFileError(f"ไม่พบไฟล์ไตรมาสก่อน / previous-quarter file not found (--previous): {path}")
     try:
-        prev = open_all(previous) if previous is not None else []
+        books = open_all(path)
     except (UnreadableWorkbookError, RefusedFileError) as exc:
-        return [FileResult(path=p, unreadable=str(exc)) for p in paths]
+        raise PreviousFileError(f"ใช้ไฟล์ไตรมาสก่อนไม่ได้ / cannot use the previous-quarter file (--previous): "
+                                f"{exc}") from exc
+    return Previous(path, {wb.spec.id: wb for wb in books})
+
+
+def check_files(paths: list[Path], settings: Settings, previous: Path | Previous | None = None) -> list[FileResult]:
+    """Validate every template in ``paths`` together, so that checks spanning templates see them all;
+    an unusable file gives one result with ``unreadable`` set.
+
+    ``previous`` (last quarter's workbook, a path or read once with :func:`open_previous`) must hold one of
+    the templates: :class:`PreviousFileError` otherwise.
+    """
     opened: list[tuple[Path, list[ReadWorkbook] | str]] = []
     for path in paths:
         try:
@@ -66,7 +102,10 @@ def check_files(paths: list[Path], settings: Settings, previous: Path | None = N
         except (UnreadableWorkbookError, RefusedFileError) as exc:
             opened.append((path, str(exc)))
     books = [wb for _, got in opened if not isinstance(got, str) for wb in got]
-    found = iter(validate_set(books, settings, prev))
+    if isinstance(previous, Path):
+        previous = open_previous(previous)
+    prev = previous.matching(books, ", ".join(str(p) for p in paths)) if previous is not None and books else {}
+    found = iter(validate_set(books, settings, list(prev.values())))
     results: list[FileResult] = []
     for path, got in opened:
         if isinstance(got, str):
@@ -77,7 +116,7 @@ def check_files(paths: list[Path], settings: Settings, previous: Path | None = N
     return results
 
 
-def check_file(path: Path, settings: Settings, previous: Path | None = None) -> list[FileResult]:
+def check_file(path: Path, settings: Settings, previous: Path | Previous | None = None) -> list[FileResult]:
     """:func:`check_files` for one file."""
     return check_files([path], settings, previous)
 
@@ -89,7 +128,8 @@ def backup_path(path: Path) -> Path:
 
 
 def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
-    """Write ``out`` with every derived cell recalculated; the result lists what changed.
+    """Write ``out`` with every derived cell recalculated; the result lists what changed (``recalc.changed``)
+    and the numbers left stored as text (typed inputs are never rewritten: each is a warning).
 
     When ``out`` is ``path`` (in place) the original is first copied to :func:`backup_path`.
     """
@@ -103,12 +143,13 @@ def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
         shutil.copy2(path, backup_path(path))
     patch.save(out)
     return FileResult(path=path, template=",".join(wb.spec.id for wb in books),
-                      version=",".join(wb.version or "" for wb in books) or None, findings=changes)
+                      version=",".join(wb.version or "" for wb in books) or None,
+                      findings=changes + text_numbers(books, edits))
 
 
 def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
-    """:func:`recalc_result`'s changes."""
-    return recalc_result(path, out, backup=backup).findings
+    """:func:`recalc_result`'s changes (``recalc.changed``)."""
+    return [f for f in recalc_result(path, out, backup=backup).findings if f.rule == "recalc.changed"]
 
 
 def template_sheets(books: list[ReadWorkbook]) -> set[str]:

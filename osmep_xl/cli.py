@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .cli_batch import batch_app, consolidate_cmd
 from .cli_errors import check_out, out_or_in_place, user_errors
 from .model.load import DataError, load_data
+from .report import make_console
 from .spec import TEMPLATES, get_spec
 from .version import __version__
 from .xlsx.generate import blank_data, write_workbook
@@ -160,25 +161,40 @@ def validate_cmd(
 
     Exit 0: no error · 1: at least one error finding · 2: an input could not be used.
     """
-    from .check import annotate_file, check_files
+    from .check import annotate_file, check_files, open_previous
     from .report import exit_code, print_results, to_json
     from .rules.config import load_settings
 
     settings = load_settings(config)
-    if annotate is not None and len(paths) != 1:
-        raise DataError("--annotate ใช้กับไฟล์เดียว / --annotate takes exactly one input file")
-    results = check_files(paths, settings, previous)
+    if annotate is not None:  # before any work, so that a refusal is not buried under the findings
+        _check_annotate(paths, annotate, force)
+    prev = open_previous(previous) if previous is not None else None
+    results = check_files(paths, settings, prev)
     if as_json:
         typer.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
     else:
-        print_results(results, Console(), show_info=show_all)
+        print_results(results, make_console(), show_info=show_all)
     if annotate is not None and not any(r.unreadable for r in results):
-        check_out(annotate, force, suffixes=(paths[0].suffix.lower(),))
-        if annotate.resolve() == paths[0].resolve():
-            raise DataError("--annotate ต้องเป็นไฟล์ใหม่ / --annotate must name a new file, not the input")
         annotate_file(paths[0], [f for r in results for f in r.findings], annotate)
         typer.echo(f"เขียนสำเนาพร้อมผลตรวจสอบ / wrote annotated copy {annotate}", err=as_json)
     raise typer.Exit(exit_code(results))
+
+
+def _check_annotate(paths: list[Path], annotate: Path, force: bool) -> None:
+    """Where ``--annotate`` may write: one input, a file other than it (even with --force), an existing folder."""
+    if len(paths) != 1:
+        raise DataError("--annotate ใช้กับไฟล์เดียว / --annotate takes exactly one input file")
+    if annotate.resolve() == paths[0].resolve():
+        raise DataError(f"--annotate ต้องเป็นไฟล์ใหม่ ไม่ใช่ไฟล์ที่ตรวจ / --annotate must name a new file, not the "
+                        f"input {paths[0]} (--force does not change that)")
+    _check_folder(annotate, "--annotate")
+    check_out(annotate, force, suffixes=(paths[0].suffix.lower(),))
+
+
+def _check_folder(out: Path, option: str) -> None:
+    folder = out.parent
+    if not folder.is_dir():
+        raise DataError(f"ไม่พบโฟลเดอร์ปลายทาง / the folder of {option} does not exist: {folder}")
 
 
 @app.command(name="rules")
@@ -193,7 +209,7 @@ def rules_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON")] = Fa
     table = Table("กฎ / rule", "ระดับ / severity", "ตรวจอะไร", "checks")
     for r in RULES.values():
         table.add_row(r.id, r.severity.value, r.th, r.en)
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command()
@@ -207,22 +223,24 @@ def recalc(
     as_json: Annotated[bool, typer.Option("--json", help="พิมพ์การเปลี่ยนแปลงเป็น JSON / JSON output")] = False,
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ -o เดิม / overwrite an existing -o file")] = False,
 ) -> None:
-    """คำนวณใหม่ทุกช่องที่เป็นสูตร / recompute every derived cell; changed figures are reported."""
-    from .check import recalc_file
-    from .report import FileResult, print_results, to_json
+    """คำนวณใหม่ทุกช่องที่เป็นสูตร / recompute every derived cell; changed figures are reported, and numbers
+    still stored as text (left as typed) are warnings."""
+    from .check import recalc_result
+    from .report import print_results, to_json
 
     out_or_in_place(out, in_place)
     target = path if in_place else out
     assert target is not None
     if not in_place:
+        _check_folder(target, "-o")
         check_out(target, force, suffixes=(path.suffix.lower(),))
-    changes = recalc_file(path, target, backup=not no_backup)
-    result = FileResult(path=target, findings=changes)
+    result = replace(recalc_result(path, target, backup=not no_backup), path=target)
+    changed = sum(f.rule == "recalc.changed" for f in result.findings)
     if as_json:
         typer.echo(json.dumps(to_json([result]), ensure_ascii=False, indent=2))
     else:
-        print_results([result], Console(), show_info=True)
-        typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {len(changes)} ค่า / {len(changes)} stated values changed")
+        print_results([result], make_console(), show_info=True)
+        typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {changed} ค่า / {changed} stated values changed")
 
 
 def main() -> None:

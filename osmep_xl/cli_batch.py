@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .batch import BatchError, Executor, Operation, Task, check_targets, collect, run_batch
+from .batch import DEFAULT_TIMEOUT, BatchError, Executor, Operation, Task, check_targets, collect, run_batch
 from .cli_errors import check_out, out_or_in_place, user_errors
 from .findings import Severity
-from .report import SEVERITY_STYLE, FileResult, exit_code, summary, to_json
+from .report import SEVERITY_STYLE, FileResult, exit_code, make_console, summary, to_json
 
 batch_app = typer.Typer(help="ประมวลผลหลายไฟล์ / batch runs over many workbooks", no_args_is_help=True)
 
@@ -36,14 +36,17 @@ Config = Annotated[Path | None, typer.Option("--config", help="ไฟล์ต�
 ExecutorOpt = Annotated[Executor, typer.Option(
     "--executor", help="pool = โปรเซสในเครื่องนี้ / local processes; dask = คลัสเตอร์ Dask / a Dask cluster "
                        "(pip install 'osmep-xl\\[dask]')")]
+Timeout = Annotated[float, typer.Option(
+    "--timeout", min=0.1, help="วินาทีต่อไฟล์ เกินนี้รายงานว่าอ่านไม่ได้แล้วทำไฟล์ต่อไป / seconds per file: a file that "
+                               "takes longer is reported as timed out and the run goes on (not with dask)")]
 Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="ที่อยู่ Dask scheduler เช่น tcp://10.0.0.5:8786 (ใช้ dask อัตโนมัติ) / Dask scheduler "
                         "address (implies --executor dask); workers must see the same paths")]
 
 
 def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: Path | None, quiet: bool,
-         config: Path | None, executor: Executor, scheduler: str | None, out_dir: Path | None = None,
-         in_place: bool = False, force: bool = False) -> None:
+         config: Path | None, executor: Executor, scheduler: str | None, timeout: float = DEFAULT_TIMEOUT,
+         out_dir: Path | None = None, in_place: bool = False, force: bool = False) -> None:
     from .rules.config import load_settings
 
     settings = load_settings(config)
@@ -56,7 +59,7 @@ def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: 
         out_dir.mkdir(parents=True, exist_ok=True)
     if scheduler:
         executor = Executor.DASK
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     started = time.perf_counter()
     # No auto-refresh thread: the pool forks its workers while the bar is live.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("·"),
@@ -74,13 +77,13 @@ def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: 
                 bar.refresh()
 
         results = run_batch(inputs.paths, task, jobs=jobs, executor=executor, scheduler=scheduler,
-                            progress=advance)
+                            progress=advance, timeout=timeout)
     results = inputs.unmatched + results
     elapsed = time.perf_counter() - started
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(to_json(results), ensure_ascii=False, indent=2), "utf-8")
-    print_summary(results, Console(), elapsed=elapsed, skipped=len(inputs.skipped), operation=operation,
+    print_summary(results, make_console(), elapsed=elapsed, skipped=len(inputs.skipped), operation=operation,
                   out_dir=out_dir, json_out=json_out)
     raise typer.Exit(exit_code(results))
 
@@ -95,7 +98,7 @@ def print_summary(results: list[FileResult], console: Console, *, elapsed: float
     files = len({r.path for r in results})
     rate = files / elapsed if elapsed > 0 else 0.0
     if operation == "recalc":
-        changed = sum(1 for r in results if r.findings)
+        changed = sum(1 for r in results if any(f.rule == "recalc.changed" for f in r.findings))
         outcome = (f"[green]ไม่เปลี่ยน/unchanged {s['clean'] - changed}[/] · "
                    f"[yellow]เปลี่ยนค่า/values changed {changed}[/]")
     else:
@@ -113,8 +116,9 @@ def print_summary(results: list[FileResult], console: Console, *, elapsed: float
             known = RULES.get(rule)
             sev = severity[rule]
             line = f"  [{SEVERITY_STYLE[sev]}]{sev.value:<7}[/] {rule:<{width}} {count:>7,} {per_file[rule]:>6,}  "
-            console.print(line + (f"{known.th} / {known.en}" if known else ""),
-                          highlight=False, no_wrap=True, overflow="ellipsis")
+            # One line per rule: cut to the terminal's width, whole when piped.
+            console.print(line + (f"{known.th} / {known.en}" if known else ""), highlight=False, no_wrap=True,
+                          overflow=None if console.soft_wrap else "ellipsis")
     unreadable = [(r, r.unreadable or "") for r in results if r.unreadable]
     with_errors = [(r, f"{r.errors} errors · {sum(f.severity is Severity.WARNING for f in r.findings)} warnings")
                    for r in results if r.errors]
@@ -139,14 +143,14 @@ def print_summary(results: list[FileResult], console: Console, *, elapsed: float
 @user_errors
 def batch_validate(
     paths: Paths, jobs: Jobs = None, json_out: JsonOut = None, quiet: Quiet = False, config: Config = None,
-    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None,
+    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None, timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """ตรวจสอบหลายไฟล์พร้อมกัน / validate many workbooks in parallel.
 
     Exit 0: no error · 1: some file has an error finding · 2: some file could not be used.
     """
     _run("validate", paths, jobs=jobs, json_out=json_out, quiet=quiet, config=config, executor=executor,
-         scheduler=scheduler)
+         scheduler=scheduler, timeout=timeout)
 
 
 @batch_app.command("recalc")
@@ -160,7 +164,7 @@ def batch_recalc(
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ผลลัพธ์ที่มีอยู่ / overwrite existing outputs")
                      ] = False,
     jobs: Jobs = None, json_out: JsonOut = None, quiet: Quiet = False, config: Config = None,
-    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None,
+    executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None, timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """คำนวณใหม่หลายไฟล์พร้อมกัน / recalculate every derived cell of many workbooks.
 
@@ -169,7 +173,7 @@ def batch_recalc(
     """
     out_or_in_place(out, in_place, option="--out DIR")
     _run("recalc", paths, jobs=jobs, json_out=json_out, quiet=quiet, config=config, executor=executor,
-         scheduler=scheduler, out_dir=out, in_place=in_place, force=force)
+         scheduler=scheduler, timeout=timeout, out_dir=out, in_place=in_place, force=force)
 
 
 @user_errors
@@ -199,7 +203,7 @@ def consolidate_cmd(
     found = collect(inputs)
     paths = [p for p in found.paths if p.resolve() != out.resolve()]  # a rerun must not merge its own output
     subs = read_submissions(template_id, paths, settings)
-    console = Console()
+    console = make_console()
     for sub in subs:
         r = sub.result
         if r.unreadable:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from .check import check_file
 from .data import REPORT_TITLE, has_report, load_report
 from .findings import Severity
-from .report import FileResult, summary
+from .report import FileResult, make_console, summary
 from .rules.config import load_settings
 from .spec import TEMPLATES
 from .xlsx.generate import write_workbook
@@ -21,7 +21,7 @@ def run_demo(out_dir: Path, console: Console | None = None) -> int:
 
     Returns 0: finding the report's own errors is the demo's purpose, not a failure.
     """
-    console = console or Console()
+    console = console or make_console()
     console.print(f"[bold]สาธิตด้วยข้อมูล / demo data:[/] {REPORT_TITLE}")
     settings = load_settings()
     results: list[FileResult] = []

@@ -34,6 +34,14 @@ class FileResult:
         return sum(f.severity is Severity.ERROR for f in self.findings)
 
 
+def make_console(*, stderr: bool = False) -> Console:
+    """The console of the command line: on a terminal it wraps at the window's width; piped or redirected it
+    never wraps, so that a long Thai line reaches a file or another program whole."""
+    console = Console(stderr=stderr)
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
 def exit_code(results: Iterable[FileResult]) -> int:
     """0 clean, 1 some error finding, 2 some file could not be used."""
     results = list(results)
@@ -77,10 +85,12 @@ def _num(value: Decimal | str | None) -> str:
 def print_results(results: list[FileResult], console: Console, *, show_info: bool = False) -> None:
     """Readable findings per file, grouped by sheet, errors first."""
     for r in results:
-        console.rule(f"[bold]{escape(str(r.path))}[/] ({r.template or '?'} v{r.version or '?'})")
-        if r.unreadable:
+        if r.unreadable:  # no template to name: the file, and on the next line why it could not be read
+            console.rule(f"[bold]{escape(str(r.path))}[/] · [bold red]อ่านไม่ได้ / unreadable[/]")
             console.print(f"[bold red]อ่านไม่ได้ / unreadable:[/] {escape(r.unreadable)}")
             continue
+        template = f" ({r.template}{f' v{r.version}' if r.version else ''})" if r.template else ""
+        console.rule(f"[bold]{escape(str(r.path))}[/]{escape(template)}")
         shown = [f for f in r.findings if show_info or f.severity is not Severity.INFO]
         hidden = len(r.findings) - len(shown)
         if not shown:

@@ -14,7 +14,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from osmep_xl.check import open_all
+from osmep_xl.findings import Finding, Severity
 from osmep_xl.model.workbook import WorkbookData
+from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.validate import validate
 from osmep_xl.spec import TEMPLATES
@@ -92,14 +94,34 @@ def mutate_workbook(src: bytes, rng: random.Random, values: list[Any]) -> bytes:
     return data
 
 
+_A1 = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
+MAX_ROW, MAX_COLUMN = 1_048_576, "XFD"
+
+
+def check_findings(findings: list[Finding]) -> None:
+    """Every finding names a catalogued rule with its severity, a sheet, and one valid A1 cell."""
+    for f in findings:
+        rule = RULES.get(f.rule)
+        assert rule is not None, f"rule {f.rule!r} is not in the catalogue: {f}"
+        assert isinstance(f.severity, Severity), f"severity of {f}"  # a rule may be downgraded (optional column)
+        assert f.sheet, f"no sheet: {f}"
+        match = _A1.fullmatch(f.cell)
+        letters = f.cell.rstrip("0123456789")
+        assert match and int(f.cell[len(letters):]) <= MAX_ROW and (len(letters), letters) <= (3, MAX_COLUMN), \
+            f"not an A1 cell: {f.cell!r} in {f}"
+
+
 def read_and_validate(path: Path) -> int:
-    """Read and validate; a refusal is fine, any other exception is a bug. Returns the findings count."""
+    """Read and validate; a refusal is fine, any other exception is a bug, and so is a finding that names an
+    unknown rule or no valid cell. Returns the findings count (-1: refused)."""
     try:
         books = open_all(path)
     except (UnreadableWorkbookError, RefusedFileError):
         return -1
     settings = load_settings()
-    return sum(len(validate(wb, settings)) for wb in books)
+    findings = [f for wb in books for f in validate(wb, settings)]
+    check_findings(findings)
+    return len(findings)
 
 
 def random_rows(rng: random.Random, template_id: str) -> WorkbookData:

@@ -108,6 +108,14 @@ def _with_part(src: Path, dst: Path, part: str, edit: Any) -> Path:
     return dst
 
 
+def _rename_part(path: Path, old: str, new: str) -> None:
+    with zipfile.ZipFile(path) as zin:
+        parts = [(new if i.filename == old else i.filename, zin.read(i)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts:
+            zout.writestr(name, data)
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     return write_workbook(load_report("disbursement"), tmp_path / "demo.xlsx")
@@ -120,9 +128,10 @@ def test_refusals_are_one_clear_line_and_touch_nothing(case: str, demo: Path, tm
     if case == "xls":
         path = tmp_path / "old.xls"
         _ole_file(path)
-    elif case == "xlsb":
+    elif case == "xlsb":  # a binary workbook package: xl/workbook.bin, no workbook.xml (the name alone says nothing)
         path = tmp_path / "bin.xlsb"
-        path.write_bytes(demo.read_bytes())
+        _with_part(demo, path, "xl/workbook.xml", lambda d: d)
+        _rename_part(path, "xl/workbook.xml", "xl/workbook.bin")
     elif case == "encrypted":
         _ole_file(path)
     elif case == "not-zip":

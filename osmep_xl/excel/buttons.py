@@ -22,7 +22,7 @@ from typing import Any
 
 import xlwings as xw
 
-from ..check import FINDINGS_SHEET, HIGHLIGHT, USER_ERRORS, cell_flags, open_all, template_sheets
+from ..check import FINDINGS_SHEET, HIGHLIGHT, USER_ERRORS, cell_flags, open_previous, template_sheets
 from ..findings import Finding, Severity, sort_findings
 from ..model.evaluate import BlockCalc
 from ..model.load import DataError, load_data
@@ -182,7 +182,7 @@ def _check(book: xw.Book, previous: Path | None) -> WritePlan:
     source = BookSource(book)
     books = read_book(source)
     settings = load_settings()
-    before = {wb.spec.id: wb for wb in open_all(previous)} if previous is not None else {}
+    before = open_previous(previous).matching(books, "this workbook") if previous is not None else {}
     findings = sort_findings(f for found in validate_set(books, settings, list(before.values())) for f in found)
     if not source.formulas_known:  # every derived cell would look typed over
         findings = [f for f in findings if f.rule != "formula.overwritten"]

@@ -345,19 +345,29 @@ def _check_source(name: str, code: str) -> None:
     raise ValueError(f"VBA module {name!r} must be ASCII-only text")
 
 
-_CLASS = ""  # the "base" of a plain class module: the class attribute block without VB_Base
+_CLASS = ""  # the "base" of a plain class module
+# The attribute block Excel writes at the top of every class module's stream, in this order (after VB_Name).
+# A .cls exported from the VBA editor states the middle four; VB_Base and the last two are not exported.
+_CLASS_ATTRIBUTES = (
+    ("Base", '"0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"'),
+    ("GlobalNameSpace", "False"),
+    ("Creatable", "False"),
+    ("PredeclaredId", "False"),
+    ("Exposed", "False"),
+    ("TemplateDerived", "False"),
+    ("Customizable", "False"),
+)
 
 
-def _attribute_block(name: str, base: str | None) -> list[str]:
-    """Leading ``Attribute`` lines as Excel writes them: VB_Name first, the full class block for documents."""
+def _attribute_block(name: str, base: str | None, given: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """Leading ``Attribute`` lines as Excel writes them: VB_Name first, then the full class block for
+    documents and class modules. ``given`` are ``(key, line)`` of the module's own leading attributes
+    (other than VB_Name): a class module keeps their values, in Excel's order, and any others after them."""
     lines = [f'Attribute VB_Name = "{name}"']
     if base == _CLASS:
-        lines += [
-            "Attribute VB_GlobalNameSpace = False",
-            "Attribute VB_Creatable = False",
-            "Attribute VB_PredeclaredId = False",
-            "Attribute VB_Exposed = False",
-        ]
+        own = {key.upper(): line for key, line in given}
+        lines += [own.pop(key.upper(), f"Attribute VB_{key} = {value}") for key, value in _CLASS_ATTRIBUTES]
+        lines += own.values()
     elif base is not None:
         lines += [
             f'Attribute VB_Base = "{base}"',
@@ -368,6 +378,8 @@ def _attribute_block(name: str, base: str | None) -> list[str]:
             "Attribute VB_TemplateDerived = False",
             "Attribute VB_Customizable = True",
         ]
+    else:
+        lines += [line for _, line in given]
     return lines
 
 
@@ -376,7 +388,8 @@ def _module_source(name: str, code: str, base: str | None) -> bytes:
 
     Accepts code as exported by the VBA editor too: a ``.cls`` file's ``VERSION 1.0 CLASS`` / ``BEGIN`` ..
     ``END`` block is dropped (it is not part of the stream), and leading ``Attribute VB_*`` lines are replaced
-    by the ones this project needs; a standard module keeps any leading attributes other than VB_Name.
+    by the ones this project needs; standard and class modules keep their own leading attributes other than
+    VB_Name (a class module's in the block Excel writes).
     """
     _check_source(name, code)
     lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -385,17 +398,15 @@ def _module_source(name: str, code: str, base: str | None) -> bytes:
         ends = [k for k, line in enumerate(lines) if line.strip().upper() == "END"]
         if ends:
             i = ends[0] + 1
-    kept: list[str] = []
+    kept: list[tuple[str, str]] = []
     while i < len(lines) and (match := _ATTRIBUTE_LINE.match(lines[i])):
         if base in (None, _CLASS) and match.group(1).upper() != "NAME":
-            kept.append(lines[i].strip())
+            kept.append((match.group(1), lines[i].strip()))
         i += 1
     body = "\r\n".join(lines[i:])
     if body and not body.endswith("\r\n"):
         body += "\r\n"
-    # A class module exported with its own attributes keeps them; otherwise it gets Excel's defaults.
-    block = _attribute_block(name, None if base == _CLASS and kept else base)
-    header = "\r\n".join([*block, *kept]) + "\r\n"
+    header = "\r\n".join(_attribute_block(name, base, kept)) + "\r\n"
     return _mbcs(header + body)
 
 

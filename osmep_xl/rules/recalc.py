@@ -11,9 +11,10 @@ from ..findings import Finding
 from ..model.evaluate import BlockCalc
 from ..money import EXCEL, excel_round
 from ..spec.base import ColType, Column, Value
+from ..xlsx.coerce import CellProblem
 from ..xlsx.formulas import cell_formula
 from ..xlsx.read import ReadWorkbook
-from .catalog import INFO, rule
+from .catalog import INFO, RULES, rule
 
 CHANGED = rule("recalc.changed", INFO, "ค่าที่คำนวณใหม่ต่างจากค่าเดิม", "recalculation changed a stated value")
 
@@ -66,6 +67,29 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
                     changes.append(CHANGED.at(rb.sheet, cell, expected=new.value, actual=old,
                                            th=f"{label} · {col.th}", en=f"{label} · {col.en}"))
     return edits, changes
+
+
+TEXT_NUMBERS = (CellProblem.NUMBER_AS_TEXT, CellProblem.THAI_DIGITS, CellProblem.FORMATTED_NUMBER_TEXT)
+
+
+def text_numbers(workbooks: Iterable[ReadWorkbook], edits: Iterable[CellEdit]) -> list[Finding]:
+    """A warning per number still stored as text once ``edits`` are written: recalculation rewrites derived
+    cells only, and Excel's SUM skips text, so such a figure is left out of the totals above it."""
+    written = {(e.sheet, e.cell) for e in edits}
+    out: list[Finding] = []
+    for workbook in workbooks:
+        for rb in workbook.blocks.values():
+            for (i, column_id), problem in sorted(rb.problems.items()):
+                cell = rb.address(i, column_id)
+                if problem not in TEXT_NUMBERS or (rb.sheet, cell) in written:
+                    continue
+                col = rb.block.column(column_id)
+                raw = rb.raw[i].get(column_id)
+                out.append(RULES[problem].at(
+                    rb.sheet, cell, expected=rb.rows[i].get(column_id), actual=str(raw),
+                    th=f"{col.th} — ยังเป็นข้อความหลังคำนวณใหม่ SUM ของ Excel ไม่นับ ให้แปลงเป็นตัวเลข",
+                    en=f"{col.en}: still text after recalc; Excel's SUM skips text, convert it to a number"))
+    return out
 
 
 def plan_recalc_all(workbooks: Iterable[ReadWorkbook]) -> tuple[list[CellEdit], list[Finding]]:

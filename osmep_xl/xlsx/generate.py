@@ -249,6 +249,21 @@ def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: Work
 SheetWriter = Callable[[xlsxwriter.Workbook, "Formats"], None]
 
 
+def _quote_sheet_names(book: xlsxwriter.Workbook) -> None:
+    """Quote the sheet name in the print titles, print area and filter names XlsxWriter defines.
+
+    XlsxWriter quotes a sheet name only when it holds a character outside ``\\w``: ``'ยุทธศาสตร์'`` (its
+    vowel marks are not word characters) but a bare ``แนวทาง!$4:$5``. Our own defined names are always
+    quoted (``'แนวทาง'!$A$4``); these are made consistent with them before the workbook is written.
+    """
+    for ws in book.worksheets():
+        quoted = "'" + ws.name.replace("'", "''") + "'!"
+        for attr in ("print_area_range", "repeat_row_range", "repeat_col_range", "autofilter_area"):
+            ranges = getattr(ws, attr, None)
+            if isinstance(ranges, str) and ranges.startswith(ws.name + "!"):
+                setattr(ws, attr, quoted + ranges[len(ws.name) + 1:])
+
+
 def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
                    before: SheetWriter | None = None, after: SheetWriter | None = None,
                    vba_project: Path | None = None) -> Path:
@@ -281,5 +296,6 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
                 _write_block(book, block, filled.blocks.get(block.id, []), fmt)
         if after is not None:
             after(book, fmt)
+        _quote_sheet_names(book)
         book.close()
     return path

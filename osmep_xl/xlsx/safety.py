@@ -11,6 +11,7 @@ from pathlib import Path
 MAX_UNCOMPRESSED = 512 * 1024 * 1024  # a template is a few MB; more is a zip bomb
 MAX_RATIO = 200
 RATIO_CHECK_FROM = 32 * 1024 * 1024  # small parts compress far better than 200x; harmless
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # a compound file: a legacy .xls, or an encrypted .xlsx
 
 
 class RefusedFileError(Exception):
@@ -43,15 +44,13 @@ def check_package(path: Path) -> None:
         raise RefusedFileError(f"ไม่พบไฟล์ / file not found: {path}")
     if path.is_dir():
         raise RefusedFileError(f"เป็นโฟลเดอร์ ไม่ใช่ไฟล์ / is a folder, not a file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise RefusedFileError(
-            f"ไม่รองรับไฟล์ .xls รุ่นเก่า ให้บันทึกเป็น .xlsx / legacy .xls is not supported, save as .xlsx: {path}")
-    if suffix == ".xlsb":
-        raise RefusedFileError(f"ไม่รองรับไฟล์ .xlsb ให้บันทึกเป็น .xlsx / .xlsb is not supported, save as .xlsx: {path}")
+    # What the bytes are, not what the name says: an .xlsx saved as "book.xls" is read like any .xlsx.
     with path.open("rb") as fh:
         magic = fh.read(8)
-    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+    if magic.startswith(OLE2_MAGIC):
+        if path.suffix.lower() == ".xls":
+            raise RefusedFileError(
+                f"ไม่รองรับไฟล์ .xls รุ่นเก่า ให้บันทึกเป็น .xlsx / legacy .xls is not supported, save as .xlsx: {path}")
         raise RefusedFileError(
             f"ไฟล์ถูกเข้ารหัสหรือเป็นรูปแบบเก่า / encrypted (password-protected) or legacy workbook: {path}")
     if not zipfile.is_zipfile(path):
@@ -72,7 +71,11 @@ def check_package(path: Path) -> None:
                         raise RefusedFileError(
                             f"ไฟล์มีการประกาศ DTD/entity ซึ่งไม่ปลอดภัย / refused: {info.filename} declares a DTD"
                             f" or entities (unsafe XML): {path}")
-            if "xl/workbook.xml" not in zf.namelist():
+            names = set(zf.namelist())
+            if "xl/workbook.bin" in names and "xl/workbook.xml" not in names:
+                raise RefusedFileError(
+                    f"ไม่รองรับไฟล์ .xlsb ให้บันทึกเป็น .xlsx / .xlsb is not supported, save as .xlsx: {path}")
+            if "xl/workbook.xml" not in names:
                 raise RefusedFileError(f"ไม่ใช่สมุดงาน Excel / not an Excel workbook package: {path}")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise RefusedFileError(f"ไฟล์เสียหายหรือไม่สมบูรณ์ / truncated or corrupt zip: {path} ({exc})") from exc
