@@ -13,7 +13,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_batch import batch_app, consolidate_cmd
-from .cli_errors import check_out, out_or_in_place, user_errors
+from .cli_errors import ClickException, UsageError, check_out, out_or_in_place, usage_error_lines, user_errors
 from .data import load_report
 from .model.load import DataError, load_data, required_columns
 from .spec import TEMPLATES, get_spec
@@ -261,10 +261,25 @@ def recalc(
         typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {len(changes)} ค่า / {len(changes)} stated values changed")
 
 
-def main() -> None:
-    """Console entry point."""
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: every mistake, command-line ones too, ends in Thai and English and exit 2."""
     try:
-        app()
+        code = app(args=argv, prog_name="osmep-xl", standalone_mode=False)
     except KeyboardInterrupt:
         typer.echo("ยกเลิก / interrupted", err=True)
         sys.exit(130)
+    except typer.Abort:
+        typer.echo("ยกเลิก / aborted", err=True)
+        sys.exit(1)
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help is the answer (typer may have printed it)
+            if help_text := exc.format_message().strip():  # type: ignore[attr-defined]
+                typer.echo(help_text, err=True)
+        else:
+            for line in usage_error_lines(exc):
+                typer.echo(line, err=True)
+        sys.exit(2)
+    except ClickException as exc:
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", 1))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,10 +1,12 @@
 """Fill data as staff really save it: Thai Windows CSV, Excel's "Unicode text", Thai list values,
-Excel's CSV habits; refusals in one bilingual line."""
+Excel's CSV habits; refusals in one bilingual line; bilingual usage errors."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -299,6 +301,26 @@ def test_json_problems_are_bilingual_without_pydantic_text(tmp_path: Path, lines
     assert code == 2 and not any(word in output for word in PYDANTIC_INTERNALS), output
     assert all(needle in output for needle in needles), output
     assert all(re.search("[ก-๙]", line) for line in output.strip().splitlines()), output
+
+
+# --------------------------------------------------------------------------- usage errors
+
+
+@pytest.mark.parametrize("args", [
+    ("validate",),
+    ("validate", "--bogus", "x.xlsx"),
+    ("batch", "validate", "--jobs", "many", "x.xlsx"),
+    ("fill", "kpi"),
+    ("nosuchcommand",),
+])
+def test_usage_errors_are_bilingual(args: tuple[str, ...]) -> None:
+    result = subprocess.run([sys.executable, "-m", "osmep_xl", *args], capture_output=True, text=True, timeout=120)
+    text = result.stderr + result.stdout
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert result.returncode == 2 and 1 <= len(lines) <= 2, text
+    assert re.search("[ก-๙]", lines[0]) and re.search("[A-Za-z]{4}", lines[0]), text
+    assert lines[0].index("ข้อผิดพลาด") < lines[0].index("error")
+    assert not any(word in text for word in (*PYDANTIC_INTERNALS, "╭", "Usage:"))
 
 
 # --------------------------------------------------------------------------- templates show / README
