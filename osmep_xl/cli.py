@@ -12,10 +12,11 @@ import typer
 from rich.table import Table
 
 from .cli_batch import batch_app, consolidate_cmd
-from .cli_errors import check_out, out_or_in_place, user_errors
-from .model.load import DataError, load_data
+from .cli_errors import ClickException, UsageError, check_out, out_or_in_place, usage_error_lines, user_errors
+from .model.load import DataError, load_data, required_columns
 from .report import make_console
 from .spec import TEMPLATES, get_spec
+from .spec.base import Block
 from .version import __version__
 from .xlsx.generate import blank_data, write_workbook
 
@@ -56,6 +57,41 @@ def templates_list() -> None:
     for spec in TEMPLATES.values():
         sheets = ", ".join(b.sheet for b in spec.blocks)
         typer.echo(f"{spec.id:<16} v{spec.version}  {spec.title_th} / {spec.title_en}  [{sheets}]")
+
+
+def describe_block(block: Block) -> list[str]:
+    """A table's columns as fill data sees them: id, headers, type, required, formula or roll-up,
+    and each list value with the other ways of writing it."""
+    required = {c.id for c in required_columns(block)}
+    width = max(len(c.id) for c in block.columns) + 2
+    lines = [f"{block.sheet} ({block.id}): {block.title_th} / {block.title_en}"]
+    for col in block.columns:
+        tags = [col.type.value]
+        if col.id in required:
+            tags.append("ต้องมี/required")
+        if col.formula is not None:
+            tags.append(f"สูตร/formula ={col.formula.excel(lambda column: column)}")
+        if col.rollup:
+            tags.append("รวมจากระดับล่าง/roll-up")
+        lines.append(f"  {col.id:<{width}}{col.th} / {col.en}  [{', '.join(tags)}]")
+        for value, others in col.accepted().items():
+            lines.append(" " * (width + 4) + value + (f" ← {', '.join(others)}" if others else ""))
+    return lines
+
+
+@templates_app.command("show")
+@user_errors
+def templates_show(template: Annotated[str, typer.Argument(help="รหัสแม่แบบ / template id")]) -> None:
+    """คอลัมน์และค่าที่รับของแม่แบบ / a template's columns and the list values fill data may use."""
+    spec = get_spec(template)
+    typer.echo(f"{spec.id} v{spec.version}: {spec.title_th} / {spec.title_en}")
+    typer.echo("ต้องมี/required: คอลัมน์ที่ไฟล์ข้อมูลต้องมี / columns fill data must have · ค่าในรายการ: ค่า ← คำอื่นที่รับ"
+               " (ไม่สนตัวพิมพ์ เว้นวรรค และจุด) / list values: value ← other accepted spellings"
+               " (case, spaces and dots ignored)")
+    for block in spec.blocks:
+        typer.echo("")
+        for line in describe_block(block):
+            typer.echo(line)
 
 
 def build_templates(out_dir: Path) -> list[Path]:
@@ -243,10 +279,25 @@ def recalc(
         typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {changed} ค่า / {changed} stated values changed")
 
 
-def main() -> None:
-    """Console entry point."""
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: every mistake, command-line ones too, ends in Thai and English and exit 2."""
     try:
-        app()
+        code = app(args=argv, prog_name="osmep-xl", standalone_mode=False)
     except KeyboardInterrupt:
         typer.echo("ยกเลิก / interrupted", err=True)
         sys.exit(130)
+    except typer.Abort:
+        typer.echo("ยกเลิก / aborted", err=True)
+        sys.exit(1)
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help is the answer (typer may have printed it)
+            if help_text := exc.format_message().strip():  # type: ignore[attr-defined]
+                typer.echo(help_text, err=True)
+        else:
+            for line in usage_error_lines(exc):
+                typer.echo(line, err=True)
+        sys.exit(2)
+    except ClickException as exc:
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", 1))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -48,6 +48,7 @@ from typing import Any
 import xlsxwriter
 
 from . import report
+from .a1 import a1
 from .check import open_all
 from .findings import Finding, Severity, sort_findings
 from .model.evaluate import BlockCalc, group_key, resolve_structure
@@ -59,7 +60,6 @@ from .rules.meta import DIFFERS as META_DIFFERS
 from .rules.validate import validate
 from .spec import TEMPLATES, get_spec
 from .spec.base import Block, TemplateSpec
-from .xlsx.cells import a1
 from .xlsx.generate import Formats, write_workbook
 from .xlsx.layout import INFO_FIRST_ROW, INFO_SHEET
 from .xlsx.read import ReadBlock, ReadWorkbook, UnreadableWorkbookError

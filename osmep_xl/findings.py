@@ -48,6 +48,6 @@ class Finding(BaseModel):
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Errors first, then by sheet and cell position."""
-    from .xlsx.cells import cell_sort_key
+    from .a1 import cell_sort_key
 
     return sorted(findings, key=lambda f: (f.severity.rank, f.sheet, cell_sort_key(f.cell), f.rule))

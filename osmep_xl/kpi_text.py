@@ -50,8 +50,8 @@ class KpiResult(BaseModel):
 
 
 _NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
-_MIN = ("ไม่น้อยกว่า", "อย่างน้อย", "≥", ">=")
-_MAX = ("ไม่เกิน", "ไม่มากกว่า", "≤", "<=")
+MINIMUM_WORDS = ("ไม่น้อยกว่า", "อย่างน้อย", "≥", ">=")  # how a target says "at least"
+MAXIMUM_WORDS = ("ไม่เกิน", "ไม่มากกว่า", "≤", "<=")  # ... and "at most"
 _PREFIX_UNITS = "ร้อยละ|จำนวน"
 _RANGE = re.compile(rf"(?P<low>{_NUM})\s*[-–]\s*(?P<high>{_NUM})")
 _FIRST = re.compile(rf"(?P<num>{_NUM})")
@@ -71,7 +71,7 @@ def parse_target(text: str) -> Target:
     clean = translate_thai_digits(text).strip()
     body = clean
     kind = TargetKind.EXACT
-    for words, k in ((_MIN, TargetKind.MINIMUM), (_MAX, TargetKind.MAXIMUM)):
+    for words, k in ((MINIMUM_WORDS, TargetKind.MINIMUM), (MAXIMUM_WORDS, TargetKind.MAXIMUM)):
         for word in words:
             if body.startswith(word) or f" {word}" in body:
                 kind, body = k, body.replace(word, " ", 1).strip()

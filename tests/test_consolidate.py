@@ -18,6 +18,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from bench.generate import AGENCIES, generate, submission
+from osmep_xl.a1 import parse_a1
 from osmep_xl.check import check_file
 from osmep_xl.consolidate import (
     FINDINGS_SHEET,
@@ -33,7 +34,6 @@ from osmep_xl.findings import Severity
 from osmep_xl.model.evaluate import BlockCalc, group_key
 from osmep_xl.rules.config import load_settings
 from osmep_xl.spec import get_spec
-from osmep_xl.xlsx.cells import parse_a1
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.read import ReadWorkbook, read_workbook
 from tests.libreoffice import convert, strip_cached_values

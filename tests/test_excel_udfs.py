@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
+from osmep_xl.a1 import parse_a1
 from osmep_xl.check import check_file
 from osmep_xl.data import load_report
 from osmep_xl.excel import udfs
@@ -32,7 +33,6 @@ from osmep_xl.excel.udfs import (
 from osmep_xl.findings import Severity
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.validate import validate
-from osmep_xl.xlsx.cells import parse_a1
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.read import read_workbook
 from tests.remote import use_remote_engine

@@ -61,3 +61,12 @@ def test_random_round_trip(tmp_path: Path, lines: list[tuple[str, Decimal, Decim
     data = WorkbookData.parse({"template": "disbursement", "meta": {"as_of": "2021-06-30", "agency": note},
                                "blocks": {"lines": rows}})
     assert_round_trip(data, tmp_path / "random.xlsx")
+
+
+@pytest.mark.parametrize("text", ["#N/A", "#SPILL!", "#NAME?"])
+def test_text_that_reads_like_an_error_stays_text(tmp_path: Path, text: str) -> None:
+    """Only a cell the sheet marks as an error (t="e") is one; a name typed "#N/A" is a name."""
+    data = WorkbookData.parse({"template": "kpi", "meta": {"as_of": "2021-06-30"}, "blocks": {
+        "strategies": [{"code": "1", "name": text}], "kpis": []}})
+    assert_round_trip(data, tmp_path / "k.xlsx")
+    assert not read_workbook(tmp_path / "k.xlsx").blocks["strategies"].problems

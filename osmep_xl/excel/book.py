@@ -21,9 +21,9 @@ from typing import Any
 
 import xlwings as xw
 
+from ..a1 import a1, parse_a1
 from ..check import refuse_newer
 from ..spec import UnknownTemplateError
-from ..xlsx.cells import a1, parse_a1
 from ..xlsx.coerce import EXCEL_ERRORS
 from ..xlsx.package import SheetCells
 from ..xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_sources

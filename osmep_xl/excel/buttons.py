@@ -22,6 +22,7 @@ from typing import Any
 
 import xlwings as xw
 
+from ..a1 import a1, column_letter, parse_a1
 from ..check import FINDINGS_SHEET, HIGHLIGHT, USER_ERRORS, cell_flags, open_previous, template_sheets
 from ..findings import Finding, Severity, sort_findings
 from ..model.evaluate import BlockCalc
@@ -32,7 +33,6 @@ from ..rules.recalc import CellEdit, plan_recalc_all
 from ..rules.validate import validate_set
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block
-from ..xlsx.cells import a1, column_letter, parse_a1
 from ..xlsx.formulas import cell_formula
 from ..xlsx.generate import COMPUTED_FILL, HEADER_FILL, INPUT_FILL, NUMBER_FORMATS
 from ..xlsx.read import ReadBlock, ReadWorkbook, UnreadableWorkbookError

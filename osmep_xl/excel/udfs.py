@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import xlwings as xw
 
+from ..a1 import a1, parse_a1
 from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
 from ..kpi_text import parse_result, parse_target
@@ -33,7 +34,6 @@ from ..rules.validate import validate
 from ..rules.variance import BASIS_TEXT, KIND_TEXT, disbursement_gap
 from ..spec import get_spec
 from ..spec.base import Formula, KpiRoles, SpendingRoles
-from ..xlsx.cells import a1, parse_a1
 from ..xlsx.layout import PROP_TEMPLATE
 from ..xlsx.package import SheetCells
 from ..xlsx.read import read_template

@@ -28,10 +28,10 @@ from typing import Any
 import xlsxwriter
 import xlwings as xw
 
+from ..a1 import column_letter
 from ..data import REPORT_TITLE, has_report, load_report
 from ..model.load import DataError
 from ..spec import TEMPLATES
-from ..xlsx.cells import column_letter
 from ..xlsx.generate import HEADER_FILL, INPUT_FILL, Formats, blank_data, write_workbook
 from .front import (
     ACTIONS,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..a1 import a1
 from ..findings import Finding
-from ..xlsx.cells import a1
 from ..xlsx.read import StructureIssue, StructureProblem
 from .catalog import E, W, check, rule
 from .context import Context

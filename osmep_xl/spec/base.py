@@ -10,10 +10,13 @@ all driven by these objects; nothing else lists columns.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -21,6 +24,20 @@ from ..kpi_text import LOWER_IS_BETTER
 from ..money import DECIMAL, Arithmetic
 
 Value = Decimal | str | None
+Aliases = tuple[tuple[str, str], ...]  # (what people write, the list value it means)
+
+_IGNORED = re.compile(r"[\s.\u200b\u200c\u200d\ufeff]+")
+
+
+def fold(text: str) -> str:
+    """How a list value or a header is matched: case, spaces, dots and Unicode forms ignored
+    ("พ.ร.บ. งบประมาณ" = "พรบงบประมาณ", "Total" = "total", sara am typed as one or two marks)."""
+    return _IGNORED.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def aliases(table: Mapping[str, Iterable[str]]) -> Aliases:
+    """``{list value: [other ways people write it]}`` as a column's ``aliases``."""
+    return tuple((alias, value) for value, others in table.items() for alias in others)
 
 
 class ColType(StrEnum):
@@ -212,10 +229,31 @@ class Column:
     ref: tuple[str, str] | None = None  # (block id, column id) this value must exist in
     structure: bool = False  # identifies the row; kept in a blank template
     cumulative: bool = False  # year-to-date figure: must not go down from one quarter to the next
+    aliases: Aliases = ()  # other names of list values, accepted in fill data as the list value
 
     def __post_init__(self) -> None:
         if self.formula is not None and self.rollup:
             raise ValueError(f"column {self.id}: a derived column cannot also roll up")
+        _ = self._choice_index  # checks the aliases when the spec is defined
+
+    @cached_property
+    def _choice_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for name, value in (*((c, c) for c in self.choices), *self.aliases):
+            if value not in self.choices:
+                raise ValueError(f"column {self.id}: alias {name!r} names {value!r}, not one of {self.choices}")
+            if index.setdefault(fold(name), value) != value:
+                raise ValueError(f"column {self.id}: {name!r} would mean both {index[fold(name)]!r} and {value!r}")
+        return index
+
+    def canonical(self, text: str) -> str | None:
+        """The list value ``text`` means (its own spelling, a level's Thai or English name, an alias);
+        None when it is none of them."""
+        return self._choice_index.get(fold(text))
+
+    def accepted(self) -> dict[str, list[str]]:
+        """Each list value with the other ways of writing it that fill data may use."""
+        return {c: [name for name, value in self.aliases if value == c] for c in self.choices}
 
     @property
     def derived(self) -> bool:

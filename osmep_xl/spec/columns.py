@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import ColType, Column, Level, MetaField, Pct, SpendingRoles, Sum
+from .base import ColType, Column, Level, MetaField, Pct, SpendingRoles, Sum, aliases, fold
 
 LEVEL_TOTAL = Level("total", "รวม", "total")
 # One submitting agency's rows in a consolidated workbook (osmep-xl consolidate): between the grand
@@ -15,8 +15,10 @@ LEVEL_PROJECT = Level("project", "โครงการ", "project")
 
 
 def level_column(levels: tuple[Level, ...]) -> Column:
+    """The level column of a hierarchy; fill data may name a level in Thai or English (โครงการ, project)."""
+    names = aliases({lv.id: [n for n in (lv.th, lv.en) if fold(n) != fold(lv.id)] for lv in levels})
     return Column("level", "ระดับ", "Level", ColType.LEVEL, required=True,
-                  choices=tuple(lv.id for lv in levels), width=10, structure=True)
+                  choices=tuple(lv.id for lv in levels), width=10, structure=True, aliases=names)
 
 
 CODE = Column("code", "รหัส", "Code", ColType.CODE, required=True, width=8, structure=True)
@@ -29,8 +31,19 @@ TRAILER = (NOTE, SOURCE)
 FISCAL_YEAR = Column("fiscal_year", "ปีงบประมาณ (พ.ศ.)", "Fiscal year (BE)", ColType.YEAR,
                      required=True, width=10, structure=True)
 BUDGET_SOURCES = ("พ.ร.บ.งบประมาณ", "เงินกองทุน", "พ.ร.บ.งบประมาณและเงินกองทุน", "งบกลาง")
+# How budget sources are written in plans and reports (spaces and dots do not matter: พรบ. = พ.ร.บ.).
+BUDGET_SOURCE_NAMES = aliases({
+    "พ.ร.บ.งบประมาณ": ["งบประมาณรายจ่ายประจำปี", "งบประมาณแผ่นดิน", "Budget Act", "annual budget"],
+    "เงินกองทุน": ["กองทุน", "เงินกองทุนส่งเสริม SME", "กองทุนส่งเสริม SME",
+                   "เงินกองทุนส่งเสริมวิสาหกิจขนาดกลางและขนาดย่อม", "กองทุนส่งเสริมวิสาหกิจขนาดกลางและขนาดย่อม",
+                   "SME Promotion Fund", "fund"],
+    "พ.ร.บ.งบประมาณและเงินกองทุน": ["งบประมาณและเงินกองทุน", "พ.ร.บ.งบประมาณและกองทุน",
+                                     "Budget Act and fund"],
+    "งบกลาง": ["งบกลาง รายการเงินสำรองจ่ายเพื่อกรณีฉุกเฉินหรือจำเป็น", "เงินสำรองจ่ายเพื่อกรณีฉุกเฉินหรือจำเป็น",
+               "central budget"],
+})
 BUDGET_SOURCE = Column("budget_source", "แหล่งงบประมาณ", "Budget source", ColType.CHOICE,
-                       required=True, choices=BUDGET_SOURCES, width=16, structure=True)
+                       required=True, choices=BUDGET_SOURCES, width=16, structure=True, aliases=BUDGET_SOURCE_NAMES)
 
 # Disbursement identities: ยอดรวม = เบิกจ่าย + ผูกพัน, คงเหลือ = งบประมาณ - ยอดรวม,
 # and each amount as a percentage of the allocation.

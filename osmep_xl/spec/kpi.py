@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kpi_text import HIGHER_IS_BETTER, LOWER_IS_BETTER, parse_result, parse_target
-from .base import Achievement, Block, ColType, Column, KpiRoles, KpiStatus, TemplateSpec, load_skeleton
+from ..kpi_text import HIGHER_IS_BETTER, LOWER_IS_BETTER, MAXIMUM_WORDS, MINIMUM_WORDS, parse_result, parse_target
+from .base import Achievement, Block, ColType, Column, KpiRoles, KpiStatus, TemplateSpec, aliases, load_skeleton
 from .columns import CODE, COMMON_META, NAME, TRAILER
 
 DIRECTIONS = (HIGHER_IS_BETTER, LOWER_IS_BETTER)
+# A direction may be written as the words of a target ("ไม่น้อยกว่า 4.10") or in words of its own.
+DIRECTION_NAMES = aliases({
+    HIGHER_IS_BETTER: [*(w for w in MINIMUM_WORDS if w != HIGHER_IS_BETTER), "=>", "มากกว่าหรือเท่ากับ",
+                       "ยิ่งมากยิ่งดี", "more is better", "higher is better"],
+    LOWER_IS_BETTER: [*(w for w in MAXIMUM_WORDS if w != LOWER_IS_BETTER), "=<", "น้อยกว่าหรือเท่ากับ",
+                      "ยิ่งน้อยยิ่งดี", "less is better", "lower is better"],
+})
 
 def complete_kpi_row(row: dict[str, Any]) -> dict[str, Any]:
     """Fill numeric target, bounds, direction and result from their texts where left blank."""
@@ -55,7 +62,7 @@ SPEC = TemplateSpec(
                 NAME,
                 Column("unit", "หน่วยนับ", "Unit", ColType.TEXT, width=12, structure=True),
                 Column("direction", "ทิศทาง", "Direction", ColType.CHOICE, required=True,
-                       choices=DIRECTIONS, width=8, structure=True),
+                       choices=DIRECTIONS, width=8, structure=True, aliases=DIRECTION_NAMES),
                 Column("target", "เป้าหมาย", "Target", ColType.NUMBER, required=True, width=12),
                 Column("target_high", "เป้าหมายสูงสุด (ช่วง)", "Target upper bound", ColType.NUMBER,
                        width=12),

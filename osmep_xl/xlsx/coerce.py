@@ -42,12 +42,16 @@ class Coerced:
 BLANK = Coerced(None)
 
 
-def coerce(column: Column, raw: Any) -> Coerced:
-    """Typed value of ``raw`` for ``column``; ``problem`` names the cell rule broken, if any."""
+def coerce(column: Column, raw: Any, *, error: bool = False) -> Coerced:
+    """Typed value of ``raw`` for ``column``; ``problem`` names the cell rule broken, if any.
+
+    ``error``: the sheet marks the cell as an Excel error value (``t="e"``); text that merely reads
+    "#N/A" is text.
+    """
+    if error:
+        return Coerced(None, CellProblem.ERROR_VALUE)
     if raw is None or raw == "":
         return BLANK
-    if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
-        return Coerced(None, CellProblem.ERROR_VALUE)
     if column.type.numeric:
         return _number(column, raw)
     if isinstance(raw, float) and raw.is_integer():

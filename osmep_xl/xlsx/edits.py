@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
-from .cells import a1, parse_a1
+from ..a1 import a1, parse_a1
 from .ooxml import IS, XML_SPACE, CellValue, F, T, V, fail
 from .parts import Package
 from .rels import related

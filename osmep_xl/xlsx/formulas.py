@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..a1 import parse_a1
 from ..model.evaluate import BlockCalc
 from ..spec.base import Column
-from .cells import parse_a1
 
 Address = Callable[[int, str], str]  # (row index in block, column id) -> A1
 SUM_ARGS = 200  # Excel's SUM takes at most 255 arguments

@@ -18,12 +18,12 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from ..a1 import a1, column_letter
 from ..model.evaluate import BlockCalc
 from ..model.workbook import WorkbookData
 from ..money import EXCEL
 from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..version import __version__
-from .cells import a1, column_letter
 from .formulas import cell_formula
 from .layout import (
     FIRST_DATA_ROW,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element
 
-from .cells import a1
+from ..a1 import a1
 from .ooxml import (
     CT_WORKSHEET,
     DROPPABLE_RELS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element
 
-from .cells import a1
+from ..a1 import a1
 from .ooxml import CT_COMMENTS, CT_VML, R_ID, REL_TAG, WORKSHEET_ORDER, XML_SPACE, fail, m
 from .package import NS_MAIN
 from .parts import Package

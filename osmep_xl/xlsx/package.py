@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
-from .cells import a1, parse_a1
+from ..a1 import a1, parse_a1
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

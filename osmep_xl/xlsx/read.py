@@ -20,10 +20,10 @@ from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+from ..a1 import a1, parse_a1
 from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
-from .cells import a1, parse_a1
 from .coerce import CellProblem, coerce
 from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
 from .package import SheetCells, custom_properties, defined_names, scan_sheet, sheet_parts
@@ -397,16 +397,16 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     for r in range(start, len(grid)):
         line = grid[r]
         raw = {cid: (line[c] if c < len(line) else None) for cid, c, _ in spec_columns}
-        if errors:
-            for cid, c, _ in spec_columns:
-                if (r, c) in errors:
-                    raw[cid] = errors[(r, c)]
+        # Only a cell the sheet marks as an error is one: the text "#N/A" typed as text stays text.
+        flagged = {cid for cid, c, _ in spec_columns if (r, c) in errors} if errors else set()
+        for cid in flagged:
+            raw[cid] = errors[(r, columns[cid])]
         if all(v is None or v == "" for v in raw.values()):
             continue
         i = len(rb.rows)
         row: Row = dict.fromkeys(block.column_ids)
         for cid, c, col in spec_columns:
-            coerced = coerce(col, raw[cid])
+            coerced = coerce(col, raw[cid], error=cid in flagged)
             row[cid] = coerced.value
             if coerced.problem:
                 rb.problems[(i, cid)] = coerced.problem

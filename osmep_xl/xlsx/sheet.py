@@ -6,7 +6,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from .cells import a1, parse_a1
+from ..a1 import a1, parse_a1
 from .ooxml import IS, R_ID, REL_TAG, ROW, WORKSHEET_ORDER, C, F, V, fail, local, m
 from .package import WORKBOOK_PART
 from .parts import Package

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .cells import a1, column_index
+from ..a1 import a1, column_index
 from .ooxml import MAX_COLS, MAX_ROWS
 
 _REF_CELL = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)(?![A-Za-z0-9_(.!\[\\?])")

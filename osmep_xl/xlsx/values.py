@@ -6,7 +6,7 @@ import math
 import re
 from decimal import Decimal
 
-from .cells import parse_a1
+from ..a1 import parse_a1
 from .ooxml import MAX_COLS, MAX_ROWS, MAX_TEXT, fail
 
 _BAD_XML_CHARS = re.compile(r"_(x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
