@@ -1225,6 +1225,85 @@ class WorkbookPatch:
                                        "header": "0.3", "footer": "0.3"})
         return doc
 
+    def print_table(self, name: str, *, heights: list[float], font: str, size: float, header_fill: str,
+                    landscape: bool = True, footer: str = "", columns: int = 0, right: tuple[int, ...] = ()) -> None:
+        """Make a sheet written by :meth:`add_sheet` print as a table: every cell in ``font`` at ``size``,
+        wrapped, top-aligned and boxed, row 1 bold on ``header_fill`` (RGB); rows ``heights`` points high (from
+        row 1); A4 in the given orientation, one page wide, row 1 repeated on every page, ``footer`` below;
+        only the first ``columns`` columns print when given; columns ``right`` (0-based) aligned right."""
+        sheet = self._sheet(name)
+        entry = self._find_sheet(name)
+        assert entry is not None
+        styles = self._styles().root
+        xfs = []
+        for bold, align in ((True, "left"), (False, "left"), (False, "right")):
+            font_el = Element(_m("font"))
+            if bold:
+                _sub(font_el, _m("b"))
+            _sub(font_el, _m("sz"), {"val": _number_text(size)})
+            _sub(font_el, _m("name"), {"val": font})
+            border = Element(_m("border"))
+            for side in ("left", "right", "top", "bottom"):
+                _sub(_sub(border, _m(side), {"style": "thin"}), _m("color"), {"auto": "1"})
+            _sub(border, _m("diagonal"))
+            fill = Element(_m("fill"))
+            pattern = _sub(fill, _m("patternFill"), {"patternType": "solid" if bold else "none"})
+            if bold:
+                _sub(pattern, _m("fgColor"), {"rgb": header_fill})
+                _sub(pattern, _m("bgColor"), {"indexed": "64"})
+            ids = {"fontId": self._append_unique(self._collection(styles, "fonts"), font_el),
+                   "fillId": self._append_unique(self._collection(styles, "fills"), fill),
+                   "borderId": self._append_unique(self._collection(styles, "borders"), border)}
+            xf = Element(_m("xf"), {"numFmtId": "0", **{k: str(v) for k, v in ids.items()}, "xfId": "0",
+                                    "applyFont": "1", "applyFill": "1", "applyBorder": "1", "applyAlignment": "1"})
+            _sub(xf, _m("alignment"), {"horizontal": align, "vertical": "top", "wrapText": "1"})
+            xfs.append(str(self._append_unique(self._collection(styles, "cellXfs"), xf)))
+        for number in sheet.numbers:
+            row = sheet.rows[number]
+            if number <= len(heights):
+                row.set("ht", _number_text(heights[number - 1]))
+                row.set("customHeight", "1")
+            for c in row.findall(C):
+                c.set("s", xfs[0] if number == 1 else xfs[2] if parse_a1(c.get("r", "A1"))[1] in right else xfs[1])
+        root = sheet.doc.root
+        pr = root.find(_m("sheetPr"))
+        if pr is None:
+            pr = Element(_m("sheetPr"))
+            _insert_ordered(root, pr, WORKSHEET_ORDER)
+        for old in pr.findall(_m("pageSetUpPr")):
+            pr.remove(old)
+        _insert_ordered(pr, Element(_m("pageSetUpPr"), {"fitToPage": "1"}), ("tabColor", "outlinePr", "pageSetUpPr"))
+        for tag in ("printOptions", "pageMargins", "pageSetup", "headerFooter"):
+            for old in root.findall(_m(tag)):
+                root.remove(old)
+        _insert_ordered(root, Element(_m("pageMargins"), {"left": "0.25", "right": "0.25", "top": "0.75",
+                                                          "bottom": "0.75", "header": "0.3", "footer": "0.3"}),
+                        WORKSHEET_ORDER)
+        _insert_ordered(root, Element(_m("pageSetup"), {
+            "paperSize": "9", "fitToWidth": "1", "fitToHeight": "0",
+            "orientation": "landscape" if landscape else "portrait"}), WORKSHEET_ORDER)
+        if footer:
+            hf = Element(_m("headerFooter"))
+            _sub(hf, _m("oddFooter"), text=_xstring(footer))
+            _insert_ordered(root, hf, WORKSHEET_ORDER)
+        self._touch(sheet.part)
+        book = self._doc(WORKBOOK_PART).root
+        index = str([e[0] for e in self._sheet_entries()].index(entry[0]))
+        names = book.find(_m("definedNames"))
+        if names is None:
+            names = Element(_m("definedNames"))
+            _insert_ordered(book, names, WORKBOOK_ORDER)
+        for old in names.findall(_m("definedName")):
+            if (old.get("name", "").casefold() in ("_xlnm.print_titles", "_xlnm.print_area")
+                    and old.get("localSheetId") == index):
+                names.remove(old)
+        quoted = "'" + entry[0].replace("'", "''") + "'"
+        if columns:
+            _sub(names, _m("definedName"), {"name": "_xlnm.Print_Area", "localSheetId": index},
+                 text=f"{quoted}!$A:${a1(0, columns - 1).rstrip('123456789')}")
+        _sub(names, _m("definedName"), {"name": "_xlnm.Print_Titles", "localSheetId": index}, text=f"{quoted}!$1:$1")
+        self._touch(WORKBOOK_PART)
+
     # --- styles ------------------------------------------------------------------------------------------
 
     def _styles(self) -> _XmlDoc:
