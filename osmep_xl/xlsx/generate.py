@@ -237,8 +237,9 @@ def _title(ws: Worksheet, fmt: Formats, title: str, subtitle: str, last_col: int
         ws.set_row(row, row_height(1, size))
 
 
-def page_setup(ws: Worksheet, *, landscape: bool = True, header: str = "") -> None:
-    """A4 in the given orientation, margins, and a footer naming the sheet and the page."""
+def page_setup(ws: Worksheet, *, landscape: bool = True, header: tuple[str, str] | None = None) -> None:
+    """A4 in the given orientation, margins, a header with a (Thai, English) title on every page, and a
+    footer naming the sheet and the page."""
     if landscape:
         ws.set_landscape()
     else:
@@ -246,7 +247,8 @@ def page_setup(ws: Worksheet, *, landscape: bool = True, header: str = "") -> No
     ws.set_paper(PAPER_A4)
     ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
     if header:
-        ws.set_header(f'&L&"{FONT},Regular"&{SMALL_SIZE}{header.replace("&", "&&")}',
+        th, en = (text.replace("&", "&&") for text in header)
+        ws.set_header(f'&L&"{FONT},Bold"&{FONT_SIZE}{th}&"{FONT},Regular"&{SMALL_SIZE}  {en}',
                       {"margin": MARGIN_HEADER})
     ws.set_footer(footer(), {"margin": MARGIN_FOOTER})
 
@@ -254,8 +256,10 @@ def page_setup(ws: Worksheet, *, landscape: bool = True, header: str = "") -> No
 def _print_block(ws: Worksheet, block: Block, plan: PrintPlan) -> None:
     """A4 landscape at a readable scale, the header rows on every page, and pages across with the key
     columns repeated when the table is wider than a page (see :func:`~osmep_xl.xlsx.layout.plan_print`)."""
-    page_setup(ws, header=f"{block.title_th} / {block.title_en}")
-    ws.print_area(0, 0, MAX_ROW, plan.last_col)
+    page_setup(ws, header=(block.title_th, block.title_en))
+    # From the header rows down: the title is in the page header of every page, and the sheet's own title
+    # would spill into the columns repeated on the pages across.
+    ws.print_area(HEADER_TH_ROW, 0, MAX_ROW, plan.last_col)
     ws.repeat_rows(HEADER_TH_ROW, HEADER_EN_ROW)
     ws.set_print_scale(plan.scale)
     if plan.breaks:
