@@ -133,9 +133,9 @@ def annotate_file(path: Path, findings: list[Finding], out: Path) -> Path:
     patch = WorkbookPatch(path)
     rows = printed_rows(findings, _column_finder(books))
     links = {f"C{n}": (f.sheet, f.cell) for n, f in enumerate(findings, start=2) if f.sheet in sheets}
-    widths = [float(w) for w in FINDINGS_WIDTHS]
-    patch.add_sheet(FINDINGS_SHEET, rows, widths=widths, links=links)
-    patch.print_table(FINDINGS_SHEET, heights=row_heights(rows, widths), font=FONT, size=FONT_SIZE,
+    # Stored as XlsxWriter stores a width (plus 5 pixels of padding), which the row heights count with.
+    patch.add_sheet(FINDINGS_SHEET, rows, widths=[w + 5 / 7 for w in FINDINGS_WIDTHS], links=links)
+    patch.print_table(FINDINGS_SHEET, heights=row_heights(rows, FINDINGS_WIDTHS), font=FONT, size=FONT_SIZE,
                       header_fill="FF" + HEADER_FILL.lstrip("#"), footer=footer(), columns=FINDINGS_PRINTED,
                       right=(4, 5))
     for (sheet, cell), (color, note) in cell_flags(findings, sheets).items():

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -157,6 +158,20 @@ def test_every_page_names_its_sheet_and_no_sheet_sprawls(printed: list[Printed])
             assert sheet is not None
             bound = (MAX_PAGES_CONSOLIDATED if p.kind == "consolidated" else {}).get(sheet, MAX_PAGES[sheet])
             assert 1 <= n <= bound, f"{p.kind}: sheet {sheet} prints on {n} pages"
+
+
+def _raw_text(pdf: Path) -> list[str]:
+    """Each page's text in drawing order: a wrapped cell's lines follow each other."""
+    out = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return out.split("\f")[:-1]
+
+
+_MARKS = re.compile(r"[\s\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
+
+
+def _plain(text: str) -> str:
+    """Text without spaces and Thai vowel and tone marks, which pdftotext may move or split off."""
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text))
 
 
 def _print_areas(path: Path) -> dict[str, str]:
@@ -301,3 +316,23 @@ def test_no_printed_text_is_cut(printed: list[Printed], fonts: dict[bool, Font])
             if wide > room:
                 cut.append(f"{where}: {text[:30]!r} runs past its column")
     assert not cut, "\n".join(cut[:40]) + f"\n({len(cut)} cells)"
+
+
+def test_every_printed_cell_is_whole_in_the_pdf(printed: list[Printed], fonts: dict[bool, Font]) -> None:
+    """LibreOffice leaves out of the PDF the lines of a cell that its row cuts off (and prints ### for a
+    number too wide): every printed cell's text must be found, whole, on the pages of its sheet."""
+    by_kind = {p.kind: p for p in printed}
+    missing: list[str] = []
+    texts: dict[tuple[str, str], str] = {}
+    for p in printed:
+        names = openpyxl.load_workbook(p.xlsx, data_only=True).sheetnames
+        for raw, page in zip(_raw_text(p.pdf), _pages(p.pdf), strict=True):
+            sheet = _sheet_of(page, names)
+            texts[(p.kind, sheet or "")] = texts.get((p.kind, sheet or ""), "") + _plain(raw)
+    for kind, ws, _, area in _sheets(printed, fonts):
+        wanted = Counter(_plain(_shown(cell)) for cell in _cells(ws, area))
+        text = texts.get((kind, ws.title), "")
+        for cell_text, n in wanted.items():
+            if cell_text and text.count(cell_text) < n:
+                missing.append(f"{kind}/{ws.title}: {cell_text[:40]!r} ({n} cells, {text.count(cell_text)} in the PDF)")
+    assert by_kind and not missing, "\n".join(missing[:40]) + f"\n({len(missing)} texts)"

@@ -52,6 +52,7 @@ CELL_INSET = 3.0  # points of a column's width that the text never uses (left an
 # Thai is written without spaces between words, and renderers break it at dictionary word boundaries
 # that this module does not know: a run wider than a line is counted as filling only this share of each line.
 THAI_RUN_FILL = 0.75
+ROOM_SAFETY = 0.98  # renderers round column widths and glyph positions
 _LEADING_VOWELS = "เแโใไ"
 
 
@@ -78,13 +79,14 @@ _WORD_LIST = """
 """
 THAI_WORDS = frozenset(_WORD_LIST.split())
 _MARKS = "ะัาำิีึืฺุู็่้๊๋์ํ๎ๅ"  # vowels and marks that belong to the letter before them
-_NO_BREAK_BEFORE = _MARKS + "ฯๆ.,;:!?)]}%"
-_NO_BREAK_AFTER = _LEADING_VOWELS + ".([{"
+_NO_BREAK_BEFORE = _MARKS + "ฯๆ.,;:!?)]}%+-/"
+_NO_BREAK_AFTER = _LEADING_VOWELS + ".([{+-$"
 
 
 def _atoms(word: str) -> list[str]:
     """``word`` (no spaces) cut where a renderer surely may break: at the edges of :data:`THAI_WORDS`,
-    never next to punctuation that binds (``พ.ร.บ.งบประมาณ`` stays whole, as in Unicode's line breaking)."""
+    never next to punctuation that binds (``พ.ร.บ.งบประมาณ``, ``เบิกจ่าย+ผูกพัน`` stay whole, as in Unicode's
+    line breaking)."""
     cuts = {0, len(word)}
     i = 0
     while i < len(word):
@@ -110,6 +112,7 @@ def wrap_lines(text: str, room: float, size: float, *, bold: bool = False) -> in
     known Thai words; a piece wider than the room is cut at :data:`THAI_RUN_FILL` of each line."""
     if room <= 0:
         return 1
+    room *= ROOM_SAFETY
     lines = 0
     space = text_width(" ", size, bold=bold)
     for paragraph in str(text).split("\n"):
