@@ -29,7 +29,7 @@ SPEC = TemplateSpec(
                 NAME,
                 Column("unit", "หน่วยนับ", "Unit", ColType.TEXT, width=9, structure=True),
                 Column("direction", "ทิศทาง", "Direction", ColType.CHOICE, required=True,
-                       choices=DIRECTIONS, width=6, structure=True),
+                       choices=DIRECTIONS, width=7, structure=True),
                 Column("target", "เป้าหมาย", "Target", ColType.NUMBER, required=True, width=10),
                 Column("target_high", "เป้าหมายสูงสุด (ช่วง)", "Target upper bound", ColType.NUMBER,
                        width=10),
