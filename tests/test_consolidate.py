@@ -26,6 +26,7 @@ from osmep_xl.consolidate import (
     SUBMITTER_LEVEL,
     ConsolidateError,
     consolidate,
+    file_names,
     read_submissions,
     submitter_key,
     write_consolidated,
@@ -160,7 +161,8 @@ def test_findings_sheet_lists_every_submission_and_finding(tmp_path: Path) -> No
         [summary] = [line for line in lines if line[2:3] == [str(sub.path)]]
         status = "ข้าม / skipped" if not sub.merged else "รวมแล้ว / merged"
         assert summary[3] == status and (not sub.result.unreadable or summary[7] == sub.result.unreadable)
-        listed = Counter((line[3], line[4], line[5]) for line in lines if line[1:2] == [str(sub.path)])
+        name = file_names(result.submissions)[sub.path]
+        listed = Counter((line[3], line[4], line[5]) for line in lines if line[1:2] == [name])
         assert listed == Counter((f.sheet, f.cell, f.rule) for f in sub.result.findings)
         assert sub.result == check_file(sub.path, SETTINGS)[0] or not sub.merged
     assert any(line[5] == "consolidate.meta_differs" for line in lines)

@@ -35,8 +35,9 @@ from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block
 from ..xlsx.formulas import cell_formula
 from ..xlsx.generate import COMPUTED_FILL, HEADER_FILL, INPUT_FILL, NUMBER_FORMATS
-from ..xlsx.read import ReadBlock, ReadWorkbook, UnreadableWorkbookError
+from ..xlsx.read import ReadBlock, ReadWorkbook
 from ..xlsx.safety import RefusedFileError
+from ..xlsx.source import UnreadableWorkbookError
 from .book import BookSource, Color, WritePlan, excel_text, excel_value, named_value, read_book
 from .front import (
     FRONT_SHEET,
