@@ -18,8 +18,7 @@ from .rules.recalc import plan_recalc_all, text_numbers
 from .rules.validate import validate_set
 from .spec import UnknownTemplateError
 from .spec.base import Column
-from .xlsx.generate import HEADER_FILL
-from .xlsx.layout import FONT, FONT_SIZE, footer
+from .xlsx.layout import ERROR_FILL, FONT, FONT_SIZE, HEADER_FILL, WARNING_FILL, argb, footer
 from .xlsx.patch import PatchError, WorkbookPatch
 from .xlsx.read import ReadWorkbook, read_workbooks
 from .xlsx.safety import RefusedFileError, check_writable
@@ -29,7 +28,7 @@ from .xlsx.source import UnreadableWorkbookError
 USER_ERRORS = (DataError, ConfigError, PatchError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
                FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
 FINDINGS_SHEET = "ผลตรวจสอบ"
-HIGHLIGHT = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C"}
+HIGHLIGHT = {Severity.ERROR: argb(ERROR_FILL), Severity.WARNING: argb(WARNING_FILL)}
 
 
 class NewerVersionError(RefusedFileError):
@@ -202,7 +201,7 @@ def annotate_file(path: Path, findings: list[Finding], out: Path) -> Path:
     # Stored as XlsxWriter stores a width (plus 5 pixels of padding), which the row heights count with.
     patch.add_sheet(FINDINGS_SHEET, rows, widths=[w + 5 / 7 for w in FINDINGS_WIDTHS], links=links)
     patch.print_table(FINDINGS_SHEET, heights=row_heights(rows, FINDINGS_WIDTHS), font=FONT, size=FONT_SIZE,
-                      header_fill="FF" + HEADER_FILL.lstrip("#"), footer=footer(), columns=FINDINGS_PRINTED,
+                      header_fill=argb(HEADER_FILL), footer=footer(), columns=FINDINGS_PRINTED,
                       right=(4, 5))
     for (sheet, cell), (color, note) in cell_flags(findings, sheets).items():
         patch.highlight(sheet, cell, color)

@@ -63,7 +63,7 @@ from .rules.validate import validate
 from .spec import TEMPLATES, get_spec
 from .spec.base import Block, TemplateSpec
 from .xlsx.generate import Formats, page_setup, write_workbook
-from .xlsx.layout import FONT_SIZE, INFO_FIRST_ROW, INFO_SHEET, TITLE_SIZE
+from .xlsx.layout import FONT_SIZE, HEADER_FILL, INFO_FIRST_ROW, INFO_SHEET, SUBTLE_TEXT, TITLE_SIZE
 from .xlsx.metrics import row_height
 from .xlsx.read import ReadBlock, ReadWorkbook
 from .xlsx.safety import RefusedFileError
@@ -330,12 +330,12 @@ def _write_findings_sheet(book: xlsxwriter.Workbook, fmt: Formats, subs: Sequenc
     """One line per submission (merged or skipped and why), then every finding at its own sheet and cell."""
     ws = book.add_worksheet(FINDINGS_SHEET)
     ws.set_default_row(row_height(1, FONT_SIZE))
-    head = fmt.get(bold=True, bg_color="#DDEBF7", border=1, text_wrap=True)
+    head = fmt.get(bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True)
     text = fmt.get(text_wrap=True, border=1)
     numbers = {True: fmt.get(num_format="#,##0", border=1), False: fmt.get(num_format="#,##0.00", border=1)}
     ws.write_string(0, 0, "ผลตรวจสอบไฟล์ที่หน่วยงานส่งมา", fmt.get(bold=True, font_size=TITLE_SIZE))
     ws.write_string(1, 0, "Findings of each submission, at the submission's own sheet and cell",
-                    fmt.get(italic=True, font_color="#595959"))
+                    fmt.get(italic=True, font_color=SUBTLE_TEXT))
     ws.set_row(0, row_height(1, TITLE_SIZE))
 
     def line(r: int, values: Sequence[Any], style: Format | None = None) -> None:

@@ -32,8 +32,8 @@ from ..a1 import column_letter
 from ..data import REPORT_TITLE, has_report, load_report
 from ..model.load import DataError
 from ..spec import TEMPLATES
-from ..xlsx.generate import HEADER_FILL, INPUT_FILL, Formats, blank_data, page_setup, write_workbook
-from ..xlsx.layout import FONT_SIZE, SMALL_SIZE, text_lines
+from ..xlsx.generate import Formats, blank_data, page_setup, write_workbook
+from ..xlsx.layout import FONT_SIZE, HEADER_FILL, INPUT_FILL, SMALL_SIZE, SUBTLE_TEXT, text_lines
 from ..xlsx.metrics import row_height
 from .front import (
     ACTIONS,
@@ -230,7 +230,7 @@ def _front_sheet(book: xlsxwriter.Workbook, fmt: Formats) -> None:
     title = "osmep_xl — ตรวจสอบและเติมข้อมูลรายงานผลการดำเนินงาน สสว."
     subtitle = f"Fill, validate and recalculate OSMEP's report templates · {REPORT_TITLE}"
     ws.merge_range(0, 0, 0, 1, title, fmt.get(bold=True, font_size=20, text_wrap=True))
-    ws.merge_range(1, 0, 1, 1, subtitle, fmt.get(italic=True, font_color="#595959", text_wrap=True))
+    ws.merge_range(1, 0, 1, 1, subtitle, fmt.get(italic=True, font_color=SUBTLE_TEXT, text_wrap=True))
     ws.set_row(0, row_height(text_lines(title, across, size=20, bold=True), 20))
     ws.set_row(1, row_height(text_lines(subtitle, across), FONT_SIZE))
     page_setup(ws)
@@ -282,7 +282,7 @@ def _front_sheet(book: xlsxwriter.Workbook, fmt: Formats) -> None:
         style = fmt.get(bold=True) if n == 0 else fmt.get(text_wrap=True, valign="top")
         ws.write_string(BUTTON_ROW + 2 * n, 1, th, style)
         ws.write_string(BUTTON_ROW + 2 * n + 1, 1, en, fmt.get(italic=True, font_size=SMALL_SIZE, text_wrap=True,
-                                                               font_color="#595959"))
+                                                               font_color=SUBTLE_TEXT))
     ws.print_area(0, 0, BUTTON_ROW + 2 * len(INSTRUCTIONS_TH), 1)  # the buttons beside it do not print
     ws.activate()
     ws.set_first_sheet()

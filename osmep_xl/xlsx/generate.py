@@ -24,15 +24,20 @@ from ..model.workbook import WorkbookData
 from ..money import EXCEL
 from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..version import __version__
-from .formulas import cell_formula
+from .formulas import row_cells
 from .layout import (
+    COMPUTED_FILL,
+    ERROR_FILL,
+    ERROR_TEXT,
     FIRST_DATA_ROW,
     FONT,
     FONT_SIZE,
     HEADER_EN_ROW,
+    HEADER_FILL,
     HEADER_TH_ROW,
     INFO_FIRST_ROW,
     INFO_SHEET,
+    INPUT_FILL,
     MARGIN_BOTTOM,
     MARGIN_FOOTER,
     MARGIN_HEADER,
@@ -43,6 +48,7 @@ from .layout import (
     PROP_VERSION,
     SMALL_SIZE,
     SUBTITLE_ROW,
+    SUBTLE_TEXT,
     TITLE_ROW,
     TITLE_SIZE,
     UNPRINTED,
@@ -69,10 +75,6 @@ NUMBER_FORMATS = {
     ColType.PERCENT: "0.00",
     ColType.YEAR: "0",
 }
-INPUT_FILL = "#FFFFFF"
-COMPUTED_FILL = "#F2F2F2"
-HEADER_FILL = "#DDEBF7"
-FLAG_FILL = "#FFC7CE"
 
 
 class Formats:
@@ -81,7 +83,7 @@ class Formats:
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         self._book = book
         self._cache: dict[tuple[Any, ...], Format] = {}
-        self.flag = book.add_format({"bg_color": FLAG_FILL, "font_color": "#9C0006"})
+        self.flag = book.add_format({"bg_color": ERROR_FILL, "font_color": ERROR_TEXT})
 
     def get(self, **props: Any) -> Format:
         key = tuple(sorted(props.items()))
@@ -155,19 +157,16 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
         rank = ranks.get(row.get("level") or "", 0)
         has_children = bool(calc.structure.children.get(i))
         lines = 1
-        for n, col in enumerate(block.columns):
-            computable = calc.is_computable(i, col)
-            stated = calc.is_stated(i, col.id)
+        for n, (col, formula, computed) in enumerate(row_cells(calc, i, address)):
             value = row.get(col.id)
-            cell_fmt = fmt.cell(col, computed=computable and not stated, bold=has_children, indent=rank,
+            cell_fmt = fmt.cell(col, computed=computed, bold=has_children, indent=rank,
                                 quoted=isinstance(value, str) and value.startswith(FORMULA_TRIGGERS))
-            formula = cell_formula(col, calc, i, address) if computable else ""
-            if computable and not stated:
+            if formula is not None and computed:
                 value = excel.cell(i, col.id).value
                 ws.write_formula(r, n, "=" + formula, cell_fmt, _excel_value(value))
             else:
                 _write_value(ws, r, n, col, value, cell_fmt)
-            if computable and col.type.numeric:
+            if formula is not None and col.type.numeric:
                 _flag_mismatch(ws, r, n, formula, fmt)
             if n < len(printed) and not col.type.numeric and value is not None:
                 lines = max(lines, text_lines(str(value), widths[n], bold=has_children,
@@ -226,7 +225,7 @@ def _validations(ws: Worksheet, block: Block, last_row: int) -> None:
 def _title(ws: Worksheet, fmt: Formats, title: str, subtitle: str, last_col: int = 0) -> None:
     """The sheet's title and subtitle, merged across ``last_col`` + 1 columns (wrapped) when more than one."""
     big = {"bold": True, "font_size": TITLE_SIZE}
-    small = {"italic": True, "font_color": "#595959"}
+    small = {"italic": True, "font_color": SUBTLE_TEXT}
     for row, text, props, size in ((TITLE_ROW, title, big, TITLE_SIZE), (SUBTITLE_ROW, subtitle, small, FONT_SIZE)):
         if last_col:
             ws.merge_range(row, 0, row, last_col, text, fmt.get(text_wrap=True, **props))

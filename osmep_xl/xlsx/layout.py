@@ -19,6 +19,19 @@ INFO_FIRST_ROW = 3  # label th | label en | value, one meta field a row
 PROP_TEMPLATE = "osmep_xl.template"
 PROP_VERSION = "osmep_xl.version"
 FONT = "TH Sarabun New"
+# The one palette (RGB): input and computed cells, headers, flagged cells (error red, warning yellow), notes.
+INPUT_FILL = "#FFFFFF"
+COMPUTED_FILL = "#F2F2F2"
+HEADER_FILL = "#DDEBF7"
+ERROR_FILL = "#FFC7CE"
+ERROR_TEXT = "#9C0006"
+WARNING_FILL = "#FFEB9C"
+SUBTLE_TEXT = "#595959"
+
+
+def argb(rgb: str) -> str:
+    """"#RRGGBB" as the opaque "FFRRGGBB" that cell styles in the package XML use."""
+    return "FF" + rgb.lstrip("#").upper()
 FONT_SIZE = 14
 TITLE_SIZE = 18
 SMALL_SIZE = 12  # English header lines and notes: the smallest text on paper

@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from . import edits, newsheet, notes, printsetup
+from .layout import ERROR_FILL
 from .ooxml import WORKBOOK_ORDER, CellValue, PatchError, fail, m
 from .package import WORKBOOK_PART
 from .parts import Package
@@ -79,7 +80,7 @@ class WorkbookPatch:
         row, col = address(cell)
         edits.set_cell(self._pkg, target, row, col, value, formula)
 
-    def highlight(self, sheet: str, cell: str, rgb: str = "FFFFC7CE") -> None:
+    def highlight(self, sheet: str, cell: str, rgb: str = ERROR_FILL) -> None:
         """Give the cell a solid fill, keeping its number format, font and border (a cloned cell format)."""
         colour = rgb.strip().lstrip("#").upper()
         if not re.fullmatch(r"[0-9A-F]{6}([0-9A-F]{2})?", colour):
