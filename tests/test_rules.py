@@ -821,3 +821,11 @@ def test_invalid_fiscal_year(tmp_path: Path, base: Path, value: int, want: Expec
     findings = check(set_cells(base, DISB, {"A7": value}, out=tmp_path / "bad.xlsx"))
     assert_single(findings, want)
     assert_none(check(base), "cell.invalid_year")
+
+
+@pytest.mark.parametrize(("as_of", "flagged"), [("2019-06-30", True), ("2021-06-30", False), ("2022-10-30", True)])
+def test_as_of_outside_the_fiscal_year_is_an_error(tmp_path: Path, as_of: str, flagged: bool) -> None:
+    """An as-of date that would switch every quarterly check off silently (e.g. a CE year typed as BE) is said."""
+    path = build(tmp_path / "d.xlsx", "disbursement", {"lines": disbursement_rows()}, {**META, "as_of": as_of})
+    hits = [f for f in of_rule(check(path), "meta.invalid") if "fiscal year" in f.message_en]
+    assert bool(hits) is flagged
