@@ -21,11 +21,13 @@ from osmep_xl.check import annotate_file, check_file, recalc_file
 from osmep_xl.data import load_report
 from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.rules.config import load_settings
+from osmep_xl.spec import get_spec
 from osmep_xl.xlsx.generate import Formats, write_workbook
 from osmep_xl.xlsx.layout import HEADER_TH_ROW
 from osmep_xl.xlsx.read import read_workbook
 from tests.cells import Table, address
 from tests.corpus_helpers import vba_project, zip_parts
+from tests.rule_cases import set_version
 
 LINES = Table("disbursement", "lines")
 DISB = LINES.sheet  # เบิกจ่าย
@@ -146,8 +148,8 @@ def test_refusals_are_one_clear_line_and_touch_nothing(case: str, demo: Path, tm
             b"?>", b'?><!DOCTYPE x [<!ENTITY big "boom">]>', 1))
     elif case == "unknown-template":
         _with_part(demo, path, "docProps/custom.xml", lambda d: d.replace(b">disbursement<", b">nosuch<"))
-    elif case == "newer-version":
-        _with_part(demo, path, "docProps/custom.xml", lambda d: d.replace(b">1.0<", b">9.0<"))
+    elif case == "newer-version":  # a major version above the installed spec's
+        set_version(demo, f"{int(get_spec('disbursement').version.split('.')[0]) + 1}.0", out=path)
     elif case == "missing":
         path = tmp_path / "nothing.xlsx"
     before = path.read_bytes() if path.exists() else None
