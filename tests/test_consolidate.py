@@ -44,12 +44,8 @@ SATANG = Decimal("0.005")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real `osmep-xl consolidate`, or the same command from cli_batch until cli.py registers it."""
-    from osmep_xl.cli import app
-
-    registered = any(c.name == "consolidate" for c in app.registered_commands)
-    module = "osmep_xl" if registered else "osmep_xl.cli_batch"
-    return subprocess.run([sys.executable, "-m", module, "consolidate", *args], capture_output=True, text=True,
+    """The real `osmep-xl consolidate`, run as users run it (``python -m osmep_xl`` is the osmep-xl script)."""
+    return subprocess.run([sys.executable, "-m", "osmep_xl", "consolidate", *args], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "COLUMNS": "200"})
 
 
@@ -175,6 +171,8 @@ def test_cli_exit_codes_and_output(tmp_path: Path) -> None:
     result = cli("disbursement", *map(str, clean), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "ยอดรวม / total" in result.stdout and out.exists()
+    assert f"{len(clean)} submitters merged" in result.stdout
+    assert read_workbook(out).meta["agency"].startswith(f"รวม {len(clean)} หน่วยงาน")
     again = cli("disbursement", *map(str, clean), "-o", str(out))
     assert again.returncode == 2 and "--force" in again.stderr and "Traceback" not in again.stderr
     (tmp_path / "in" / "notes.xlsx").write_text("not a workbook", "utf-8")
