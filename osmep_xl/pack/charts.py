@@ -14,6 +14,7 @@ THAI_FONTS = ("TH Sarabun New", "TH SarabunPSK", "Laksaman", "Garuda", "Loma", "
 DISBURSED = "#9DC3E6"
 TOTAL = "#1F4E79"
 TARGET = "#C00000"
+KIND_TH = {"overall": "ภาพรวม", "recurrent": "รายจ่ายประจำ", "investment": "รายจ่ายลงทุน"}
 
 
 class NoThaiFontError(RuntimeError):
@@ -73,11 +74,12 @@ def make_charts(content: ReportContent, settings: Settings, out_dir: Path) -> li
         targets = [settings.disbursement.targets.get(period.fiscal_year, {}).get(settings.disbursement.kind)]
         fig, ax = plt.subplots(figsize=(8, 4.5))
         if targets[0]:
-            ax.plot(quarters, [float(t) for t in targets[0]], marker="o", color=TARGET, linewidth=2,
-                    label=f"เป้าหมายการเบิกจ่ายของรัฐบาล ({settings.disbursement.kind})")
-            for q, t in zip(quarters, targets[0], strict=True):
-                ax.annotate(f"{t}", (q, float(t)), textcoords="offset points", xytext=(0, 8), ha="center",
-                            color=TARGET, fontsize=13)
+            ax.plot(quarters, [float(t) for t in targets[0]], marker="o", color=TARGET, linewidth=2, zorder=3,
+                    label=f"เป้าหมายการเบิกจ่ายของรัฐบาล ({KIND_TH[settings.disbursement.kind]})")
+            for q, t in zip(quarters, targets[0], strict=True):  # left of the point, clear of the bars
+                ax.annotate(f"{float(t):g}", (q, float(t)), textcoords="offset points",
+                            xytext=(8, -14) if q == 1 else (-8, 4), ha="left" if q == 1 else "right",
+                            color=TARGET, fontsize=13, fontweight="bold")
         q = period.quarter
         ax.bar([q - 0.18], [_f(point.pct_disbursed)], width=0.34, color=DISBURSED, label="เบิกจ่าย")
         ax.bar([q + 0.18], [_f(point.pct_total)], width=0.34, color=TOTAL, label="เบิกจ่ายรวมผูกพัน")
@@ -115,18 +117,22 @@ def make_charts(content: ReportContent, settings: Settings, out_dir: Path) -> li
         ax.set_title(f"สถานะตัวชี้วัด ณ {period.short}")
         save(fig, "chart_kpi", "สถานะตัวชี้วัด / KPI status")
     if content.beneficiaries:
+        # Per cent of target, not raw counts: approaches differ a hundredfold, and the executive question is
+        # "how far along is each approach"; the counts are written beside each bar.
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        labels = [f"แนวทางที่ {code}" for code, _, _ in content.beneficiaries]
-        ys = range(len(labels))
-        ax.barh([y + 0.2 for y in ys], [_f(t) for _, t, _ in content.beneficiaries], height=0.4, color=DISBURSED,
-                label="เป้าหมาย (ราย)")
-        ax.barh([y - 0.2 for y in ys], [_f(r) for _, _, r in content.beneficiaries], height=0.4, color=TOTAL,
-                label="ผล (ราย)")
-        ax.set_yticks(list(ys), labels)
+        rows = [(f"แนวทางที่ {code}", t, r) for code, t, r in content.beneficiaries if t]
+        labels = [label for label, _, _ in rows]
+        pcts = [_f(r) / _f(t) * 100 for _, t, r in rows]
+        ax.barh(labels, pcts, color=[TOTAL if p >= 100 else DISBURSED for p in pcts])
+        ax.axvline(100, color=TARGET, linewidth=2, label="เป้าหมาย (ร้อยละ 100)")
+        for y, ((_, t, r), p) in enumerate(zip(rows, pcts, strict=True)):
+            ax.annotate(f"{p:.2f}%  ({_f(r):,.0f} / {_f(t):,.0f} ราย)", (p, y), textcoords="offset points",
+                        xytext=(4, 0), va="center", fontsize=12,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.85})
         ax.invert_yaxis()
-        ax.set_xscale("log")
-        ax.set_xlabel("ราย (มาตราส่วนลอการิทึม)")
+        ax.set_xlim(0, max([*pcts, 100]) * 1.55)
+        ax.set_xlabel("ร้อยละของเป้าหมาย (ราย)")
         ax.set_title(f"ผู้ได้รับประโยชน์เทียบเป้าหมาย ณ {period.short}")
-        ax.legend(loc="lower right", fontsize=12, frameon=False)
+        ax.legend(loc="upper right", fontsize=12, frameon=False)
         save(fig, "chart_beneficiaries", "แผนงานบูรณาการ: ผู้ได้รับประโยชน์เทียบเป้าหมาย / beneficiaries vs targets")
     return charts

@@ -64,9 +64,8 @@ def _font(run_or_style: Any, size: float | None = None, *, bold: bool | None = N
             szcs = OxmlElement("w:szCs")
             rpr.append(szcs)
         szcs.set(qn("w:val"), str(int(size * 2)))
-    if bold:
-        if rpr.find(qn("w:bCs")) is None:
-            rpr.append(OxmlElement("w:bCs"))
+    if bold and rpr.find(qn("w:bCs")) is None:
+        rpr.append(OxmlElement("w:bCs"))
 
 
 def _styles(doc: Any) -> None:
