@@ -24,6 +24,7 @@ from ..model.workbook import WorkbookData
 from ..money import EXCEL
 from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..version import __version__
+from .dashboard import add_dashboard
 from .formulas import cell_formula
 from .layout import (
     FIRST_DATA_ROW,
@@ -294,6 +295,7 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
         for spec, filled in zip(specs, books, strict=True):
             for block in spec.blocks:
                 _write_block(book, block, filled.blocks.get(block.id, []), fmt)
+        add_dashboard(book, books)  # native charts over the tables, for filled templates with something to chart
         if after is not None:
             after(book, fmt)
         _quote_sheet_names(book)
