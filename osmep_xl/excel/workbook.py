@@ -293,8 +293,8 @@ def _conf_sheet(interpreter: Interpreter) -> Callable[[xlsxwriter.Workbook, Form
 
 
 def sheet_count() -> int:
-    """Sheets of the ready workbook: front, information, one per template block, xlwings.conf."""
-    return 3 + sum(len(spec.blocks) for spec in TEMPLATES.values())
+    """Sheets of the ready workbook: front, information, one per template block, dashboard, xlwings.conf."""
+    return 4 + sum(len(spec.blocks) for spec in TEMPLATES.values())
 
 
 def build_workbook(out: Path = DEFAULT_OUT, *, interpreter: Interpreter | None = None,
