@@ -72,7 +72,7 @@ def tables_with_sentence(path: Path) -> list[tuple[str, str, list[list[str]]]]:
     out = []
     texts = [i.text for i in items if isinstance(i, Paragraph) and i.text.strip()]
     seen = 0
-    for n, item in enumerate(items):
+    for item in items:
         if isinstance(item, Paragraph) and item.text.strip():
             seen += 1
         if isinstance(item, DocxTable):

@@ -52,6 +52,7 @@ def make_charts(content: ReportContent, settings: Settings, out_dir: Path) -> li
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     font = thai_font()
     plt.rcParams.update({"font.family": font, "font.size": 15, "axes.titlesize": 17, "figure.dpi": 150,
@@ -60,7 +61,7 @@ def make_charts(content: ReportContent, settings: Settings, out_dir: Path) -> li
     charts: list[Chart] = []
     period = content.period
 
-    def save(fig: plt.Figure, key: str, caption: str) -> None:
+    def save(fig: Figure, key: str, caption: str) -> None:
         path = out_dir / f"{key}.png"
         fig.tight_layout()
         fig.savefig(path)
@@ -83,8 +84,8 @@ def make_charts(content: ReportContent, settings: Settings, out_dir: Path) -> li
         q = period.quarter
         ax.bar([q - 0.18], [_f(point.pct_disbursed)], width=0.34, color=DISBURSED, label="เบิกจ่าย")
         ax.bar([q + 0.18], [_f(point.pct_total)], width=0.34, color=TOTAL, label="เบิกจ่ายรวมผูกพัน")
-        for x, value in ((q - 0.18, point.pct_disbursed), (q + 0.18, point.pct_total)):
-            ax.annotate(f"{_f(value):.2f}", (x, _f(value)), textcoords="offset points", xytext=(0, 3),
+        for x, shown in ((q - 0.18, point.pct_disbursed), (q + 0.18, point.pct_total)):
+            ax.annotate(f"{_f(shown):.2f}", (x, _f(shown)), textcoords="offset points", xytext=(0, 3),
                         ha="center", fontsize=13)
         ax.set_xticks(quarters, [f"ไตรมาส {n}" for n in quarters])
         ax.set_ylim(0, 110)
