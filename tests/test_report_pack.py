@@ -348,3 +348,26 @@ def test_libreoffice_renders_the_dashboard(books: dict[str, Path], tmp_path: Pat
     assert dash
     text = "\n".join(pages[pages.index(dash[0]):])
     assert "ร้อยละการเบิกจ่าย" in text and "93.89" in text  # a chart title and a data label
+
+
+# --- the Build report button (xlwings' remote engine stands in for Excel) -----------------------------------
+
+def test_build_report_button_writes_a_draft_beside_the_workbook(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from osmep_xl.excel import report_button as report_module
+    from osmep_xl.excel.buttons import BUTTONS, report_button
+    from osmep_xl.excel.front import ACTIONS
+    from osmep_xl.excel.workbook import build_workbook
+    from tests.test_excel_buttons import press
+
+    assert BUTTONS[next(a for a in ACTIONS if a.id == "report").function] is report_button
+    work = build_workbook(tmp_path / "osmep_xl.xlsm")
+    monkeypatch.chdir(tmp_path)  # the remote engine's book has no folder: the report goes to the working one
+    monkeypatch.setattr(report_module, "find_soffice", lambda: None)  # the PDF is tested above
+    _, status = press(report_button, work, monkeypatch)
+    out = tmp_path / "osmep_xl_report_DRAFT.docx"
+    assert out.exists() and "DRAFT report with 9 errors" in status
+    doc = Document(str(out))
+    assert all(WATERMARK in s.header.paragraphs[0].text for s in doc.sections)
+    sentences = [p.text for p in doc.paragraphs]
+    assert any("1,073,229,047.44 บาท คิดเป็นร้อยละ 93.89" in s for s in sentences)

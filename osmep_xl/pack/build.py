@@ -11,6 +11,7 @@ from ..check import check_files, open_all
 from ..findings import Finding, Severity
 from ..report import FileResult, summary
 from ..rules.config import Settings
+from ..xlsx.read import ReadWorkbook
 from .charts import Chart, NoThaiFontError, make_charts
 from .figures import NumberStyle, ReportContent, build_content
 from .office import to_pdf
@@ -53,10 +54,20 @@ def build_report(paths: list[Path], out: Path, settings: Settings, *, pdf: bool 
     """Validate ``paths`` together; refuse (:class:`ReportRefusedError`) when any has errors unless ``draft``;
     write the .docx at ``out`` (and the PDF beside it with ``pdf``)."""
     results = check_files(paths, settings)
-    errors = sum(r.errors for r in results)
-    if any(r.unreadable for r in results) or (errors and not draft):
+    if any(r.unreadable for r in results):
         raise ReportRefusedError(results)
     books = [wb for p in paths for wb in open_all(p)]
+    return publish(books, results, out, settings, pdf=pdf, draft=draft, as_of=as_of, thai_digits=thai_digits,
+                   template=template, charts=charts)
+
+
+def publish(books: list[ReadWorkbook], results: list[FileResult], out: Path, settings: Settings, *,
+            pdf: bool = False, draft: bool = False, as_of: dt.date | None = None, thai_digits: bool = False,
+            template: Path | None = None, charts: bool = True) -> ReportResult:
+    """The report of ``books`` (read from files or a live workbook) whose validation gave ``results``."""
+    errors = sum(r.errors for r in results)
+    if errors and not draft:
+        raise ReportRefusedError(results)
     style = NumberStyle(thai_digits=thai_digits)
     content = build_content(books, as_of, style)
     findings: list[Finding] = [f for r in results for f in r.findings if f.severity is not Severity.INFO]
@@ -68,7 +79,7 @@ def build_report(paths: list[Path], out: Path, settings: Settings, *, pdf: bool 
                 images = make_charts(content, settings, Path(tmp))
             except NoThaiFontError as exc:
                 notes.append(str(exc))
-        write_docx(content, out, style=style, charts=images, findings=findings,
-                   draft_errors=errors or None, template=template)
+        write_docx(content, out, style=style, charts=images, findings=findings, draft_errors=errors or None,
+                   template=template)
     pdf_path = to_pdf(out, out.with_suffix(".pdf")) if pdf else None
     return ReportResult(out, pdf_path, content, results, images, notes)
