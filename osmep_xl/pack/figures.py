@@ -195,13 +195,11 @@ def _pct_text(value: Decimal | None, style: NumberStyle) -> str:
 
 
 def _group_title(block: Block, key: tuple[Any, ...]) -> str:
+    """"ปีงบประมาณ พ.ศ. 2564 (พ.ร.บ.งบประมาณและเงินกองทุน)": how the report names a budget."""
     parts = dict(zip(block.group_by, key, strict=True))
-    out = []
-    if parts.get("fiscal_year"):
-        out.append(f"ปีงบประมาณ พ.ศ. {parts['fiscal_year']}")
-    if parts.get("budget_source"):
-        out.append(str(parts["budget_source"]))
-    return " · ".join(out)
+    year = f"ปีงบประมาณ พ.ศ. {parts['fiscal_year']}" if parts.get("fiscal_year") else ""
+    source = f"({parts['budget_source']})" if parts.get("budget_source") else ""
+    return " ".join(p for p in (year, source) if p)
 
 
 def _group_top(v: _Values, rows: list[int]) -> int:
@@ -220,7 +218,7 @@ def action_plan_tables(wb: ReadWorkbook, style: NumberStyle) -> tuple[list[Table
         projects = [i for i in rows if v.rb.rows[i].get("level") == "project"]
         body = [[v.text(i, "code"), _label(v, i), v(i, "budget")] for i in rows]
         figures: dict[str, Decimal] = {}
-        text = f"{_group_title(v.block, key)} มีงบประมาณรวม"
+        text = f"แผนปฏิบัติการประจำ{_group_title(v.block, key)} มีงบประมาณรวม"
         if isinstance(total, Decimal):
             figures["budget"] = total
             text += f" {style.format(total, 'money')} บาท"
@@ -344,7 +342,7 @@ def spending_tables(rb: ReadBlock, period: Period, style: NumberStyle, *, key: s
             rows=[[_label(v, i), *(v(i, c) for c in cols)] for i in rows],
             widths=[7.4, 3.0, 3.0, 3.0, 3.0, 2.8, 1.7, 1.7],
             bold=[v.has_children(i) for i in rows], indent=[v.rank(i) for i in rows],
-            sentence=spending_sentence(v, top, period, style, lead=f"{group} " if group else ""),
+            sentence=spending_sentence(v, top, period, style, lead=f"งบประมาณ{group.replace('ปีงบประมาณ ', 'ปี ')} มี" if group else ""),
             landscape=True, source=rb.sheet))
     return tables
 

@@ -12,7 +12,7 @@ from typing import Any
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -28,6 +28,7 @@ PAGE_W, PAGE_H = Cm(21.0), Cm(29.7)
 MARGIN = Cm(2.0)
 LANDSCAPE_MARGIN = Cm(1.5)  # wide tables get a little more room
 HEADER_FILL = "DDEBF7"
+KEEP_TOGETHER_ROWS = 15
 MARKER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # Markers an office template may use: a paragraph holding only a block marker becomes that block;
 # text markers are replaced inside any paragraph.
@@ -71,9 +72,11 @@ def _font(run_or_style: Any, size: float | None = None, *, bold: bool | None = N
 def _styles(doc: Any) -> None:
     _font(doc.styles["Normal"], BODY_PT)
     doc.styles["Normal"].paragraph_format.space_after = Pt(4)
-    for name, size in (("Title", 22), ("Heading 1", 20), ("Heading 2", 18), ("Caption", 14)):
+    for name, size in (("Title", 22), ("Heading 1", 20), ("Heading 2", 17), ("Caption", 14)):
         style = doc.styles[name]
         _font(style, size, bold=True, color=RGBColor(0x1F, 0x4E, 0x79))
+        style.paragraph_format.space_before = Pt(6)
+        style.paragraph_format.space_after = Pt(3)
 
 
 def _page(section: Any, landscape: bool) -> None:
@@ -125,7 +128,7 @@ def fit_widths(table: Table, usable: float, style: NumberStyle) -> tuple[list[fl
             widest = max((text_width_cm(style.format(row[n], table.kinds[n]), pt, bold=bold)
                           for row, bold in zip(table.rows, table.bold or [True] * len(table.rows), strict=True)),
                          default=1.0)
-            need[n] = max(widest + CELL_PAD_CM, 1.6)
+            need[n] = max(widest + CELL_PAD_CM, 1.9 if table.kinds[n] == "percent" else 1.6)
         rest = usable - sum(need)
         if (rest >= 0.2 * usable if text_cols else rest >= 0) or pt == 10:
             for n in text_cols:
@@ -153,6 +156,10 @@ def _cell_text(cell: Any, text: str, *, bold: bool = False, align: Any = None, i
                pt: float = TABLE_PT) -> None:
     para = cell.paragraphs[0]
     para.paragraph_format.space_after = Pt(0)
+    # Thai fonts carry tall ascenders for stacked marks; an exact line of 1.25 em keeps them and halves
+    # the height of wrapped rows compared with the font's own line gap.
+    para.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    para.paragraph_format.line_spacing = Pt(pt * 1.25)
     if align is not None:
         para.alignment = align
     if indent:
@@ -173,6 +180,7 @@ class ReportWriter:
         self.template = template
         self.doc: Any = Document(str(template)) if template else Document()
         self.landscape_ok = template is None  # an office template keeps its own page layout
+        self.fresh_page = True  # nothing but headings on the current page yet
 
     # -- text ---------------------------------------------------------------------------------------------
     @property
@@ -204,13 +212,19 @@ class ReportWriter:
         if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
             return
         _page(self.doc.add_section(WD_SECTION.NEW_PAGE), landscape)
+        self.fresh_page = True
 
     def table(self, table: Table) -> None:
         self._orientation(table.landscape)
         if table.title:
-            self.para(table.title, "Heading 2")
+            title = self.para(table.title, "Heading 2")
+            # A wide table starts its own page: an executive reads one budget per page, never a table
+            # whose header sits alone at the foot of the page before.
+            title.paragraph_format.page_break_before = table.landscape and not self.fresh_page and self.landscape_ok
+            title.paragraph_format.keep_with_next = True
         if table.sentence is not None:
-            self.para(table.sentence.text)
+            self.para(table.sentence.text).paragraph_format.keep_with_next = True
+        self.fresh_page = False
         fitted, pt = fit_widths(table, usable_width_cm(self.doc.sections[-1]), self.style)
         widths = [Cm(w) for w in fitted]
         t = self.doc.add_table(rows=1 + len(table.rows), cols=len(table.headers))
@@ -235,9 +249,14 @@ class ReportWriter:
                 _cell_text(t.rows[r].cells[n], self.style.format(value, kind), bold=bold,
                            align=WD_ALIGN_PARAGRAPH.RIGHT if numeric else None,
                            indent=indent if n == table.name_col else 0, pt=pt)
-        for row in t.rows:
+        short = len(table.rows) <= KEEP_TOGETHER_ROWS
+        for n, row in enumerate(t.rows):
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a row never breaks across pages
             for cell, w in zip(row.cells, widths, strict=True):
                 cell.width = w
+                if short and n < len(t.rows) - 1:  # a short table stays on one page with its title
+                    for p in cell.paragraphs:
+                        p.paragraph_format.keep_with_next = True
         grid = t._tbl.tblGrid
         for col, w in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
             col.set(qn("w:w"), str(int(w.twips)))
@@ -289,7 +308,10 @@ class ReportWriter:
                             ("integrated_plan", "integrated_plan_table"), ("disbursement", "disbursement_tables")):
             if self.content.sections.get(key):
                 self._orientation(self.content.sections[key][0].landscape)
-                self.para(SECTION_TITLES[key], "Heading 1")
+                heading = self.para(SECTION_TITLES[key], "Heading 1")
+                heading.paragraph_format.page_break_before = not self.fresh_page
+                heading.paragraph_format.keep_with_next = True
+                self.fresh_page = True
                 blocks[marker]()
         self.chart_block()
         self.findings_block()
