@@ -342,9 +342,14 @@ def spending_tables(rb: ReadBlock, period: Period, style: NumberStyle, *, key: s
             rows=[[_label(v, i), *(v(i, c) for c in cols)] for i in rows],
             widths=[7.4, 3.0, 3.0, 3.0, 3.0, 2.8, 1.7, 1.7],
             bold=[v.has_children(i) for i in rows], indent=[v.rank(i) for i in rows],
-            sentence=spending_sentence(v, top, period, style, lead=f"งบประมาณ{group.replace('ปีงบประมาณ ', 'ปี ')} มี" if group else ""),
+            sentence=spending_sentence(v, top, period, style, lead=_budget_lead(group)),
             landscape=True, source=rb.sheet))
     return tables
+
+
+def _budget_lead(group: str) -> str:
+    """"งบประมาณปี พ.ศ. 2564 (…) มี" before a budget's spending sentence."""
+    return f"งบประมาณ{group.replace('ปีงบประมาณ ', 'ปี ')} มี" if group else ""
 
 
 def disbursement_points(rb: ReadBlock) -> list[DisbursementPoint]:
