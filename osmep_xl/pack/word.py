@@ -53,20 +53,19 @@ def _font(run_or_style: Any, size: float | None = None, *, bold: bool | None = N
     if color is not None:
         font.color.rgb = color
     rpr = run_or_style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
+    fonts = rpr.get_or_add_rFonts()
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         fonts.set(qn(attr), FONT)
-    if size is not None:
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):  # a theme font would win in Word
+        fonts.attrib.pop(qn(attr), None)
+    if size is not None:  # complex-script (Thai) size, right after w:sz as the schema orders it
         szcs = rpr.find(qn("w:szCs"))
         if szcs is None:
             szcs = OxmlElement("w:szCs")
-            rpr.append(szcs)
+            rpr.find(qn("w:sz")).addnext(szcs)
         szcs.set(qn("w:val"), str(int(size * 2)))
-    if bold and rpr.find(qn("w:bCs")) is None:
-        rpr.append(OxmlElement("w:bCs"))
+    if bold:
+        rpr.get_or_add_bCs()
 
 
 def _styles(doc: Any) -> None:
