@@ -371,3 +371,16 @@ def test_build_report_button_writes_a_draft_beside_the_workbook(tmp_path: Path,
     assert all(WATERMARK in s.header.paragraphs[0].text for s in doc.sections)
     sentences = [p.text for p in doc.paragraphs]
     assert any("1,073,229,047.44 บาท คิดเป็นร้อยละ 93.89" in s for s in sentences)
+
+
+def test_cli_period_and_usage_lines(books: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.docx"
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(books["kpi"]), "-o", str(out), "--period", "31 มี.ค. 64", "--no-charts"])
+    assert exit_.value.code == 0 and out.exists()
+    assert "ไตรมาสที่ 2 (มกราคม – มีนาคม 2564)" in Document(str(out)).paragraphs[0].text
+    for args, code, words in ((["--period", "ไม่ใช่วันที่", "--force"], 2, "--period"), ([], 2, "--force")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["report", str(books["kpi"]), "-o", str(out), *args])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_.value.code == code and len(err) == 1 and words in err[0]
