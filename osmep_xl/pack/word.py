@@ -18,6 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from ..findings import Finding, Severity, sort_findings
+from ..spec.base import STATUS_ACHIEVED, STATUS_NOT_YET
 from .charts import Chart
 from .figures import SECTION_TITLES, NumberStyle, ReportContent, Table
 
@@ -28,7 +29,8 @@ PAGE_W, PAGE_H = Cm(21.0), Cm(29.7)
 MARGIN = Cm(2.0)
 LANDSCAPE_MARGIN = Cm(1.5)  # wide tables get a little more room
 HEADER_FILL = "DDEBF7"
-KEEP_TOGETHER_ROWS = 15
+LINE_EM = 1.25  # table line height, in ems
+STATUS_FILL = {STATUS_ACHIEVED: "E2EFDA", STATUS_NOT_YET: "FCE4D6"}  # KPI status at a glance: green, orange
 MARKER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # Markers an office template may use: a paragraph holding only a block marker becomes that block;
 # text markers are replaced inside any paragraph.
@@ -138,6 +140,20 @@ def fit_widths(table: Table, usable: float, style: NumberStyle) -> tuple[list[fl
     raise AssertionError("unreachable")
 
 
+def table_height_cm(table: Table, widths: list[float], pt: float, style: NumberStyle) -> float:
+    """Estimated printed height: each row as many lines as its most wrapped cell needs, with a margin for
+    where the word breaks of Thai text fall (measured against LibreOffice's pages)."""
+    line = pt * LINE_EM * 1.3 / 72 * 2.54
+
+    def lines(text: str, width: float) -> int:
+        room = max(width - CELL_PAD_CM, 0.5)
+        return max(1, -int(-text_width_cm(text, pt) // room))  # ceil
+
+    rows = [table.headers, *([style.format(v, k) for v, k in zip(row, table.kinds, strict=True)]
+                             for row in table.rows)]
+    return sum(max(lines(t, w) for t, w in zip(row, widths, strict=True)) * line + 0.05 for row in rows)
+
+
 def usable_width_cm(section: Any) -> float:
     return float((section.page_width - section.left_margin - section.right_margin) / 360000)
 
@@ -158,7 +174,7 @@ def _cell_text(cell: Any, text: str, *, bold: bool = False, align: Any = None, i
     # Thai fonts carry tall ascenders for stacked marks; an exact line of 1.25 em keeps them and halves
     # the height of wrapped rows compared with the font's own line gap.
     para.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    para.paragraph_format.line_spacing = Pt(pt * 1.25)
+    para.paragraph_format.line_spacing = Pt(pt * LINE_EM)
     if align is not None:
         para.alignment = align
     if indent:
@@ -245,10 +261,14 @@ class ReportWriter:
             indent = table.indent[r - 1] if table.indent else 0
             for n, (value, kind) in enumerate(zip(row, table.kinds, strict=True)):
                 numeric = _figure_column(table, n)
+                if isinstance(value, str) and value in STATUS_FILL and table.headers[n] == "สถานะ":
+                    _shade(t.rows[r].cells[n], STATUS_FILL[value])
                 _cell_text(t.rows[r].cells[n], self.style.format(value, kind), bold=bold,
                            align=WD_ALIGN_PARAGRAPH.RIGHT if numeric else None,
                            indent=indent if n == table.name_col else 0, pt=pt)
-        short = len(table.rows) <= KEEP_TOGETHER_ROWS
+        usable_h = float((self.doc.sections[-1].page_height - self.doc.sections[-1].top_margin
+                          - self.doc.sections[-1].bottom_margin) / 360000) - 2.5  # header, title, sentence
+        short = table_height_cm(table, fitted, pt, self.style) <= usable_h
         for n, row in enumerate(t.rows):
             row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a row never breaks across pages
             for cell, w in zip(row.cells, widths, strict=True):
