@@ -395,6 +395,7 @@ def test_libreoffice_recounts_the_kpi_status(books: dict[str, Path], tmp_path: P
     recalculated = convert_one(bare, tmp_path / "lo")  # LibreOffice computes every formula itself
     ws = openpyxl.load_workbook(recalculated, data_only=True)[DASHBOARD_SHEET]
     statuses = ["รอผล" if d.get("result") is None else
-                "บรรลุ" if Decimal(d["result"]) >= Decimal(d["target"]) else "ยังไม่บรรลุ" for d in json_rows("kpi", "kpis")]
+                "บรรลุ" if Decimal(d["result"]) >= Decimal(d["target"]) else "ยังไม่บรรลุ"
+                for d in json_rows("kpi", "kpis")]
     assert [(ws[f"A{r}"].value, ws[f"B{r}"].value) for r in (5, 6, 7)] == [
         (s, statuses.count(s)) for s in ("บรรลุ", "ยังไม่บรรลุ", "รอผล")]
