@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/osmep-xl demo --out $(DEMO_OUT)
+	@# The report pack as a draft: the demo data keeps the printed report's own errors (PDF needs LibreOffice).
+	$(VENV)/bin/osmep-xl report $(DEMO_OUT)/action_plan.xlsx $(DEMO_OUT)/kpi.xlsx $(DEMO_OUT)/integrated_plan.xlsx \
+	  $(DEMO_OUT)/disbursement.xlsx -o $(DEMO_OUT)/report.docx --draft --force \
+	  $$(command -v soffice >/dev/null 2>&1 && echo --pdf)
 
 test: $(STAMP)
 	@command -v soffice >/dev/null 2>&1 || { \

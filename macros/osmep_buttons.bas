@@ -33,6 +33,11 @@ Public Sub OsmepClearFlags()
     RunPython "import osmep_xl.excel.buttons as b; b.clear_flags_button()"
 End Sub
 
+'' Build the report (Word, and PDF with LibreOffice) beside this workbook; a draft when it has errors.
+Public Sub OsmepBuildReport()
+    RunPython "import osmep_xl.excel.buttons as b; b.report_button()"
+End Sub
+
 ' Run the action chosen in the dropdown osmep_action (what xlwings' "Run main" runs too).
 Public Sub OsmepRunSelected()
     RunPython "import osmep_xl; osmep_xl.main()"

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .cli_batch import batch_app, consolidate_cmd
 from .cli_errors import ClickException, UsageError, check_out, out_or_in_place, usage_error_lines, user_errors
+from .cli_report import report_cmd
 from .model.load import DataError, load_data, required_columns
 from .report import make_console
 from .spec import TEMPLATES, get_spec
@@ -33,6 +34,7 @@ workbook_app = typer.Typer(help="สมุดงาน Excel พร้อมป�
 app.add_typer(workbook_app, name="workbook")
 app.add_typer(batch_app, name="batch")
 app.command(name="consolidate")(consolidate_cmd)
+app.command(name="report")(report_cmd)
 
 def _parse_meta(items: list[str]) -> dict[str, str]:
     meta: dict[str, str] = {}

@@ -62,8 +62,8 @@ from .rules.meta import DIFFERS as META_DIFFERS
 from .rules.validate import validate
 from .spec import TEMPLATES, get_spec
 from .spec.base import Block, TemplateSpec
-from .xlsx.generate import Formats, page_setup, write_workbook
-from .xlsx.layout import FONT_SIZE, HEADER_FILL, INFO_FIRST_ROW, INFO_SHEET, SUBTLE_TEXT, TITLE_SIZE
+from .xlsx.generate import Formats, write_workbook
+from .xlsx.layout import FONT_SIZE, HEADER_FILL, INFO_FIRST_ROW, INFO_SHEET, SUBTLE_TEXT, TITLE_SIZE, page_setup
 from .xlsx.metrics import row_height
 from .xlsx.read import ReadBlock, ReadWorkbook
 from .xlsx.safety import RefusedFileError

@@ -13,6 +13,7 @@ from osmep_xl.cli import build_templates
 from osmep_xl.data import load_report
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.spec.base import ColType
+from osmep_xl.xlsx.dashboard import DASHBOARD_SHEET
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.layout import FIRST_DATA_ROW, HEADER_EN_ROW, HEADER_TH_ROW, INFO_SHEET, block_name
 
@@ -29,7 +30,7 @@ def demo_books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_workbook_follows_spec(template_id: str, demo_books: dict[str, Path]) -> None:
     spec = TEMPLATES[template_id]
     wb = openpyxl.load_workbook(demo_books[template_id])
-    assert wb.sheetnames == [INFO_SHEET, *(b.sheet for b in spec.blocks)]
+    assert wb.sheetnames == [INFO_SHEET, *(b.sheet for b in spec.blocks), DASHBOARD_SHEET]  # filled: charts
     props = {p.name: p.value for p in wb.custom_doc_props.props}
     assert props == {"osmep_xl.template": spec.id, "osmep_xl.version": spec.version}
     data = load_report(template_id)

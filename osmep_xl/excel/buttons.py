@@ -379,6 +379,16 @@ def clear_flags_button(book: xw.Book | None = None) -> WritePlan:
     return _run(book, _clear)
 
 
+# --- the report ----------------------------------------------------------------------------------------------
+
+
+def report_button(book: xw.Book | None = None) -> WritePlan:
+    """สร้างรายงาน (Word/PDF) ข้างสมุดงาน / Build report: the report pack beside the workbook."""
+    from .report_button import plan_report
+
+    return _run(book, plan_report)
+
+
 # --- the dropdown --------------------------------------------------------------------------------------------
 
 
@@ -388,6 +398,7 @@ BUTTONS: dict[str, Callable[[xw.Book | None], WritePlan]] = {
     "fill_button": fill_button,
     "import_previous_button": import_previous_button,
     "clear_flags_button": clear_flags_button,
+    "report_button": report_button,
 }
 
 
@@ -404,4 +415,4 @@ def run_selected(book: xw.Book | None = None) -> WritePlan:
 
 
 __all__ = ["BUTTONS", "clear_flags_button", "fill_button", "import_previous_button", "recalc_button",
-           "run_selected", "validate_button"]
+           "report_button", "run_selected", "validate_button"]

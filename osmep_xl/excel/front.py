@@ -57,6 +57,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("import_previous", "เทียบกับไตรมาสก่อน", "Compare with previous quarter", "OsmepImportPrevious",
            "import_previous_button"),
     Action("clear_flags", "ล้างผลตรวจสอบ", "Clear flags", "OsmepClearFlags", "clear_flags_button"),
+    Action("report", "สร้างรายงาน", "Build report", "OsmepBuildReport", "report_button"),
 )
 RUN_SELECTED = Action("run_selected", "เรียกใช้รายการที่เลือก", "Run selected action", "OsmepRunSelected", "main")
 RUN_SELECTED_COMMAND = "import osmep_xl; osmep_xl.main()"  # what xlwings' own "Run main" runs too

@@ -32,8 +32,8 @@ from ..a1 import column_letter
 from ..data import REPORT_TITLE, has_report, load_report
 from ..model.load import DataError
 from ..spec import TEMPLATES
-from ..xlsx.generate import Formats, blank_data, page_setup, write_workbook
-from ..xlsx.layout import FONT_SIZE, HEADER_FILL, INPUT_FILL, SMALL_SIZE, SUBTLE_TEXT, text_lines
+from ..xlsx.generate import Formats, blank_data, write_workbook
+from ..xlsx.layout import FONT_SIZE, HEADER_FILL, INPUT_FILL, SMALL_SIZE, SUBTLE_TEXT, page_setup, text_lines
 from ..xlsx.metrics import row_height
 from .front import (
     ACTIONS,
@@ -304,8 +304,8 @@ def _conf_sheet(interpreter: Interpreter) -> Callable[[xlsxwriter.Workbook, Form
 
 
 def sheet_count() -> int:
-    """Sheets of the ready workbook: front, information, one per template block, xlwings.conf."""
-    return 3 + sum(len(spec.blocks) for spec in TEMPLATES.values())
+    """Sheets of the ready workbook: front, information, one per template block, dashboard, xlwings.conf."""
+    return 4 + sum(len(spec.blocks) for spec in TEMPLATES.values())
 
 
 def build_workbook(out: Path = DEFAULT_OUT, *, interpreter: Interpreter | None = None,

@@ -24,9 +24,11 @@ from ..model.workbook import WorkbookData
 from ..money import EXCEL
 from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..version import __version__
+from .dashboard import add_dashboard, thai_chart_fonts
 from .formulas import row_cells
 from .layout import (
     COMPUTED_FILL,
+    ENGLISH_TEXT,
     ERROR_FILL,
     ERROR_TEXT,
     FIRST_DATA_ROW,
@@ -38,12 +40,6 @@ from .layout import (
     INFO_FIRST_ROW,
     INFO_SHEET,
     INPUT_FILL,
-    MARGIN_BOTTOM,
-    MARGIN_FOOTER,
-    MARGIN_HEADER,
-    MARGIN_SIDE,
-    MARGIN_TOP,
-    PAPER_A4,
     PROP_TEMPLATE,
     PROP_VERSION,
     SMALL_SIZE,
@@ -54,8 +50,8 @@ from .layout import (
     UNPRINTED,
     PrintPlan,
     block_name,
-    footer,
     meta_name,
+    page_setup,
     plan_print,
     text_lines,
 )
@@ -132,7 +128,7 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
     _title(ws, fmt, block.title_th, block.title_en)
     head = fmt.get(bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center")
     head_en = fmt.get(bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
-                      font_size=SMALL_SIZE, font_color="#404040")
+                      font_size=SMALL_SIZE, font_color=ENGLISH_TEXT)
     plan = plan_print(block)
     widths = [*plan.widths, *(c.width for c in block.columns[len(plan.widths):])]
     for n, col in enumerate(block.columns):
@@ -232,22 +228,6 @@ def _title(ws: Worksheet, fmt: Formats, title: str, subtitle: str, last_col: int
         else:
             ws.write_string(row, 0, text, fmt.get(**props))
         ws.set_row(row, row_height(1, size))
-
-
-def page_setup(ws: Worksheet, *, landscape: bool = True, header: tuple[str, str] | None = None) -> None:
-    """A4 in the given orientation, margins, a header with a (Thai, English) title on every page, and a
-    footer naming the sheet and the page."""
-    if landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    ws.set_paper(PAPER_A4)
-    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
-    if header:
-        th, en = (text.replace("&", "&&") for text in header)
-        ws.set_header(f'&L&"{FONT},Bold"&{FONT_SIZE}{th}&"{FONT},Regular"&{SMALL_SIZE}  {en}',
-                      {"margin": MARGIN_HEADER})
-    ws.set_footer(footer(), {"margin": MARGIN_FOOTER})
 
 
 def _print_block(ws: Worksheet, block: Block, plan: PrintPlan) -> None:
@@ -374,8 +354,11 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
         for spec, filled in zip(specs, books, strict=True):
             for block in spec.blocks:
                 _write_block(book, block, filled.blocks.get(block.id, []), fmt)
+        charts = add_dashboard(book, books)  # native charts over the tables, for filled templates to chart
         if after is not None:
             after(book, fmt)
         _quote_sheet_names(book)
         book.close()
+        if charts is not None:
+            thai_chart_fonts(Path(tmp))
     return path

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from xlsxwriter.worksheet import Worksheet
+
 from ..spec.base import Block, Column
 from .metrics import CELL_INSET, DIGIT_EM, column_points, wrap_lines
 
@@ -27,6 +29,10 @@ ERROR_FILL = "#FFC7CE"
 ERROR_TEXT = "#9C0006"
 WARNING_FILL = "#FFEB9C"
 SUBTLE_TEXT = "#595959"
+ENGLISH_TEXT = "#404040"  # the English header line under each Thai header
+# Chart series, in order: disbursed, disbursed + committed (or a second series), then the others.
+CHART_COLORS = ("#9DC3E6", "#1F4E79", "#C55A11", "#548235", "#7F7F7F")
+TARGET_LINE = "#C00000"
 
 
 def argb(rgb: str) -> str:
@@ -143,3 +149,19 @@ def plan_print(block: Block, font_size: float = FONT_SIZE) -> PrintPlan:
         spare = math.floor((page - max(used)) / (DIGIT_EM * font_size))
         widths[name] = min(MAX_NAME_WIDTH, widths[name] + max(0, spare))
     return PrintPlan(widths=tuple(widths), breaks=tuple(breaks), repeat=(first, last) if breaks else None)
+
+
+def page_setup(ws: Worksheet, *, landscape: bool = True, header: tuple[str, str] | None = None) -> None:
+    """A4 in the given orientation, margins, a header with a (Thai, English) title on every page, and a
+    footer naming the sheet and the page."""
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(PAPER_A4)
+    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
+    if header:
+        th, en = (text.replace("&", "&&") for text in header)
+        ws.set_header(f'&L&"{FONT},Bold"&{FONT_SIZE}{th}&"{FONT},Regular"&{SMALL_SIZE}  {en}',
+                      {"margin": MARGIN_HEADER})
+    ws.set_footer(footer(), {"margin": MARGIN_FOOTER})

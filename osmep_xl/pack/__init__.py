@@ -1,0 +1,1 @@
+"""The report pack: the quarterly report (Word, PDF) and its charts, from checked workbooks."""
