@@ -471,36 +471,30 @@ class Diagnoser:
                 owner[cell] = n
         clusters = [g for g in groups if g]
         out: list[Diagnosis] = []
-        explained: set[Constraint] = set()
+        # A wrong parent code or a row entered twice breaks several clusters at once (one per column and
+        # parent): one such change is a smaller diagnosis than a figure per cluster, so it is tried first.
+        if any(con.kind == "rollup" for con in violated):
+            for cell, code, fixes in self.moved_parents(violated):
+                fixed = [g for g in clusters if set(g) <= fixes]
+                if len(fixed) >= 2:
+                    out.append(Diagnosis(cell, code, [con for g in fixed for con in g], what="parent"))
+                    clusters = [g for g in clusters if not set(g) <= fixes]
+            for d, b, fixes in self.duplicates(violated):
+                fixed = [g for g in clusters if set(g) <= fixes]
+                if fixed:
+                    out.append(Diagnosis(None, None, [con for g in fixed for con in g], at=(b, d, "code"),
+                                         what="duplicate"))
+                    clusters = [g for g in clusters if not set(g) <= fixes]
         for cluster in clusters:
             common = set.intersection(*(conflicts[con] for con in cluster))
             found: list[tuple[Cell, Value]] = [
                 (x, v) for x in sorted(common, key=self._order) if (v := self.explain_single(x, cluster)) is not None]
             if len(found) == 1:
                 out.append(Diagnosis(found[0][0], found[0][1], cluster))
-                explained.update(cluster)
             elif found:
                 found.sort(key=lambda xv: self._typo_rank(xv[0], xv[1]))
                 out.append(Diagnosis(found[0][0], found[0][1], cluster, candidates=found))
-                explained.update(cluster)
-        rest = [con for con in violated if con not in explained or self._only_by_many(con, out)]
-        if len({con.at[0] for con in rest}) and any(con.kind == "rollup" for con in rest):
-            for cell, code, fixes in self.moved_parents(rest):
-                fixed_clusters = [g for g in clusters if set(g) <= fixes]
-                if len(fixed_clusters) >= 2:
-                    out = [d for d in out if not any(set(d.explains) <= set(g) for g in fixed_clusters)]
-                    out.append(Diagnosis(cell, code, [con for g in fixed_clusters for con in g], what="parent"))
-                    explained.update(fixes)
-                    break
-            for d, b, fixes in self.duplicates(rest):
-                out = [x for x in out if not set(x.explains) <= fixes]
-                out.append(Diagnosis(None, None, sorted(fixes, key=str), at=(b, d, "code"), what="duplicate"))
-                break
         return out
-
-    @staticmethod
-    def _only_by_many(con: Constraint, found: list[Diagnosis]) -> bool:
-        return any(con in d.explains and d.candidates for d in found)
 
     def _order(self, cell: Cell) -> tuple[int, int, int]:
         b, i, c = cell
