@@ -38,12 +38,14 @@ from osmep_xl.check import check_file, recalc_file
 from osmep_xl.data import load_report
 from osmep_xl.findings import Finding, Severity
 from osmep_xl.model.evaluate import BlockCalc
+from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import Settings, load_settings
 from osmep_xl.spec.base import ColType
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.patch import WorkbookPatch
 from osmep_xl.xlsx.read import ReadBlock, read_workbook
 
+ERROR_RULES = {r.id for r in RULES.values() if r.severity is Severity.ERROR}
 CLASSES = ("transpose", "extra_zero", "missing_zero", "digit", "pct_fraction", "as_text", "blank",
            "wrong_parent", "row_deleted", "row_duplicated")
 
@@ -128,8 +130,8 @@ def _typed_cells(rb: ReadBlock, calc: BlockCalc, percent: bool, inputs: bool = F
             if (col.type is ColType.PERCENT) != percent:
                 continue
             value = row.get(col.id)
-            if inputs and calc.is_computable(i, col):
-                continue
+            if inputs and (calc.is_computable(i, col) or col.stated_from is not None):
+                continue  # computed by the template's formula, or read from its text: blank is no mistake
             if isinstance(value, Decimal) and value != 0 and calc.is_stated(i, col.id):
                 out.append((i, col.id))
     return out
@@ -252,6 +254,11 @@ def run(per_class: int, seed: int, synthetic: int, settings: Settings, verbose: 
         folder = Path(tmp)
         made = bases(folder, synthetic, seed)
         base_findings = {p: {_key(f) for r in check_file(p, settings) for f in r.findings} for p in made}
+        unclean = [p for p in made if any(k[0] in ERROR_RULES for k in base_findings[p])]
+        for p in unclean:  # a fault would meet the base's own errors in the same clusters
+            print(f"base {p.name} is not clean ({sorted(k for k in base_findings[p] if k[0] in ERROR_RULES)}):"
+                  " left out")
+        made = [p for p in made if p not in unclean]
         for kind in CLASSES:
             per_base = max(1, per_class // len(made))
             for base in made:

@@ -474,9 +474,12 @@ class Diagnoser:
         # A wrong parent code or a row entered twice breaks several clusters at once (one per column and
         # parent): one such change is a smaller diagnosis than a figure per cluster, so it is tried first.
         if any(con.kind == "rollup" for con in violated):
-            for cell, code, fixes in self.moved_parents(violated):
+            moves = sorted(((sum(set(g) <= fixes for g in clusters), n, cell, code, fixes)
+                            for n, (cell, code, fixes) in enumerate(self.moved_parents(violated))),
+                           key=lambda m: (-m[0], m[1]))
+            for count, _, cell, code, fixes in moves:  # the move that explains most, first
                 fixed = [g for g in clusters if set(g) <= fixes]
-                if len(fixed) >= 2:
+                if count >= 2 and len(fixed) == count:
                     out.append(Diagnosis(cell, code, [con for g in fixed for con in g], what="parent"))
                     clusters = [g for g in clusters if not set(g) <= fixes]
             for d, b, fixes in self.duplicates(violated):
