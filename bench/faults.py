@@ -176,7 +176,9 @@ def _one(rb: ReadBlock, calc: BlockCalc, kind: str, rng: random.Random) -> Fault
         return Fault(kind, sheet, cell, ((sheet, cell, new),))
     if not rb.block.hierarchical or "parent" not in rb.columns:
         return None
-    leaves = [i for i in range(len(rb.rows)) if i in calc.structure.parent and not calc.structure.children.get(i)]
+    # lines with a figure (deleting or doubling a line that carries none changes no total)
+    leaves = [i for i in range(len(rb.rows)) if i in calc.structure.parent and not calc.structure.children.get(i)
+              and any(isinstance(v, Decimal) and v and rb.block.column(c).rollup for c, v in rb.rows[i].items())]
     if not leaves:
         return None
     i = rng.choice(leaves)

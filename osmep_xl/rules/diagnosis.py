@@ -105,6 +105,10 @@ class Scenario:
         return self._calcs[key]
 
 
+def _what(cell: Cell) -> str:
+    return "parent" if cell[2] == "parent" else "value"
+
+
 def _keyed(rb: ReadBlock, keys: list[str], levels: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
     return {tuple(r.get(k) for k in keys): i for i, r in enumerate(rb.rows)
             if not levels or r.get("level") in levels}
@@ -119,6 +123,7 @@ class Diagnoser:
         self.rb: dict[str, ReadBlock] = ctx.workbook.blocks
         self.base = Scenario(self, {})
         self.violated_text: list[Constraint] = []
+        self.violated_all: list[Constraint] = []
         self._links: dict[Cell, list[Constraint]] = defaultdict(list)
         self.link_constraints: list[Constraint] = []
         for link in ctx.workbook.spec.links:
@@ -401,35 +406,72 @@ class Diagnoser:
 
     def moved_parents(self, violated: list[Constraint]) -> Iterator[tuple[Cell, str, set[Constraint]]]:
         """(parent-code cell, the right code, constraints it explains): a line under the wrong parent leaves
-        one parent short and another over by its own figures."""
+        its right parent short by exactly its own figure (and the wrong one over, when that one is typed)."""
         rollups = [con for con in violated if con.kind == "rollup"]
         tried: set[tuple[str, int, str]] = set()
-        for over in rollups:
-            b, p, c = over.at
-            r_over = self._residual(over, self.base)
-            if r_over is None or r_over >= 0:
+        for short in rollups:
+            b, s, c = short.at
+            r_short = self._residual(short, self.base)
+            if r_short is None or r_short <= 0:
                 continue
             rb, calc = self.rb[b], self.calcs[b]
-            for short in rollups:
-                sb, s, sc_col = short.at
-                r_short = self._residual(short, self.base)
-                if sb != b or sc_col != c or r_short is None or r_short != -r_over:
+            block = rb.block
+            ranks = {lv.id: n for n, lv in enumerate(block.levels)}
+            rank_s = ranks.get(rb.rows[s].get("level") or "", len(ranks))
+            code = rb.rows[s].get("code")
+            group = tuple(rb.rows[s].get(g) for g in block.group_by)
+            for k, row in enumerate(rb.rows):
+                if (k == s or calc.structure.parent.get(k) == s or ranks.get(row.get("level") or "", -1) <= rank_s
+                        or tuple(row.get(g) for g in block.group_by) != group
+                        or self._value((b, k, c), self.base) != r_short or (b, k, str(code)) in tried):
                     continue
-                code = rb.rows[s].get("code")
-                for k in calc.structure.children.get(p, []):
-                    if (b, k, str(code)) in tried or self._value((b, k, c), self.base) != r_short:
-                        continue
-                    tried.add((b, k, str(code)))
-                    rows = list(rb.rows)
-                    rows[k] = {**rows[k], "parent": code}
-                    structure = resolve_structure(rb.block, rows)
-                    if structure.parent.get(k) != s:
-                        continue
-                    sc = Scenario(self, {}, {b: structure}, {b: rows})
-                    left = self._rescan(b, sc)
-                    before = {con for con in violated if con.at[0] == b or (con.other or con.at)[0] == b}
-                    if left <= before:
-                        yield (b, k, "parent"), str(code), before - left
+                tried.add((b, k, str(code)))
+                rows = list(rb.rows)
+                rows[k] = {**rows[k], "parent": code}
+                structure = resolve_structure(block, rows)
+                if structure.parent.get(k) != s:
+                    continue
+                sc = Scenario(self, {}, {b: structure}, {b: rows})
+                left = self._rescan(b, sc)
+                before = {con for con in violated if con.at[0] == b or (con.other or con.at)[0] == b}
+                if left <= before:
+                    yield (b, k, "parent"), str(code), before - left
+
+    def moved_out(self, cluster: list[Constraint]) -> list[tuple[Cell, Value]]:
+        """(parent-code cell, the codes that would do): a line under a typed parent that its figures put
+        over, whose right parent carries no typed figure (so nothing else shows the move)."""
+        out: list[tuple[Cell, Value]] = []
+        rollups = [con for con in cluster if con.kind == "rollup"]
+        if not rollups or len(rollups) != len(cluster):
+            return out
+        b, p, c = rollups[0].at
+        r_over = self._residual(rollups[0], self.base)
+        if r_over is None or r_over >= 0 or "parent" not in self.rb[b].columns:
+            return out
+        rb, calc = self.rb[b], self.calcs[b]
+        block = rb.block
+        ranks = {lv.id: n for n, lv in enumerate(block.levels)}
+        before = {con for con in self.violated_all if con.at[0] == b}
+        for k in calc.structure.children.get(p, []):
+            if self._value((b, k, c), self.base) != -r_over:
+                continue
+            rank_k = ranks.get(rb.rows[k].get("level") or "", 0)
+            group = tuple(rb.rows[k].get(g) for g in block.group_by)
+            codes = []
+            for q, row in enumerate(rb.rows):
+                if (q == p or ranks.get(row.get("level") or "", len(ranks)) >= rank_k or row.get("code") is None
+                        or tuple(row.get(g) for g in block.group_by) != group):
+                    continue
+                rows = list(rb.rows)
+                rows[k] = {**rows[k], "parent": row.get("code")}
+                structure = resolve_structure(block, rows)
+                if structure.parent.get(k) != q:
+                    continue
+                if not self._rescan(b, Scenario(self, {}, {b: structure}, {b: rows})) - (before - set(cluster)):
+                    codes.append(str(row.get("code")))
+            if codes:
+                out.append(((b, k, "parent"), " | ".join(codes[:5])))
+        return out
 
     def duplicates(self, violated: list[Constraint]) -> Iterator[tuple[int, str, set[Constraint]]]:
         for b, calc in self.calcs.items():
@@ -446,7 +488,7 @@ class Diagnoser:
     # ----- clusters ------------------------------------------------------------------------------------------
 
     def diagnose(self) -> list[Diagnosis]:
-        violated = self.violated()
+        violated = self.violated_all = self.violated()
         if not violated:
             return []
         conflicts = {con: self.conflict(con) for con in violated}
@@ -492,36 +534,43 @@ class Diagnoser:
             common = set.intersection(*(conflicts[con] for con in cluster))
             found: list[tuple[Cell, Value]] = [
                 (x, v) for x in sorted(common, key=self._order) if (v := self.explain_single(x, cluster)) is not None]
+            found += self.moved_out(cluster)
             if len(found) == 1:
-                out.append(Diagnosis(found[0][0], found[0][1], cluster))
+                out.append(Diagnosis(found[0][0], found[0][1], cluster, what=_what(found[0][0])))
             elif found:
-                found.sort(key=lambda xv: self._typo_rank(xv[0], xv[1]))
-                out.append(Diagnosis(found[0][0], found[0][1], cluster, candidates=found))
+                found.sort(key=lambda xv: self.typo_rank(xv[0], xv[1]))
+                out.append(Diagnosis(found[0][0], found[0][1], cluster, candidates=found, what=_what(found[0][0])))
         return out
 
     def _order(self, cell: Cell) -> tuple[int, int, int]:
         b, i, c = cell
         return (list(self.rb).index(b), i, self.rb[b].columns.get(c, 0))
 
-    def _typo_rank(self, cell: Cell, value: Value) -> tuple[int, tuple[int, int, int]]:
+    def typo_rank(self, cell: Cell, value: Value) -> tuple[int, tuple[int, int, int]]:
         b, i, c = cell
         was = self.rb[b].rows[i].get(c)
         return (typo_distance(was, value), self._order(cell))
 
 
-def _digits(value: object) -> str:
+def _digits(value: object, places: int) -> str:
     if not isinstance(value, Decimal):
         return ""
+    return f"{abs(value):.{places}f}" if places else f"{abs(value):.0f}"
+
+
+def _places(value: object) -> int:
+    if not isinstance(value, Decimal):
+        return 0
     text = f"{abs(value):f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    return len(text.partition(".")[2].rstrip("0"))
 
 
 def typo_distance(was: object, should: object) -> int:
     """How far a typed figure is from the corrected one in keystrokes: 1 for a transposed pair of digits,
-    a digit changed, added or dropped (an extra or missing zero); more otherwise; 0 when equal."""
-    a, b = _digits(was), _digits(should)
+    a digit changed, added or dropped (an extra or missing zero); more otherwise; 0 when equal. Both are
+    written with the decimals the more precise one needs (4.01 against 4.10, not 4.1)."""
+    places = max(_places(was), _places(should))
+    a, b = _digits(was, places), _digits(should, places)
     if a == b:
         return 0
     if not a:
@@ -572,6 +621,13 @@ def diagnose_findings(ctx: Context, findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def _one_keystroke(dx: Diagnoser, d: Diagnosis) -> bool:
+    """True when exactly one candidate's correction is a single keystroke away from what is typed (a digit
+    changed, transposed, added or dropped): the finding then goes to that cell, still listing the others."""
+    ranks = [dx.typo_rank(x, v)[0] for x, v in d.candidates]
+    return bool(ranks) and ranks[0] == 1 and all(r > 1 for r in ranks[1:])
+
+
 def _apply(dx: Diagnoser, d: Diagnosis, findings: list[Finding]) -> list[Finding]:
     cell = d.cause if d.cause is not None else d.at
     assert cell is not None
@@ -587,7 +643,7 @@ def _apply(dx: Diagnoser, d: Diagnosis, findings: list[Finding]) -> list[Finding
     out: list[Finding] = []
     at_cause = [f for f in findings if f.where == where and f.severity is Severity.ERROR]
     reported = [f for f in findings if f.where in effects and f.severity is Severity.ERROR and f.cause is None]
-    if candidates and not at_cause and len(reported) == 1:
+    if candidates and not at_cause and len(reported) == 1 and not _one_keystroke(dx, d):
         # One finding already says what is wrong: it lists the cells that may be the typo.
         return [f.model_copy(update={"candidates": candidates}) if f is reported[0] else f for f in findings]
     for f in findings:
