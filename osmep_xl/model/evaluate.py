@@ -138,7 +138,7 @@ class BlockCalc:
         the same verdict whether such a 0 is the formula or was typed (pasted as values)."""
         if typed != 0 or not isinstance(typed, Decimal) or not self._columns[column_id].rollup:
             return False
-        children = self.structure.children.get(i)
+        children = self.structure.children.get(i) or []
         return bool(children) and not any(self.cell(c, column_id).has_data for c in children)
 
     def expected(self, i: int, column_id: str) -> CellValue:
