@@ -272,3 +272,16 @@ def test_a_zero_over_blank_lines_gets_the_verdict_of_its_formula(tmp_path: Path)
              and rb.rows[i][c] > 0)
     assert ("rollup.sum", rb.address(i, "budget")) in verdict(
         edit(src, tmp_path / "zero.xlsx", {(rb.sheet, rb.address(i, "budget")): 0}))
+
+
+def test_line_moved_away_from_its_only_parent(bases: dict[str, Path], tmp_path: Path) -> None:
+    """Group 5.1.1, the only line of sub-approach 5.1, put under 2.1: 5.1 now reads as a line of its own with
+    the zeros its sums showed, so 2.1 is over and approach 5 and the total are short; one parent code
+    explains all of it."""
+    rb = block(bases["integrated_plan"], "approaches")
+    i = row_where(rb, code="5.1.1")
+    cell = rb.address(i, "parent")
+    found = errors(edit(bases["integrated_plan"], tmp_path / "bad.xlsx", {(rb.sheet, cell): "2.1"}))
+    (cause,) = causes(found)
+    assert (cause.rule, cause.cell, cause.expected, cause.actual) == ("diagnosis.cause", cell, "5.1", "2.1")
+    assert len(found) > 2 and all(f.cause == f"{rb.sheet}!{cell}" for f in found if f is not cause)
