@@ -225,6 +225,10 @@ class Tally:
     candidate: int = 0
     false_alarm: int = 0
     seconds: float = 0.0
+    ambiguous: int = 0  # the finding lists several candidate cells (not identifiable from the constraints)
+    unique_at_cause: int = 0  # identifiable, and reported at the typed cell as the cause
+    cells: int = 0  # variants with a typed cell to point at (all but deleted rows)
+    listed: int = 0  # not identifiable, and the typed cell among the candidates
 
 
 def judge(fault: Fault, found: list[Finding], before: set[tuple[str, str, str]], t: Tally) -> dict[str, bool]:
@@ -238,7 +242,12 @@ def judge(fault: Fault, found: list[Finding], before: set[tuple[str, str, str]],
              and not (f.candidates and where in f.candidates)]
     if fault.kind == "row_deleted":  # no typed cell: the parent's roll-up is where it shows
         false = []
+    ambiguous = any(f.candidates and where in f.candidates and f.cause is None for f in new)
     t.n += 1
+    t.cells += bool(fault.cell)
+    t.ambiguous += ambiguous
+    t.listed += ambiguous and candidate
+    t.unique_at_cause += at_cause and not ambiguous
     t.detected += detected
     t.at_cause += at_cause
     t.candidate += candidate
@@ -277,25 +286,31 @@ def run(per_class: int, seed: int, synthetic: int, settings: Settings, verbose: 
 
 
 def table(tallies: dict[str, Tally]) -> str:
-    lines = ["| fault class | variants | detected | at the typed cell, as the cause | cause or among candidates |"
-             " false alarms | ms / variant |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| fault class | variants | detected | identifiable: at the typed cell, as the cause |"
+             " not identifiable: the typed cell among the candidates | false alarms | ms / variant |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     total = Tally()
     for kind in CLASSES:
         t = tallies.get(kind)
         if t is None or not t.n:
             continue
-        for f in ("n", "detected", "at_cause", "candidate", "false_alarm", "seconds"):
-            setattr(total, f, getattr(total, f) + getattr(t, f))
         lines.append(_line(kind, t))
+        for f in ("n", "detected", "at_cause", "candidate", "false_alarm", "seconds", "ambiguous",
+                  "unique_at_cause", "cells", "listed"):
+            setattr(total, f, getattr(total, f) + getattr(t, f))
     lines.append(_line("**all**", total))
     return "\n".join(lines)
 
 
 def _line(kind: str, t: Tally) -> str:
-    def pct(k: int) -> str:
-        return f"{k} ({100 * k / t.n:.0f} %)"
-    cause = "n/a (no cell to blame)" if kind == "row_deleted" else pct(t.at_cause)
-    return (f"| {kind} | {t.n} | {pct(t.detected)} | {cause} | {pct(t.candidate)} | {pct(t.false_alarm)} |"
+    def pct(k: int, n: int) -> str:
+        return f"{k} / {n} ({100 * k / n:.0f} %)" if n else "–"
+    if kind == "row_deleted":
+        cause = candidates = "n/a (no typed cell)"
+    else:
+        cause = pct(t.unique_at_cause, t.cells - t.ambiguous)
+        candidates = pct(t.listed, t.ambiguous)
+    return (f"| {kind} | {t.n} | {pct(t.detected, t.n)} | {cause} | {candidates} | {pct(t.false_alarm, t.n)} |"
             f" {1000 * t.seconds / t.n:.0f} |")
 
 
