@@ -437,41 +437,39 @@ class Diagnoser:
                 if left <= before:
                     yield (b, k, "parent"), str(code), before - left
 
-    def moved_out(self, cluster: list[Constraint]) -> list[tuple[Cell, Value]]:
-        """(parent-code cell, the codes that would do): a line under a typed parent that its figures put
-        over, whose right parent carries no typed figure (so nothing else shows the move)."""
-        out: list[tuple[Cell, Value]] = []
-        rollups = [con for con in cluster if con.kind == "rollup"]
-        if not rollups or len(rollups) != len(cluster):
-            return out
-        b, p, c = rollups[0].at
-        r_over = self._residual(rollups[0], self.base)
-        if r_over is None or r_over >= 0 or "parent" not in self.rb[b].columns:
-            return out
-        rb, calc = self.rb[b], self.calcs[b]
-        block = rb.block
-        ranks = {lv.id: n for n, lv in enumerate(block.levels)}
-        before = {con for con in self.violated_all if con.at[0] == b}
-        for k in calc.structure.children.get(p, []):
-            if self._value((b, k, c), self.base) != -r_over:
+    def moved_out(self, violated: list[Constraint]) -> Iterator[tuple[Cell, str, set[Constraint]]]:
+        """(parent-code cell, the codes that would do, constraints it explains): a line under a typed parent
+        that its figures put over by exactly their amount, whose right parent may carry no typed figure (so
+        only the wrong parent shows the move)."""
+        for over in [con for con in violated if con.kind == "rollup"]:
+            b, p, c = over.at
+            r_over = self._residual(over, self.base)
+            if r_over is None or r_over >= 0 or "parent" not in self.rb[b].columns:
                 continue
-            rank_k = ranks.get(rb.rows[k].get("level") or "", 0)
-            group = tuple(rb.rows[k].get(g) for g in block.group_by)
-            codes = []
-            for q, row in enumerate(rb.rows):
-                if (q == p or ranks.get(row.get("level") or "", len(ranks)) >= rank_k or row.get("code") is None
-                        or tuple(row.get(g) for g in block.group_by) != group):
+            rb, calc = self.rb[b], self.calcs[b]
+            block = rb.block
+            ranks = {lv.id: n for n, lv in enumerate(block.levels)}
+            before = {con for con in violated if con.at[0] == b or (con.other or con.at)[0] == b}
+            for k in calc.structure.children.get(p, []):
+                if self._value((b, k, c), self.base) != -r_over:
                     continue
-                rows = list(rb.rows)
-                rows[k] = {**rows[k], "parent": row.get("code")}
-                structure = resolve_structure(block, rows)
-                if structure.parent.get(k) != q:
-                    continue
-                if not self._rescan(b, Scenario(self, {}, {b: structure}, {b: rows})) - (before - set(cluster)):
-                    codes.append(str(row.get("code")))
-            if codes:
-                out.append(((b, k, "parent"), " | ".join(codes[:5])))
-        return out
+                rank_k = ranks.get(rb.rows[k].get("level") or "", 0)
+                group = tuple(rb.rows[k].get(g) for g in block.group_by)
+                by_fix: dict[frozenset[Constraint], list[str]] = {}
+                for q, row in enumerate(rb.rows):
+                    if (q == p or ranks.get(row.get("level") or "", len(ranks)) >= rank_k or row.get("code") is None
+                            or tuple(row.get(g) for g in block.group_by) != group):
+                        continue
+                    rows = list(rb.rows)
+                    rows[k] = {**rows[k], "parent": row.get("code")}
+                    structure = resolve_structure(block, rows)
+                    if structure.parent.get(k) != q:
+                        continue
+                    left = self._rescan(b, Scenario(self, {}, {b: structure}, {b: rows}))
+                    if left <= before and over not in left:
+                        by_fix.setdefault(frozenset(before - left), []).append(str(row.get("code")))
+                for fixes, codes in by_fix.items():
+                    yield (b, k, "parent"), " | ".join(codes[:5]), set(fixes)
 
     def duplicates(self, violated: list[Constraint]) -> Iterator[tuple[int, str, set[Constraint]]]:
         for b, calc in self.calcs.items():
@@ -513,17 +511,20 @@ class Diagnoser:
                 owner[cell] = n
         clusters = [g for g in groups if g]
         out: list[Diagnosis] = []
+        single_moves: dict[int, list[tuple[Cell, Value]]] = {}
         # A wrong parent code or a row entered twice breaks several clusters at once (one per column and
         # parent): one such change is a smaller diagnosis than a figure per cluster, so it is tried first.
         if any(con.kind == "rollup" for con in violated):
+            hypotheses = [*self.moved_parents(violated), *self.moved_out(violated)]
             moves = sorted(((sum(set(g) <= fixes for g in clusters), n, cell, code, fixes)
-                            for n, (cell, code, fixes) in enumerate(self.moved_parents(violated))),
-                           key=lambda m: (-m[0], m[1]))
+                            for n, (cell, code, fixes) in enumerate(hypotheses)), key=lambda m: (-m[0], m[1]))
             for count, _, cell, code, fixes in moves:  # the move that explains most, first
                 fixed = [g for g in clusters if set(g) <= fixes]
                 if count >= 2 and len(fixed) == count:
                     out.append(Diagnosis(cell, code, [con for g in fixed for con in g], what="parent"))
                     clusters = [g for g in clusters if not set(g) <= fixes]
+                elif count == 1 and len(fixed) == 1:  # one cluster: the move is one of its candidates
+                    single_moves.setdefault(id(fixed[0]), []).append((cell, code))
             for d, b, fixes in self.duplicates(violated):
                 fixed = [g for g in clusters if set(g) <= fixes]
                 if fixed:
@@ -534,7 +535,7 @@ class Diagnoser:
             common = set.intersection(*(conflicts[con] for con in cluster))
             found: list[tuple[Cell, Value]] = [
                 (x, v) for x in sorted(common, key=self._order) if (v := self.explain_single(x, cluster)) is not None]
-            found += self.moved_out(cluster)
+            found += single_moves.get(id(cluster), [])
             if len(found) == 1:
                 out.append(Diagnosis(found[0][0], found[0][1], cluster, what=_what(found[0][0])))
             elif found:
