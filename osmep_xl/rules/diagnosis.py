@@ -451,8 +451,8 @@ class Diagnoser:
             ranks = {lv.id: n for n, lv in enumerate(block.levels)}
             before = {con for con in violated if con.at[0] == b or (con.other or con.at)[0] == b}
             for k in calc.structure.children.get(p, []):
-                if self._value((b, k, c), self.base) != -r_over:
-                    continue
+                if self._value((b, k, c), self.base) != -r_over or k in calc.structure.duplicates:
+                    continue  # (a row entered twice is tried as such)
                 rank_k = ranks.get(rb.rows[k].get("level") or "", 0)
                 group = tuple(rb.rows[k].get(g) for g in block.group_by)
                 by_fix: dict[frozenset[Constraint], list[str]] = {}
@@ -460,6 +460,8 @@ class Diagnoser:
                     if (q == p or ranks.get(row.get("level") or "", len(ranks)) >= rank_k or row.get("code") is None
                             or tuple(row.get(g) for g in block.group_by) != group):
                         continue
+                    if calc.is_stated(q, c) and calc.structure.children.get(q):
+                        continue  # a typed total would go over: only a short one takes it (moved_parents)
                     rows = list(rb.rows)
                     rows[k] = {**rows[k], "parent": row.get("code")}
                     structure = resolve_structure(block, rows)
