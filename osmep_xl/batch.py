@@ -37,8 +37,8 @@ from .model.load import DataError
 from .report import FileResult
 from .rules.config import Settings
 from .xlsx.patch import PatchError
-from .xlsx.read import UnreadableWorkbookError
 from .xlsx.safety import RefusedFileError
+from .xlsx.source import UnreadableWorkbookError
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 GLOB_CHARS = frozenset("*?[")

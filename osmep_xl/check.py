@@ -5,25 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .a1 import parse_a1
 from .findings import Finding, Severity, sort_findings
 from .model.load import DataError
-from .report import FileResult, sheet_rows
+from .report import FINDINGS_PRINTED, FINDINGS_WIDTHS, FileResult, printed_rows, row_heights
 from .rules.config import ConfigError, Settings
 from .rules.recalc import plan_recalc_all, text_numbers
 from .rules.validate import validate_set
 from .spec import UnknownTemplateError
+from .spec.base import Column
+from .xlsx.layout import ERROR_FILL, FONT, FONT_SIZE, HEADER_FILL, WARNING_FILL, argb, footer
 from .xlsx.patch import PatchError, WorkbookPatch
-from .xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_workbooks
+from .xlsx.read import ReadWorkbook, read_workbooks
 from .xlsx.safety import RefusedFileError, check_writable
+from .xlsx.source import UnreadableWorkbookError
 
 # What a user's input can raise: every front end turns these into one clear line, never a traceback.
 USER_ERRORS = (DataError, ConfigError, PatchError, RefusedFileError, UnreadableWorkbookError, UnknownTemplateError,
                FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
 FINDINGS_SHEET = "ผลตรวจสอบ"
-HIGHLIGHT = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C"}
+HIGHLIGHT = {Severity.ERROR: argb(ERROR_FILL), Severity.WARNING: argb(WARNING_FILL)}
 CAUSE_FILL = "FFFF7C80"  # the typed cell that explains other findings: red
 CONSEQUENCE_FILL = "FFFDE9EC"  # a finding caused by a typed cell elsewhere: a lighter shade
 
@@ -193,15 +198,33 @@ def cell_flags(findings: list[Finding], sheets: set[str]) -> dict[tuple[str, str
     return flags
 
 
+def _column_finder(books: list[ReadWorkbook]) -> Callable[[Finding], Column | None]:
+    """The template column a finding's cell is in, to format its expected and actual values."""
+    at = {(rb.sheet, index): rb.block.column(column_id)
+          for wb in books for rb in wb.blocks.values() for column_id, index in rb.columns.items()}
+
+    def column(f: Finding) -> Column | None:
+        try:
+            return at.get((f.sheet, parse_a1(f.cell)[1]))
+        except ValueError:
+            return None
+    return column
+
+
 def annotate_file(path: Path, findings: list[Finding], out: Path) -> Path:
     """A copy of ``path`` with a findings sheet, highlighted cells and a comment per flagged cell."""
     check_writable(out)
     findings = sort_findings(findings)
-    sheets = template_sheets(open_all(path))
+    books = open_all(path)
+    sheets = template_sheets(books)
     patch = WorkbookPatch(path)
-    rows = sheet_rows(findings)
+    rows = printed_rows(findings, _column_finder(books))
     links = {f"C{n}": (f.sheet, f.cell) for n, f in enumerate(findings, start=2) if f.sheet in sheets}
-    patch.add_sheet(FINDINGS_SHEET, rows, widths=[14, 16, 8, 24, 18, 18, 60, 60], links=links)
+    # Stored as XlsxWriter stores a width (plus 5 pixels of padding), which the row heights count with.
+    patch.add_sheet(FINDINGS_SHEET, rows, widths=[w + 5 / 7 for w in FINDINGS_WIDTHS], links=links)
+    patch.print_table(FINDINGS_SHEET, heights=row_heights(rows, FINDINGS_WIDTHS), font=FONT, size=FONT_SIZE,
+                      header_fill=argb(HEADER_FILL), footer=footer(), columns=FINDINGS_PRINTED,
+                      right=(4, 5))
     for (sheet, cell), (color, note) in cell_flags(findings, sheets).items():
         patch.highlight(sheet, cell, color)
         patch.comment(sheet, cell, note)

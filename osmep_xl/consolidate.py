@@ -37,6 +37,7 @@ submission's own sheet and cell.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
 
 from . import report
 from .a1 import a1
@@ -60,10 +62,12 @@ from .rules.meta import DIFFERS as META_DIFFERS
 from .rules.validate import validate
 from .spec import TEMPLATES, get_spec
 from .spec.base import Block, TemplateSpec
-from .xlsx.generate import Formats, write_workbook
-from .xlsx.layout import INFO_FIRST_ROW, INFO_SHEET
-from .xlsx.read import ReadBlock, ReadWorkbook, UnreadableWorkbookError
+from .xlsx.generate import Formats, page_setup, write_workbook
+from .xlsx.layout import FONT_SIZE, HEADER_FILL, INFO_FIRST_ROW, INFO_SHEET, SUBTLE_TEXT, TITLE_SIZE
+from .xlsx.metrics import row_height
+from .xlsx.read import ReadBlock, ReadWorkbook
 from .xlsx.safety import RefusedFileError
+from .xlsx.source import UnreadableWorkbookError
 
 GRAND_CODE = "ALL"
 GRAND_NAME = "รวมทุกหน่วยงาน / all submitters"
@@ -304,45 +308,73 @@ SUMMARY_HEADER = ["รหัส / Key", "หน่วยงาน / Submitter", 
 FINDINGS_HEADER = ["รหัส / Key", "ไฟล์ / File", *report.FINDINGS_HEADER]
 
 
+# Shared by the summary above and the findings below. All but the English message (wide, as it does not
+# print) print on A4 landscape at 78 % (14-point text at 10.9 points); the list starts on a page of its own.
+FINDINGS_WIDTHS = [7, 11, 10, 8, 6, 17, 15, 15, 36, 70]
+FINDINGS_SCALE = 78
+
+
+def file_names(subs: Sequence[Submission]) -> dict[Path, str]:
+    """Each submission's file as the findings list names it: its path below the folder all of them share
+    (the summary above the list gives the full path), so that the column stays narrow on paper."""
+    paths = [s.path for s in subs]
+    try:
+        common = Path(os.path.commonpath([p.parent.resolve() for p in paths])) if paths else None
+    except ValueError:  # different drives
+        common = None
+    return {p: str(p.resolve().relative_to(common)) if common else str(p) for p in paths}
+
+
 def _write_findings_sheet(book: xlsxwriter.Workbook, fmt: Formats, subs: Sequence[Submission],
                           notes: Sequence[Finding]) -> None:
     """One line per submission (merged or skipped and why), then every finding at its own sheet and cell."""
     ws = book.add_worksheet(FINDINGS_SHEET)
-    head = fmt.get(bold=True, bg_color="#DDEBF7", border=1, text_wrap=True)
-    text = fmt.get(text_wrap=True)
-    ws.write_string(0, 0, "ผลตรวจสอบไฟล์ที่หน่วยงานส่งมา", fmt.get(bold=True, font_size=18))
+    ws.set_default_row(row_height(1, FONT_SIZE))
+    head = fmt.get(bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True)
+    text = fmt.get(text_wrap=True, border=1)
+    numbers = {True: fmt.get(num_format="#,##0", border=1), False: fmt.get(num_format="#,##0.00", border=1)}
+    ws.write_string(0, 0, "ผลตรวจสอบไฟล์ที่หน่วยงานส่งมา", fmt.get(bold=True, font_size=TITLE_SIZE))
     ws.write_string(1, 0, "Findings of each submission, at the submission's own sheet and cell",
-                    fmt.get(italic=True, font_color="#595959"))
-    for n, title in enumerate(SUMMARY_HEADER):
-        ws.write_string(3, n, title, head)
+                    fmt.get(italic=True, font_color=SUBTLE_TEXT))
+    ws.set_row(0, row_height(1, TITLE_SIZE))
+
+    def line(r: int, values: Sequence[Any], style: Format | None = None) -> None:
+        for n, value in enumerate(values):
+            if isinstance(value, Decimal | int) and style is None:
+                ws.write_number(r, n, float(value), numbers[isinstance(value, int)])
+            else:
+                ws.write_string(r, n, "" if value is None else str(value), style or text)
+        shown = [report.value_text(v) if isinstance(v, Decimal) else str(v) for v in values]
+        ws.set_row(r, report.row_heights([shown], FINDINGS_WIDTHS, header=1 if style is head else 0)[0])
+
+    line(3, SUMMARY_HEADER, head)
     r = 4
     for sub in subs:
         res = sub.result
         counts = Counter(f.severity for f in res.findings)
         status = "ข้าม / skipped" if res.unreadable else "รวมแล้ว / merged"
-        line: list[Any] = [sub.key, sub.label, str(sub.path), status, counts[Severity.ERROR],
-                           counts[Severity.WARNING], counts[Severity.INFO], res.unreadable or ""]
-        ws.write_row(r, 0, line, text)
+        line(r, [sub.key, sub.label, str(sub.path), status, counts[Severity.ERROR], counts[Severity.WARNING],
+                 counts[Severity.INFO], res.unreadable or ""])
         r += 1
     r += 1
-    for n, title in enumerate(FINDINGS_HEADER):
-        ws.write_string(r, n, title, head)
+    line(r, FINDINGS_HEADER, head)
     first = r
     r += 1
     listed = [("รวม / ALL", "", f) for f in notes]
-    listed += [(s.key, str(s.path), f) for s in subs for f in sort_findings(s.result.findings)]
+    names = file_names(subs)
+    listed += [(s.key, names[s.path], f) for s in subs for f in sort_findings(s.result.findings)]
     for key, path, f in listed:
-        values: list[Any] = [key, path, *report.finding_row(f)]
-        for n, value in enumerate(values):
-            if isinstance(value, Decimal):
-                ws.write_number(r, n, float(value), fmt.get(num_format="#,##0.00"))
-            else:
-                ws.write_string(r, n, "" if value is None else str(value), text)
+        line(r, [key, path, *report.finding_row(f)])
         r += 1
     ws.autofilter(first, 0, max(first, r - 1), len(FINDINGS_HEADER) - 1)
     ws.freeze_panes(first + 1, 0)
-    for n, width in enumerate([12, 30, 30, 16, 10, 12, 16, 16, 60, 60]):
+    for n, width in enumerate(FINDINGS_WIDTHS):
         ws.set_column(n, n, width)
+    page_setup(ws)
+    ws.print_area(0, 0, max(first, r - 1), len(FINDINGS_HEADER) - 2)
+    ws.repeat_rows(first)
+    ws.set_h_pagebreaks([first])  # honoured at a set scale (Excel ignores breaks when fitting to pages)
+    ws.set_print_scale(FINDINGS_SCALE)
 
 
 def write_consolidated(template_id: str, subs: Sequence[Submission], out: Path, *,

@@ -39,8 +39,11 @@ for _slip, _m in _MONTH_SLIPS.items():
     _MONTHS[_month_key(_slip)] = _m
 
 _DATE = re.compile(
-    r"^\s*(?:(?P<day>\d{1,2})\s*)?(?P<month>[\u0e00-\u0e7f.]+?)\s*(?P<year>\d{2}|\d{4})\s*$"
+    r"^\s*(?:(?P<day>\d{1,2})\s*)?(?P<month>[\u0e00-\u0e7f.]+?)\s*"
+    r"(?:(?P<era>พ\.?\s*ศ\.?|ค\.?\s*ศ\.?)\s*)?(?P<year>\d{2}|\d{4})\s*$"
 )
+# Words a report puts before a date: "ณ วันที่ 30 มิ.ย.64", "ข้อมูล ณ เดือน มิ.ย. 2564".
+_DATE_PREFIX = re.compile(r"^\s*(?:ข้อมูล\s*)?(?:ณ\s*)?(?:วันที่|วัน|เดือน)?\s*")
 
 
 def be_to_ce(year_be: int) -> int:
@@ -101,16 +104,28 @@ def parse_thai_month(token: str) -> int:
 
 
 def parse_thai_date(text: str) -> dt.date:
-    """Parse "30 มิ.ย.64", "30 มิถุนายน 2564", "มิ.ย. 2564" (last day of month).
+    """Parse "30 มิ.ย.64", "30 มิถุนายน 2564", "30 มิถุนายน พ.ศ. 2564", "ณ วันที่ 30 มิ.ย.64",
+    "มิ.ย. 2564" (last day of month), and a Common Era year where one is written ("30 มิ.ย. 2021").
 
     Thai digits are accepted. A date without a day means the end of that month,
     as in "ข้อมูล ณ เดือน มิ.ย. 2564".
     """
-    match = _DATE.match(translate_thai_digits(text))
+    clean = _DATE_PREFIX.sub("", translate_thai_digits(text), count=1)
+    match = _DATE.match(clean)
     if not match:
         raise ValueError(f"not a Thai date: {text!r}")
     month = parse_thai_month(match["month"])
-    year_ce = be_to_ce(expand_be_year(int(match["year"])))
+    year = int(match["year"])
+    era = (match["era"] or "").replace(" ", "").replace(".", "")
+    if era == "คศ" or (era != "พศ" and len(match["year"]) == 4 and year < BE_YEARS.start):
+        year_ce = year  # "30 มิ.ย. 2021", "ค.ศ. 2021": a Common Era year
+        if year_ce + BE_OFFSET not in BE_YEARS:
+            raise ValueError(f"year out of range in {text!r}")
+    else:
+        year_be = expand_be_year(year)
+        if year_be not in BE_YEARS:
+            raise ValueError(f"not a Buddhist Era year in {text!r}")
+        year_ce = be_to_ce(year_be)
     if match["day"] is None:
         nxt = dt.date(year_ce + month // 12, month % 12 + 1, 1)
         return nxt - dt.timedelta(days=1)

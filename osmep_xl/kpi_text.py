@@ -53,7 +53,11 @@ _NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 MINIMUM_WORDS = ("ไม่น้อยกว่า", "อย่างน้อย", "≥", ">=")  # how a target says "at least"
 MAXIMUM_WORDS = ("ไม่เกิน", "ไม่มากกว่า", "≤", "<=")  # ... and "at most"
 _PREFIX_UNITS = "ร้อยละ|จำนวน"
-_RANGE = re.compile(rf"(?P<low>{_NUM})\s*[-–]\s*(?P<high>{_NUM})")
+_RANGE = re.compile(rf"(?P<low>{_NUM})\s*(?:[-–]|ถึง|to)\s*(?P<high>{_NUM})")
+# A result that says the work is still going on is pending, whatever count it names ("1 เรื่อง อยู่ระหว่าง
+# ดำเนินการ"); a completion phrase may come before the number ("ดำเนินการแล้ว 1 เรื่อง").
+_PENDING = re.compile(r"อยู่ระหว่าง|รอผล|ยังไม่แล้วเสร็จ|ยังไม่เสร็จ|ยังไม่ได้|กำลังดำเนินการ")
+_DONE_PREFIX = r"(?:ดำเนินการแล้ว(?:เสร็จ)?|แล้วเสร็จ|เสร็จสิ้น|ได้)"
 _FIRST = re.compile(rf"(?P<num>{_NUM})")
 
 
@@ -92,8 +96,11 @@ def parse_target(text: str) -> Target:
 def parse_result(text: str) -> KpiResult:
     """Parse "139,825 ราย", "1 ระบบ (ระบบ D-join)"; a text without a leading number is a status."""
     clean = translate_thai_digits(text).strip()
+    if _PENDING.search(re.sub(r"\(.*?\)", "", clean)):
+        return KpiResult(text=text)
     # A unit may come first, as in "ร้อยละ 85" (the way targets like "ร้อยละ 70-80" are written).
-    match = re.match(rf"^(?:(?P<pre>{_PREFIX_UNITS})\s*)?(?P<num>{_NUM})\s*(?P<rest>.*)$", clean)
+    match = re.match(rf"^(?:{_DONE_PREFIX}\s*)?(?:(?P<pre>{_PREFIX_UNITS})\s*)?(?P<num>{_NUM})\s*(?P<rest>.*)$",
+                     clean)
     if not match:
         return KpiResult(text=text)
     rest = match["rest"] or (match["pre"] or "")

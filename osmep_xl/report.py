@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from .findings import Finding, Severity, sort_findings
+from .spec.base import Column
+from .xlsx.layout import FONT_SIZE, text_lines
+from .xlsx.metrics import row_height
 
 SEVERITY_TH = {Severity.ERROR: "ผิดพลาด", Severity.WARNING: "เตือน", Severity.INFO: "ข้อมูล"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
@@ -162,3 +165,38 @@ def finding_row(f: Finding) -> SheetRow:
 def sheet_rows(findings: list[Finding]) -> list[SheetRow]:
     """Rows of the in-workbook findings sheet (header first)."""
     return [list(FINDINGS_HEADER), *(finding_row(f) for f in sort_findings(findings))]
+
+
+# Columns of the findings sheet. It prints all but the last (the English message, kept in the workbook) on
+# A4 landscape at about 89 %, the Thai message wrapping in the widest column.
+FINDINGS_WIDTHS = [10, 8, 5, 17, 15, 15, 44, 70]
+FINDINGS_PRINTED = len(FINDINGS_WIDTHS) - 1
+
+
+def value_text(value: Decimal | str | None, column: Column | None = None) -> str:
+    """An expected or actual value as it reads on paper: formatted as its column (``9,500,000.00``,
+    ``338,500``, ``93.89``), or with separators when the column is not known."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        if column is not None and column.type.numeric:
+            return column.format(value)
+        return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+    return str(value)
+
+
+def printed_rows(findings: list[Finding], column: Callable[[Finding], Column | None]) -> list[SheetRow]:
+    """:func:`sheet_rows` with every value as text, expected and actual formatted as ``column(finding)``."""
+    rows: list[SheetRow] = [list(FINDINGS_HEADER)]
+    for f in sort_findings(findings):
+        row = finding_row(f)
+        row[4], row[5] = value_text(f.expected, column(f)), value_text(f.actual, column(f))
+        rows.append(["" if v is None else str(v) for v in row])
+    return rows
+
+
+def row_heights(rows: Sequence[Sequence[object]], widths: Sequence[float], *, header: int = 1) -> list[float]:
+    """Points high each row must be for its wrapped text (the first ``header`` rows bold)."""
+    return [row_height(max([1, *(text_lines(str(v), w, bold=n < header) for v, w in zip(row, widths, strict=False)
+                                 if v not in (None, ""))]), FONT_SIZE)
+            for n, row in enumerate(rows)]

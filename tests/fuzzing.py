@@ -20,8 +20,8 @@ from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.validate import validate
 from osmep_xl.spec import TEMPLATES
-from osmep_xl.xlsx.read import UnreadableWorkbookError
 from osmep_xl.xlsx.safety import RefusedFileError
+from osmep_xl.xlsx.source import UnreadableWorkbookError
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 ERRORS = ["#DIV/0!", "#REF!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!"]

@@ -23,6 +23,7 @@ RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
  <prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
+FILTERS = {"xlsm": "xlsm:Calc MS Excel 2007 VBA XML"}
 _CACHED = re.compile(rb"(<f>[^<]*</f>|<f [^>]*>[^<]*</f>|<f [^>]*/>)<v>[^<]*</v>")
 
 
@@ -46,10 +47,13 @@ def convert(paths: list[Path], out_dir: Path, fmt: str = "xlsx", *, recalc: bool
     if exe is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Name the VBA-keeping filter: chosen by extension alone, "xlsm" may map to a filter that drops the
+    # VBA project (seen once LibreOffice Writer is installed beside Calc).
+    target = FILTERS.get(fmt, fmt)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
         url = make_profile(Path(profile)) if recalc else Path(profile).resolve().as_uri()
         cmd = [exe, f"-env:UserInstallation={url}", "--headless", "--norestore",
-               "--nolockcheck", "--convert-to", fmt, "--outdir", str(out_dir), *map(str, paths)]
+               "--nolockcheck", "--convert-to", target, "--outdir", str(out_dir), *map(str, paths)]
         subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
     outs = [out_dir / f"{p.stem}.{fmt.split(':')[0]}" for p in paths]
     missing = [o for o in outs if not o.exists()]

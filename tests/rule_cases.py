@@ -45,7 +45,7 @@ def disb(level: str, code: str, parent: str | None = None, allocated: Any = None
 
 
 def disbursement_rows() -> list[dict[str, Any]]:
-    """A consistent total with two projects, on the Q3 target; the total's figures are formulas (rows 6-8)."""
+    """A consistent total with two projects, on the Q3 target; the total's figures are formulas."""
     return [
         disb("total", "T"),
         disb("project", "P1", "T", "1000", "600", "250"),

@@ -26,6 +26,7 @@ from osmep_xl.report import FileResult, exit_code, to_json
 from osmep_xl.rules.config import Settings, load_settings
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.read import read_workbook
+from tests.cells import address
 
 SETTINGS = load_settings()
 
@@ -141,7 +142,7 @@ def test_cli_recalc_writes_to_out_and_never_touches_inputs(corpus: dict[str, Any
     assert (0, "allocated") in fixed.formula_cells and fixed.rows[0]["allocated"] == 1500
     assert not check_file(out / "wrong_total.xlsx", SETTINGS)[0].errors
     changes = {f["path"].rsplit("/", 1)[-1]: f["findings"] for f in json.loads(report.read_text("utf-8"))["files"]}
-    [change] = [c for c in changes["wrong_total.xlsx"] if c["cell"] == "G6"]
+    [change] = [c for c in changes["wrong_total.xlsx"] if c["cell"] == address(fixed, "allocated", "T")]
     assert (change["rule"], change["expected"], change["actual"]) == ("recalc.changed", 1500, 9999)
     for path in out.iterdir():  # every recalculated workbook has no stale or overwritten derived cell left
         rules = {f.rule for f in check_file(path, SETTINGS)[0].findings}

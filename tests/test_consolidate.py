@@ -26,6 +26,7 @@ from osmep_xl.consolidate import (
     SUBMITTER_LEVEL,
     ConsolidateError,
     consolidate,
+    file_names,
     read_submissions,
     submitter_key,
     write_consolidated,
@@ -43,12 +44,8 @@ SATANG = Decimal("0.005")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real `osmep-xl consolidate`, or the same command from cli_batch until cli.py registers it."""
-    from osmep_xl.cli import app
-
-    registered = any(c.name == "consolidate" for c in app.registered_commands)
-    module = "osmep_xl" if registered else "osmep_xl.cli_batch"
-    return subprocess.run([sys.executable, "-m", module, "consolidate", *args], capture_output=True, text=True,
+    """The real `osmep-xl consolidate`, run as users run it (``python -m osmep_xl`` is the osmep-xl script)."""
+    return subprocess.run([sys.executable, "-m", "osmep_xl", "consolidate", *args], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "COLUMNS": "200"})
 
 
@@ -160,7 +157,8 @@ def test_findings_sheet_lists_every_submission_and_finding(tmp_path: Path) -> No
         [summary] = [line for line in lines if line[2:3] == [str(sub.path)]]
         status = "ข้าม / skipped" if not sub.merged else "รวมแล้ว / merged"
         assert summary[3] == status and (not sub.result.unreadable or summary[7] == sub.result.unreadable)
-        listed = Counter((line[3], line[4], line[5]) for line in lines if line[1:2] == [str(sub.path)])
+        name = file_names(result.submissions)[sub.path]
+        listed = Counter((line[3], line[4], line[5]) for line in lines if line[1:2] == [name])
         assert listed == Counter((f.sheet, f.cell, f.rule) for f in sub.result.findings)
         assert sub.result == check_file(sub.path, SETTINGS)[0] or not sub.merged
     assert any(line[5] == "consolidate.meta_differs" for line in lines)
@@ -173,6 +171,8 @@ def test_cli_exit_codes_and_output(tmp_path: Path) -> None:
     result = cli("disbursement", *map(str, clean), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "ยอดรวม / total" in result.stdout and out.exists()
+    assert f"{len(clean)} submitters merged" in result.stdout
+    assert read_workbook(out).meta["agency"].startswith(f"รวม {len(clean)} หน่วยงาน")
     again = cli("disbursement", *map(str, clean), "-o", str(out))
     assert again.returncode == 2 and "--force" in again.stderr and "Traceback" not in again.stderr
     (tmp_path / "in" / "notes.xlsx").write_text("not a workbook", "utf-8")

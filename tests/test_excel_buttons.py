@@ -45,6 +45,8 @@ from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.report import sheet_rows
 from osmep_xl.rules.config import load_settings
 from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.layout import FIRST_DATA_ROW, meta_name
+from tests.cells import Table
 from tests.remote import (
     apply_actions,
     cells,
@@ -212,14 +214,15 @@ def test_fill_writes_what_the_cli_fill_writes(work: Path, tmp_path: Path, monkey
     cli = write_workbook(load_data(data, "disbursement"), tmp_path / "cli.xlsx")
     _, status = press(fill_button, work, monkeypatch, typed={NAME_DATA_PATH: str(data)})
     assert status.startswith(f"เติมข้อมูล ติดตามการเบิกจ่ายงบประมาณ {len(lines)} แถว จาก q4.json")
-    first_data_row = 6
+    first_data_row = FIRST_DATA_ROW + 1  # 1-based, as openpyxl counts
     ours = {k: v for k, v in cells(work, "เบิกจ่าย").items() if openpyxl.utils.cell.coordinate_to_tuple(k)[0]
             >= first_data_row}
     theirs = {k: v for k, v in cells(cli, "เบิกจ่าย").items() if openpyxl.utils.cell.coordinate_to_tuple(k)[0]
               >= first_data_row}
     assert ours == theirs
-    info = openpyxl.load_workbook(work)["ข้อมูล"]
-    assert info["C7"].value.date().isoformat() == "2021-09-30" and info["C6"].value == 4
+    book = openpyxl.load_workbook(work)
+    as_of, quarter = (book[s][c] for s, c in (named_cell(work, meta_name(f)) for f in ("as_of", "quarter")))
+    assert as_of.value.date().isoformat() == "2021-09-30" and quarter.value == 4
 
 
 def test_fill_from_csv_needs_the_template_cell(work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -232,7 +235,8 @@ def test_fill_from_csv_needs_the_template_cell(work: Path, tmp_path: Path, monke
     assert cells(work, "ยุทธศาสตร์") == before
     _, status = press(fill_button, work, monkeypatch, typed={NAME_DATA_PATH: str(csv), NAME_FILL_TEMPLATE: "kpi"})
     assert status.startswith("เติมข้อมูล ติดตามตัวชี้วัด")
-    assert cells(work, "ยุทธศาสตร์")["B6"] == "ยุทธศาสตร์ที่ 1"
+    strategies = Table("kpi", "strategies", [{"code": "1"}])  # the CSV's one row
+    assert cells(work, strategies.sheet)[strategies.at("name", "1")] == "ยุทธศาสตร์ที่ 1"
 
 
 def test_compare_with_previous_quarter(work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

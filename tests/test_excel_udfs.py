@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
-from osmep_xl.a1 import parse_a1
+from osmep_xl.a1 import a1, parse_a1
 from osmep_xl.check import check_file
 from osmep_xl.data import load_report
 from osmep_xl.excel import udfs
@@ -34,6 +34,7 @@ from osmep_xl.findings import Severity
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.validate import validate
 from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.layout import HEADER_TH_ROW
 from osmep_xl.xlsx.read import read_workbook
 from tests.remote import use_remote_engine
 
@@ -170,15 +171,16 @@ def disbursement_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_validate_spills_the_findings_of_a_table(disbursement_file: Path) -> None:
     grid = CalamineWorkbook.from_path(str(disbursement_file)).get_sheet_by_name("เบิกจ่าย").to_python(
         skip_empty_area=False)
-    out = OSMEP_VALIDATE(grid[3:], "disbursement", "", "A4")  # the table starts at its header, row 4
+    header = HEADER_TH_ROW
+    out = OSMEP_VALIDATE(grid[header:], "disbursement", "", a1(header, 0))  # the table starts at its header
     assert out[0] == VALIDATE_HEADER
     core = [f for r in check_file(disbursement_file, load_settings()) for f in r.findings
             if f.sheet == "เบิกจ่าย" and f.severity is Severity.ERROR]
     assert [row[:4] for row in out[1:]] == [[f.rule, f.cell, float(f.expected), float(f.actual)] for f in core]
     assert all(" / " in row[4] for row in out[1:])
-    english = [row for row in grid[3:] if row is not grid[3]]  # the English header row alone works too
-    assert [r[:2] for r in OSMEP_VALIDATE(english, "disbursement", "lines", "A5")[1:]] == [[f.rule, f.cell]
-                                                                                       for f in core]
+    english = [row for row in grid[header:] if row is not grid[header]]  # the English header row alone works too
+    assert [r[:2] for r in OSMEP_VALIDATE(english, "disbursement", "lines", a1(header + 1, 0))[1:]] == [
+        [f.rule, f.cell] for f in core]
 
 
 def test_validate_explains_bad_arguments() -> None:

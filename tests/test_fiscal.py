@@ -62,6 +62,11 @@ def test_format_parse_round_trip(day: dt.date) -> None:
     ("มิ.ย. 2564", dt.date(2021, 6, 30)),
     ("20 ก.พ.63", dt.date(2020, 2, 20)),
     ("1 ตุลาคม 2563", dt.date(2020, 10, 1)),
+    ("30 มิ.ย. 2021", dt.date(2021, 6, 30)),  # a Common Era year, not BE 2021 (= 1478)
+    ("30 มิถุนายน พ.ศ. 2564", dt.date(2021, 6, 30)),
+    ("30 มิ.ย. ค.ศ. 2021", dt.date(2021, 6, 30)),
+    ("ณ วันที่ 30 มิ.ย.64", dt.date(2021, 6, 30)),
+    ("ข้อมูล ณ เดือน มิ.ย. 2564", dt.date(2021, 6, 30)),
 ])
 def test_report_dates(text: str, expected: dt.date) -> None:
     assert parse_thai_date(text) == expected
@@ -73,7 +78,7 @@ def test_fy2564_is_oct2020_to_sep2021() -> None:
     assert len(THAI_MONTHS_ABBR) == 12
 
 
-@pytest.mark.parametrize("text", ["", "30", "30 foo 64", "31 ก.พ.64"])
+@pytest.mark.parametrize("text", ["", "30", "30 foo 64", "31 ก.พ.64", "30 มิ.ย. 1478", "30 มิ.ย. 3100"])
 def test_bad_dates(text: str) -> None:
     with pytest.raises(ValueError):
         parse_thai_date(text)

@@ -11,6 +11,7 @@ from osmep_xl.frames import findings_frame, read_frames
 from osmep_xl.report import FileResult
 from osmep_xl.rules.config import load_settings
 from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.layout import FIRST_DATA_ROW
 
 
 def test_tables_as_frames_keep_decimals(tmp_path: Path) -> None:
@@ -18,7 +19,7 @@ def test_tables_as_frames_keep_decimals(tmp_path: Path) -> None:
     path = write_workbook(data, tmp_path / "d.xlsx")
     frame = read_frames(path)["disbursement.lines"]
     rows = data.blocks["lines"]
-    assert len(frame) == len(rows) and frame["cell_row"].iloc[0] == 6
+    assert len(frame) == len(rows) and frame["cell_row"].iloc[0] == FIRST_DATA_ROW + 1
     leaves = frame[frame["level"] == "strategy"]
     expected = sum((r["allocated"] for r in rows if r["level"] == "strategy"), Decimal(0))
     assert leaves["allocated"].sum() == expected and isinstance(leaves["allocated"].sum(), Decimal)

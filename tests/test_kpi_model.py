@@ -38,11 +38,20 @@ def test_range_target(a: Decimal, b: Decimal) -> None:
     ("อยู่ระหว่างดำเนินการ", None, None, None),
     ("ร้อยละ 85", Decimal(85), "ร้อยละ", None),
     ("ประมวลผลเมื่อสิ้นปีบัญชี", None, None, None),
+    ("1 เรื่อง อยู่ระหว่างดำเนินการ", None, None, None),  # a count still in progress is not a result yet
+    ("ดำเนินการแล้ว 1 เรื่อง", Decimal(1), "เรื่อง", None),  # a completion phrase before the number
+    ("1 ระบบ (อยู่ระหว่างขยายผล)", Decimal(1), "ระบบ", "อยู่ระหว่างขยายผล"),  # a remark is not the status
 ])
 def test_results(text: str, value: Decimal | None, unit: str | None, remark: str | None) -> None:
     result = parse_result(text)
     assert (result.value, result.unit, result.remark) == (value, unit, remark)
     assert result.pending is (value is None)
+
+
+@pytest.mark.parametrize("text", ["ร้อยละ 70 ถึง 80", "ร้อยละ 70 - 80", "ร้อยละ 70–80"])
+def test_range_written_in_words(text: str) -> None:
+    target = parse_target(text)
+    assert (target.kind, target.low, target.high) == (TargetKind.RANGE, Decimal(70), Decimal(80))
 
 
 def test_target_without_number_is_refused() -> None:

@@ -26,7 +26,9 @@ from osmep_xl.rules.validate import validate
 from osmep_xl.spec import TEMPLATES, get_spec
 from osmep_xl.spec.columns import BUDGET_SOURCES
 from osmep_xl.xlsx.generate import write_workbook
+from osmep_xl.xlsx.layout import HEADER_EN_ROW, HEADER_TH_ROW
 from osmep_xl.xlsx.read import read_workbook
+from tests.cells import Table, meta_cell
 from tests.libreoffice import convert
 from tests.rule_cases import (
     META,
@@ -45,17 +47,20 @@ from tests.rule_cases import (
     set_cells,
     set_version,
     settings_from,
-    sheet,
 )
 
 D = Decimal
-DISB = sheet("disbursement", "lines")  # เบิกจ่าย
-KPIS = sheet("kpi", "kpis")  # ตัวชี้วัด
-INFO = "ข้อมูล"
-# The disbursement fixture, rows 6-8: T = P1 + P2 (formulas), each line on the Q3 target.
+# The disbursement fixture: T = P1 + P2 (formulas), each line on the Q3 target.
 #   P1  allocated 1000  disbursed 600  committed 250  -> total 850, remaining 150, 85.00 %
 #   P2  allocated  500  disbursed 300  committed 130  -> total 430, remaining  70, 86.00 %
 #   T   allocated 1500  disbursed 900  committed 380  -> total 1280, 85.33 %
+# Cells are named by column id and line, e.g. LINES.at("total", "P1"): the letters come from the spec.
+# The other three-line books below (_spending, the overspent case) have the same lines T, P1, P2.
+LINES = Table("disbursement", "lines", disbursement_rows())
+DISB = LINES.sheet  # เบิกจ่าย
+KPI = Table("kpi", "kpis", [kpi("K1", None, None)])  # the one KPI of the single-KPI cases
+KPIS = KPI.sheet  # ตัวชี้วัด
+INFO = "ข้อมูล"
 
 
 @dataclass(frozen=True)
@@ -119,25 +124,28 @@ def _disb_rows(i: int, stated: dict[str, Any]) -> list[dict[str, Any]]:
 
 STATED_CASES = [
     pytest.param(1, {"total": "900"}, {"total": "850"},
-                 expect("identity.sum", "error", DISB, "J7", D(850), D(900)), id="identity.sum"),
+                 expect("identity.sum", "error", DISB, LINES.at("total", "P1"), D(850), D(900)), id="identity.sum"),
     pytest.param(1, {"remaining": "100"}, {"remaining": "150"},
-                 expect("identity.difference", "error", DISB, "K7", D(150), D(100)), id="identity.difference"),
+                 expect("identity.difference", "error", DISB, LINES.at("remaining", "P1"), D(150), D(100)),
+                 id="identity.difference"),
     pytest.param(1, {"pct_total": "85.5"}, {"pct_total": "85"},
-                 expect("identity.percent", "error", DISB, "N7", D("85.00"), D("85.5")), id="identity.percent"),
+                 expect("identity.percent", "error", DISB, LINES.at("pct_total", "P1"), D("85.00"), D("85.5")),
+                 id="identity.percent"),
     # 123.45 / 1000 * 100 = 12.345 exactly: Excel's ROUND gives 12.35, banker's rounding 12.34.
     pytest.param(1, {"disbursed": "123.45", "pct_disbursed": "12.34"},
                  {"disbursed": "123.45", "pct_disbursed": "12.35"},
-                 expect("identity.percent", "error", DISB, "L7", D("12.35"), D("12.34")),
+                 expect("identity.percent", "error", DISB, LINES.at("pct_disbursed", "P1"), D("12.35"), D("12.34")),
                  id="identity.percent-half-away-from-zero"),
     # remaining = 1000 - 1123.45 = -123.45 -> -12.345 %: ROUND goes away from zero to -12.35.
     pytest.param(1, {"disbursed": "1123.45", "committed": "0", "pct_remaining": "-12.34"},
                  {"disbursed": "1123.45", "committed": "0", "pct_remaining": "-12.35"},
-                 expect("identity.percent", "error", DISB, "O7", D("-12.35"), D("-12.34")),
+                 expect("identity.percent", "error", DISB, LINES.at("pct_remaining", "P1"), D("-12.35"), D("-12.34")),
                  id="identity.percent-negative-half-away-from-zero"),
     pytest.param(0, {"allocated": "1600"}, {"allocated": "1500"},
-                 expect("rollup.sum", "error", DISB, "G6", D(1500), D(1600)), id="rollup.sum"),
+                 expect("rollup.sum", "error", DISB, LINES.at("allocated", "T"), D(1500), D(1600)), id="rollup.sum"),
     pytest.param(0, {"disbursed": "900.01"}, {"disbursed": "900.00"},
-                 expect("rollup.sum", "error", DISB, "H6", D(900), D("900.01")), id="rollup.sum-one-satang"),
+                 expect("rollup.sum", "error", DISB, LINES.at("disbursed", "T"), D(900), D("900.01")),
+                 id="rollup.sum-one-satang"),
 ]
 
 
@@ -152,18 +160,19 @@ def test_stated_figure_against_its_computation(tmp_path: Path, row: int, broken:
 
 KPI_CASES = [
     pytest.param(kpi("K1", "200", "150", achievement="80"), kpi("K1", "200", "150", achievement="75"),
-                 expect("kpi.achievement", "error", KPIS, "M6", D("75.00"), D(80)), id="kpi.achievement"),
+                 expect("kpi.achievement", "error", KPIS, KPI.at("achievement", "K1"), D("75.00"), D(80)),
+                 id="kpi.achievement"),
     pytest.param(kpi("K1", "10", "8", "<=", achievement="80"), kpi("K1", "10", "8", "<=", achievement="125"),
-                 expect("kpi.achievement", "error", KPIS, "M6", D("125.00"), D(80)),
+                 expect("kpi.achievement", "error", KPIS, KPI.at("achievement", "K1"), D("125.00"), D(80)),
                  id="kpi.achievement-lower-is-better"),
     pytest.param(kpi("K1", "200", "150", status="บรรลุ"), kpi("K1", "200", "150", status="ยังไม่บรรลุ"),
-                 expect("kpi.status", "error", KPIS, "N6", "ยังไม่บรรลุ", "บรรลุ"), id="kpi.status"),
+                 expect("kpi.status", "error", KPIS, KPI.at("status", "K1"), "ยังไม่บรรลุ", "บรรลุ"), id="kpi.status"),
     pytest.param(kpi("K1", "10", "8", "<=", status="ยังไม่บรรลุ"), kpi("K1", "10", "8", "<=", status="บรรลุ"),
-                 expect("kpi.status", "error", KPIS, "N6", "บรรลุ", "ยังไม่บรรลุ"),
+                 expect("kpi.status", "error", KPIS, KPI.at("status", "K1"), "บรรลุ", "ยังไม่บรรลุ"),
                  id="kpi.status-lower-is-better"),
     pytest.param(kpi("K1", "200", None, result_text="อยู่ระหว่างดำเนินการ", status="บรรลุ"),
                  kpi("K1", "200", None, result_text="อยู่ระหว่างดำเนินการ", status="รอผล"),
-                 expect("kpi.status", "error", KPIS, "N6", "รอผล", "บรรลุ"), id="kpi.status-pending"),
+                 expect("kpi.status", "error", KPIS, KPI.at("status", "K1"), "รอผล", "บรรลุ"), id="kpi.status-pending"),
 ]
 
 
@@ -173,19 +182,24 @@ def test_kpi_derived_cells(tmp_path: Path, broken: dict[str, Any], fixed: dict[s
     assert_none(check(build(tmp_path / "good.xlsx", "kpi", kpi_blocks(fixed))), want.rule)
 
 
-@pytest.mark.parametrize("want", [expect("rollup.sum", "error", "แนวทาง", "E6", D(90), D(100))])
+def _counts(total: str) -> dict[str, list[dict[str, Any]]]:
+    rows = [{"level": "total", "code": "T", "name": "รวม", "target_persons": total},
+            {"level": "approach", "code": "1", "parent": "T", "name": "แนวทาง 1", "target_persons": "40"},
+            {"level": "approach", "code": "2", "parent": "T", "name": "แนวทาง 2", "target_persons": "50"}]
+    return {"approaches": rows, "disbursement": []}
+
+
+APPROACHES = Table("integrated_plan", "approaches", _counts("100")["approaches"])
+
+
+@pytest.mark.parametrize("want", [expect("rollup.sum", "error", APPROACHES.sheet, APPROACHES.at("target_persons", "T"),
+                                         D(90), D(100))])
 def test_rollup_of_counts_in_integrated_plan(tmp_path: Path, want: Expect) -> None:
-    def blocks(total: str) -> dict[str, list[dict[str, Any]]]:
-        rows = [{"level": "total", "code": "T", "name": "รวม", "target_persons": total},
-                {"level": "approach", "code": "1", "parent": "T", "name": "แนวทาง 1", "target_persons": "40"},
-                {"level": "approach", "code": "2", "parent": "T", "name": "แนวทาง 2", "target_persons": "50"}]
-        return {"approaches": rows, "disbursement": []}
-
-    assert_single(check(build(tmp_path / "bad.xlsx", "integrated_plan", blocks("100"))), want)
-    assert_none(check(build(tmp_path / "good.xlsx", "integrated_plan", blocks("90"))), "rollup.sum")
+    assert_single(check(build(tmp_path / "bad.xlsx", "integrated_plan", _counts("100"))), want)
+    assert_none(check(build(tmp_path / "good.xlsx", "integrated_plan", _counts("90"))), "rollup.sum")
 
 
-@pytest.mark.parametrize("want", [expect("rollup.sum", "error", DISB, "H6", D(900), D(950))])
+@pytest.mark.parametrize("want", [expect("rollup.sum", "error", DISB, LINES.at("disbursed", "T"), D(900), D(950))])
 def test_figure_consistent_with_corrected_inputs_is_not_flagged(tmp_path: Path, want: Expect) -> None:
     """T states disbursed 950 (lines sum to 900) and total 1280 = 900 + 380: only the roll-up is wrong."""
     path = build(tmp_path / "t.xlsx", "disbursement",
@@ -210,14 +224,20 @@ def _three_levels(p1: str, s1: str, t: str) -> list[dict[str, Any]]:
     ]
 
 
+THREE = LINES.with_rows(_three_levels("1000", "1500", "2200"))
+
+
 @pytest.mark.parametrize(("p1", "s1", "t", "want"), [
     # P1 typed 1100 instead of 1000; S1 (1500) and T (2200) agree with the true figure.
-    pytest.param("1100", "1500", "2200", Expect("rollup.sum", "error", DISB, "G7", D(1600), D(1500)),
+    pytest.param("1100", "1500", "2200",
+                 Expect("rollup.sum", "error", DISB, THREE.at("allocated", "S1"), D(1600), D(1500)),
                  id="wrong-child-reported-at-its-parent-only"),
     # S1 typed 1600; T (2200) agrees with the lines, so T is not reported although S1 + S2 = 2300.
-    pytest.param("1000", "1600", "2200", Expect("rollup.sum", "error", DISB, "G7", D(1500), D(1600)),
+    pytest.param("1000", "1600", "2200",
+                 Expect("rollup.sum", "error", DISB, THREE.at("allocated", "S1"), D(1500), D(1600)),
                  id="wrong-parent-not-cascading-to-grandparent"),
-    pytest.param("1000", "1500", "2300", Expect("rollup.sum", "error", DISB, "G6", D(2200), D(2300)),
+    pytest.param("1000", "1500", "2300",
+                 Expect("rollup.sum", "error", DISB, THREE.at("allocated", "T"), D(2200), D(2300)),
                  id="wrong-grandparent"),
 ])
 def test_root_cause_no_cascade(tmp_path: Path, p1: str, s1: str, t: str, want: Expect) -> None:
@@ -247,12 +267,13 @@ def _integrated(allocated_a1: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_link_integrated_plan_budget_vs_allocation(tmp_path: Path) -> None:
+    spending = Table("integrated_plan", "disbursement", _integrated("600")["disbursement"])
     findings = check(build(tmp_path / "bad.xlsx", "integrated_plan", _integrated("600")))
     links = of_rule(findings, "link.mismatch")
     # Reported once, at the disbursement side. The totals (both sums of linked rows) differ only
     # as a consequence, so they are not reported again.
     assert [(f.severity.value, f.sheet, f.cell, f.expected, f.actual) for f in links] == [
-        ("error", "เบิกจ่ายแนวทาง", "E7", D(500), D(600)),
+        ("error", spending.sheet, spending.at("allocated", "1", "approach"), D(500), D(600)),
     ]
     assert_none(check(build(tmp_path / "good.xlsx", "integrated_plan", _integrated("500"))), "link.mismatch")
 
@@ -266,13 +287,17 @@ def _action_plan(source_total: str | None, plan_p2: str) -> dict[str, list[dict[
     return {"sources": sources, "plan": plan}
 
 
+SOURCES = Table("action_plan", "sources", _action_plan(None, "400")["sources"])
+PLAN = Table("action_plan", "plan", _action_plan(None, "400")["plan"])
+
+
 @pytest.mark.parametrize(("source_total", "want"), [
     # Both totals computed (sources 600 + 400, plan 500 + 400) from rows that are not linked to
     # each other: the totals are the only place the difference shows, so it is reported there.
-    pytest.param(None, expect("link.mismatch", "error", "แผนปฏิบัติการ", "G6", D(1000), D(900)),
+    pytest.param(None, expect("link.mismatch", "error", PLAN.sheet, PLAN.at("budget", "T"), D(1000), D(900)),
                  id="both-computed"),
     # Only the sources total is typed: reported at the typed figure.
-    pytest.param("1000", expect("link.mismatch", "error", "แหล่งงบประมาณ", "G6", D(900), D(1000)),
+    pytest.param("1000", expect("link.mismatch", "error", SOURCES.sheet, SOURCES.at("budget", "T"), D(900), D(1000)),
                  id="typed-on-the-left"),
 ])
 def test_link_action_plan_sources_vs_plan(tmp_path: Path, source_total: str | None, want: Expect) -> None:
@@ -285,17 +310,23 @@ def test_link_action_plan_sources_vs_plan(tmp_path: Path, source_total: str | No
 
 
 def _with_p3(code: str = "P3", parent: str | None = "T") -> list[dict[str, Any]]:
-    """The fixture and a third line (row 9)."""
+    """The fixture and a third line below it."""
     return [*disbursement_rows(), disb("project", code, parent, "10", "9", "0")]
+
+
+WITH_P3 = LINES.with_rows(_with_p3())  # P3's cells: where the third line sits, whatever its code
 
 
 @pytest.mark.parametrize(("broken", "fixed", "want"), [
     pytest.param(_with_p3(parent="X"), _with_p3(parent="T"),
-                 expect("ref.parent_missing", "error", DISB, "E9", None, "X"), id="ref.parent_missing"),
+                 expect("ref.parent_missing", "error", DISB, WITH_P3.at("parent", "P3"), None, "X"),
+                 id="ref.parent_missing"),
     pytest.param(_with_p3(parent=None), _with_p3(parent="T"),
-                 expect("ref.parent_missing", "error", DISB, "E9", None, None), id="ref.parent_missing-blank"),
+                 expect("ref.parent_missing", "error", DISB, WITH_P3.at("parent", "P3"), None, None),
+                 id="ref.parent_missing-blank"),
     pytest.param(_with_p3(code="P1", parent="T"), _with_p3(parent="T"),
-                 expect("ref.duplicate_key", "error", DISB, "D9", None, "P1"), id="ref.duplicate_key"),
+                 expect("ref.duplicate_key", "error", DISB, WITH_P3.at("code", "P3"), None, "P1"),
+                 id="ref.duplicate_key"),
 ])
 def test_references_in_hierarchy(tmp_path: Path, broken: list[dict[str, Any]], fixed: list[dict[str, Any]],
                                  want: Expect) -> None:
@@ -305,9 +336,10 @@ def test_references_in_hierarchy(tmp_path: Path, broken: list[dict[str, Any]], f
 
 @pytest.mark.parametrize(("broken", "fixed", "want"), [
     pytest.param([kpi("K1", "10", "5"), kpi("K1", "20", "5")], [kpi("K1", "10", "5"), kpi("K2", "20", "5")],
-                 expect("ref.duplicate_key", "error", KPIS, "A7", None, "K1"), id="ref.duplicate_key-flat"),
+                 expect("ref.duplicate_key", "error", KPIS, KPI.cell("code", 1), None, "K1"),
+                 id="ref.duplicate_key-flat"),
     pytest.param([kpi("K1", "10", "5", strategy="9")], [kpi("K1", "10", "5", strategy="2")],
-                 expect("ref.unknown", "error", KPIS, "B6", "1 | 2", "9"), id="ref.unknown"),
+                 expect("ref.unknown", "error", KPIS, KPI.at("strategy", "K1"), "1 | 2", "9"), id="ref.unknown"),
 ])
 def test_references_in_kpis(tmp_path: Path, broken: list[dict[str, Any]], fixed: list[dict[str, Any]],
                             want: Expect) -> None:
@@ -317,32 +349,40 @@ def test_references_in_kpis(tmp_path: Path, broken: list[dict[str, Any]], fixed:
 
 # --------------------------------------------------------------------------- single cells (typed in Excel)
 
+# P1's cells, each typed in as a person would in Excel.
+P1_DISBURSED, P1_ALLOCATED = LINES.at("disbursed", "P1"), LINES.at("allocated", "P1")
+P1_YEAR = LINES.at("fiscal_year", "P1")
 CELL_CASES = [
-    pytest.param("H7", "600", 600, expect("cell.number_as_text", "warning", DISB, "H7", D(600), "600"),
+    pytest.param(P1_DISBURSED, "600", 600,
+                 expect("cell.number_as_text", "warning", DISB, P1_DISBURSED, D(600), "600"),
                  id="cell.number_as_text"),
-    pytest.param("A7", "2564", 2564, expect("cell.number_as_text", "warning", DISB, "A7", D(2564), "2564"),
+    pytest.param(P1_YEAR, "2564", 2564, expect("cell.number_as_text", "warning", DISB, P1_YEAR, D(2564), "2564"),
                  id="cell.number_as_text-year"),
-    pytest.param("H7", "๖๐๐", 600, expect("cell.thai_digits", "warning", DISB, "H7", D(600), "๖๐๐"),
+    pytest.param(P1_DISBURSED, "๖๐๐", 600, expect("cell.thai_digits", "warning", DISB, P1_DISBURSED, D(600), "๖๐๐"),
                  id="cell.thai_digits"),
-    pytest.param("G7", "1,000 บาท", 1000,
-                 expect("cell.formatted_number_text", "warning", DISB, "G7", D(1000), "1,000 บาท"),
+    pytest.param(P1_ALLOCATED, "1,000 บาท", 1000,
+                 expect("cell.formatted_number_text", "warning", DISB, P1_ALLOCATED, D(1000), "1,000 บาท"),
                  id="cell.formatted_number_text"),
-    pytest.param("H7", "abc", 600, expect("cell.not_a_number", "error", DISB, "H7", None, "abc"),
+    pytest.param(P1_DISBURSED, "abc", 600, expect("cell.not_a_number", "error", DISB, P1_DISBURSED, None, "abc"),
                  id="cell.not_a_number"),
-    pytest.param("H7", "#DIV/0!", 600, expect("cell.error_value", "error", DISB, "H7", None, "#DIV/0!"),
+    pytest.param(P1_DISBURSED, "#DIV/0!", 600,
+                 expect("cell.error_value", "error", DISB, P1_DISBURSED, None, "#DIV/0!"),
                  id="cell.error_value-constant"),
-    pytest.param("I7", -250.5, 250, expect("cell.negative", "error", DISB, "I7", None, D("-250.5")),
+    pytest.param(LINES.at("committed", "P1"), -250.5, 250,
+                 expect("cell.negative", "error", DISB, LINES.at("committed", "P1"), None, D("-250.5")),
                  id="cell.negative"),
-    pytest.param("C7", "projekt", "project",
-                 expect("cell.invalid_choice", "error", DISB, "C7",
+    pytest.param(LINES.at("level", "P1"), "projekt", "project",
+                 expect("cell.invalid_choice", "error", DISB, LINES.at("level", "P1"),
                         " | ".join(lv.id for lv in get_spec("disbursement").block("lines").levels), "projekt"),
                  id="cell.invalid_choice-level"),
-    pytest.param("B7", "เงินอื่น", "เงินกองทุน",
-                 expect("cell.invalid_choice", "error", DISB, "B7", " | ".join(BUDGET_SOURCES), "เงินอื่น"),
+    pytest.param(LINES.at("budget_source", "P1"), "เงินอื่น", "เงินกองทุน",
+                 expect("cell.invalid_choice", "error", DISB, LINES.at("budget_source", "P1"),
+                        " | ".join(BUDGET_SOURCES), "เงินอื่น"),
                  id="cell.invalid_choice-budget-source"),
-    pytest.param("F7", None, "รายการ P1", expect("cell.required_blank", "error", DISB, "F7"),
+    pytest.param(LINES.at("name", "P1"), None, "รายการ P1",
+                 expect("cell.required_blank", "error", DISB, LINES.at("name", "P1")),
                  id="cell.required_blank-name"),
-    pytest.param("G7", None, 1000, expect("cell.required_blank", "error", DISB, "G7"),
+    pytest.param(P1_ALLOCATED, None, 1000, expect("cell.required_blank", "error", DISB, P1_ALLOCATED),
                  id="cell.required_blank-allocated"),
 ]
 
@@ -354,12 +394,12 @@ def test_typed_cell(tmp_path: Path, base: Path, ref: str, typed: Any, proper: An
     assert_none(check(set_cells(base, DISB, {ref: proper}, out=tmp_path / "good.xlsx")), want.rule)
 
 
-@pytest.mark.parametrize("want", [expect("cell.error_value", "error", DISB, "H7", None, "#DIV/0!")])
+@pytest.mark.parametrize("want", [expect("cell.error_value", "error", DISB, P1_DISBURSED, None, "#DIV/0!")])
 def test_error_value_of_a_formula(tmp_path: Path, base: Path, want: Expect) -> None:
     """A real formula =1/0 whose cached result is #DIV/0! (written as Excel writes it: t="e")."""
-    bad = set_cell_xml(base, DISB, "H7", "<f>1/0</f><v>#DIV/0!</v>", "e", out=tmp_path / "bad.xlsx")
+    bad = set_cell_xml(base, DISB, P1_DISBURSED, "<f>1/0</f><v>#DIV/0!</v>", "e", out=tmp_path / "bad.xlsx")
     assert_single(check(bad), want)
-    good = set_cell_xml(base, DISB, "H7", "<f>300*2</f><v>600</v>", out=tmp_path / "good.xlsx")
+    good = set_cell_xml(base, DISB, P1_DISBURSED, "<f>300*2</f><v>600</v>", out=tmp_path / "good.xlsx")
     findings = check(good)
     assert_none(findings, "cell.error_value")
     assert_none(findings, "formula.stale")
@@ -368,19 +408,19 @@ def test_error_value_of_a_formula(tmp_path: Path, base: Path, want: Expect) -> N
 @pytest.mark.libreoffice
 def test_error_value_computed_by_libreoffice(tmp_path: Path, base: Path) -> None:
     """=1/0 typed in P1's disbursed, computed by LibreOffice."""
-    typed = set_cells(base, DISB, {"H7": "=1/0"}, out=tmp_path / "typed.xlsx")
+    typed = set_cells(base, DISB, {P1_DISBURSED: "=1/0"}, out=tmp_path / "typed.xlsx")
     (computed,) = convert([typed], tmp_path / "out")
     findings = check(computed)
     errors = of_rule(findings, "cell.error_value")
-    root = [f for f in errors if f.cell == "H7"]
+    root = [f for f in errors if f.cell == P1_DISBURSED]
     assert [(f.severity.value, f.sheet, f.expected, f.actual) for f in root] == [("error", DISB, None, "#DIV/0!")]
-    # Every formula that uses H7 shows #DIV/0! too, but the error is reported once, where it starts.
-    assert [f.cell for f in errors] == ["H7"]
+    # Every formula that uses the cell shows #DIV/0! too, but the error is reported once, where it starts.
+    assert [f.cell for f in errors] == [P1_DISBURSED]
 
 
 def test_blank_rollup_parent_is_not_required_blank(tmp_path: Path, base: Path) -> None:
     """T's allocated is computed from its lines: a blank there is not a missing input."""
-    path = set_cells(base, DISB, {"G6": None}, out=tmp_path / "t.xlsx")
+    path = set_cells(base, DISB, {LINES.at("allocated", "T"): None}, out=tmp_path / "t.xlsx")
     assert_none(check(path), "cell.required_blank")
 
 
@@ -394,9 +434,11 @@ def test_sheet_missing(tmp_path: Path, base: Path, want: Expect) -> None:
 
 
 @pytest.mark.parametrize(("th_cell", "en_cell", "want"), [
-    pytest.param("F4", "F5", expect("structure.column_missing", "error", DISB, "A4", "รายการ", None),
+    pytest.param(*LINES.headers("name"),
+                 expect("structure.column_missing", "error", DISB, LINES.origin, "รายการ", None),
                  id="required-column"),
-    pytest.param("I4", "I5", expect("structure.optional_column_missing", "warning", DISB, "A4", "ผูกพัน", None),
+    pytest.param(*LINES.headers("committed"),
+                 expect("structure.optional_column_missing", "warning", DISB, LINES.origin, "ผูกพัน", None),
                  id="optional-column"),
 ])
 def test_column_missing(tmp_path: Path, base: Path, th_cell: str, en_cell: str, want: Expect) -> None:
@@ -405,7 +447,10 @@ def test_column_missing(tmp_path: Path, base: Path, th_cell: str, en_cell: str, 
     assert_none(check(base), "structure.column_missing")
 
 
-@pytest.mark.parametrize("want", [expect("structure.block_empty", "warning", "ยุทธศาสตร์", "A4")])
+STRATEGIES = Table("kpi", "strategies")
+
+
+@pytest.mark.parametrize("want", [expect("structure.block_empty", "warning", STRATEGIES.sheet, STRATEGIES.origin)])
 def test_block_empty(tmp_path: Path, want: Expect) -> None:
     kpis = [kpi("K1", "10", "10", strategy=None)]
     empty = build(tmp_path / "bad.xlsx", "kpi", {"strategies": [], "kpis": kpis})
@@ -414,16 +459,20 @@ def test_block_empty(tmp_path: Path, want: Expect) -> None:
     assert check(full) == []
 
 
-@pytest.mark.parametrize("want", [expect("structure.version", "warning", DISB, "A1", "1.0", "0.9")])
+@pytest.mark.parametrize("want", [expect("structure.version", "warning", DISB, "A1", get_spec("disbursement").version,
+                                         "0.9")])
 def test_version(tmp_path: Path, base: Path, want: Expect) -> None:
     assert_single(check(set_version(base, "0.9", out=tmp_path / "bad.xlsx")), want)
     assert_none(check(base), "structure.version")
 
 
 @pytest.mark.parametrize(("field", "want"), [
-    pytest.param("as_of", expect("meta.required", "error", INFO, "C7", "ข้อมูล ณ วันที่", None), id="as_of"),
-    pytest.param("agency", expect("meta.required", "error", INFO, "C4", "หน่วยงาน", None), id="agency"),
-    pytest.param("fiscal_year", expect("meta.required", "error", INFO, "C5", "ปีงบประมาณ (พ.ศ.)", None),
+    pytest.param("as_of", expect("meta.required", "error", INFO, meta_cell("as_of"), "ข้อมูล ณ วันที่", None),
+                 id="as_of"),
+    pytest.param("agency", expect("meta.required", "error", INFO, meta_cell("agency"), "หน่วยงาน", None),
+                 id="agency"),
+    pytest.param("fiscal_year",
+                 expect("meta.required", "error", INFO, meta_cell("fiscal_year"), "ปีงบประมาณ (พ.ศ.)", None),
                  id="fiscal_year"),
 ])
 def test_meta_required(tmp_path: Path, base: Path, field: str, want: Expect) -> None:
@@ -437,18 +486,21 @@ def test_quarter_is_optional(tmp_path: Path) -> None:
     assert check(build(tmp_path / "t.xlsx", "disbursement", {"lines": disbursement_rows()}, meta)) == []
 
 
+AS_OF, YEAR, QUARTER = meta_cell("as_of"), meta_cell("fiscal_year"), meta_cell("quarter")
+
+
 @pytest.mark.parametrize(("ref", "typed", "proper", "want"), [
-    pytest.param("C7", "ไม่ทราบ", dt.datetime(2021, 6, 30),
-                 expect("meta.invalid", "error", INFO, "C7", None, "ไม่ทราบ"), id="as_of-not-a-date"),
-    pytest.param("C5", "ปี 64", 2564, expect("meta.invalid", "error", INFO, "C5", None, "ปี 64"),
+    pytest.param(AS_OF, "ไม่ทราบ", dt.datetime(2021, 6, 30),
+                 expect("meta.invalid", "error", INFO, AS_OF, None, "ไม่ทราบ"), id="as_of-not-a-date"),
+    pytest.param(YEAR, "ปี 64", 2564, expect("meta.invalid", "error", INFO, YEAR, None, "ปี 64"),
                  id="fiscal_year-not-a-number"),
-    pytest.param("C5", 2564.9, 2564, expect("meta.invalid", "error", INFO, "C5", None, "2564.9"),
+    pytest.param(YEAR, 2564.9, 2564, expect("meta.invalid", "error", INFO, YEAR, None, "2564.9"),
                  id="fiscal_year-not-whole"),
-    pytest.param("C5", "1e999", 2564, expect("meta.invalid", "error", INFO, "C5", None, "1e999"),
+    pytest.param(YEAR, "1e999", 2564, expect("meta.invalid", "error", INFO, YEAR, None, "1e999"),
                  id="fiscal_year-overflow"),
-    pytest.param("C6", 5, 3, expect("meta.invalid", "error", INFO, "C6", None, "5"), id="quarter-out-of-range"),
-    pytest.param("C6", 2, 3, expect("meta.invalid", "error", INFO, "C6", "3", "2"), id="quarter-not-as-of"),
-    pytest.param("C7", "30 มิ.ย.64", dt.datetime(2021, 6, 30), None, id="thai-date-is-a-date"),
+    pytest.param(QUARTER, 5, 3, expect("meta.invalid", "error", INFO, QUARTER, None, "5"), id="quarter-out-of-range"),
+    pytest.param(QUARTER, 2, 3, expect("meta.invalid", "error", INFO, QUARTER, "3", "2"), id="quarter-not-as-of"),
+    pytest.param(AS_OF, "30 มิ.ย.64", dt.datetime(2021, 6, 30), None, id="thai-date-is-a-date"),
 ])
 def test_meta_invalid(tmp_path: Path, base: Path, ref: str, typed: Any, proper: Any, want: Expect | None) -> None:
     findings = check(set_cells(base, INFO, {ref: typed}, out=tmp_path / "bad.xlsx"))
@@ -462,21 +514,23 @@ def test_meta_invalid(tmp_path: Path, base: Path, ref: str, typed: Any, proper: 
 # --------------------------------------------------------------------------- formulas
 
 
-@pytest.mark.parametrize("want", [expect("formula.overwritten", "info", DISB, "J7")])
+@pytest.mark.parametrize("want", [expect("formula.overwritten", "info", DISB, LINES.at("total", "P1"))])
 def test_formula_overwritten(tmp_path: Path, base: Path, want: Expect) -> None:
     """P1's total typed as 850 (the right figure) over its formula: info only, no identity error."""
-    findings = check(set_cells(base, DISB, {"J7": 850}, out=tmp_path / "bad.xlsx"))
+    findings = check(set_cells(base, DISB, {LINES.at("total", "P1"): 850}, out=tmp_path / "bad.xlsx"))
     assert_single(findings, want)
     assert_none(findings, "identity.sum")
     assert_none(check(base), "formula.overwritten")
 
 
 @pytest.mark.parametrize(("template", "ref", "cached", "want"), [
-    pytest.param("disbursement", "J7", "999", expect("formula.stale", "warning", DISB, "J7", D(850), D(999)),
-                 id="row-formula"),
-    pytest.param("disbursement", "G6", "9999", expect("formula.stale", "warning", DISB, "G6", D(1500), D(9999)),
+    pytest.param("disbursement", LINES.at("total", "P1"), "999",
+                 expect("formula.stale", "warning", DISB, LINES.at("total", "P1"), D(850), D(999)), id="row-formula"),
+    pytest.param("disbursement", LINES.at("allocated", "T"), "9999",
+                 expect("formula.stale", "warning", DISB, LINES.at("allocated", "T"), D(1500), D(9999)),
                  id="rollup-formula"),
-    pytest.param("kpi", "N6", "บรรลุ", expect("formula.stale", "warning", KPIS, "N6", "ยังไม่บรรลุ", "บรรลุ"),
+    pytest.param("kpi", KPI.at("status", "K1"), "บรรลุ",
+                 expect("formula.stale", "warning", KPIS, KPI.at("status", "K1"), "ยังไม่บรรลุ", "บรรลุ"),
                  id="text-formula"),
 ])
 def test_formula_stale(tmp_path: Path, template: str, ref: str, cached: str, want: Expect) -> None:
@@ -505,7 +559,8 @@ def _kpi_book(path: Path, as_of: str, *rows: dict[str, Any]) -> Path:
 ])
 def test_kpi_behind(tmp_path: Path, as_of: str, result: str, want_expected: Decimal) -> None:
     findings = check(_kpi_book(tmp_path / "t.xlsx", as_of, kpi("K1", "100", result)))
-    assert_single(findings, expect("variance.kpi_behind", "warning", KPIS, "K6", want_expected, D(result)))
+    assert_single(findings, expect("variance.kpi_behind", "warning", KPIS, KPI.at("result", "K1"), want_expected,
+                                         D(result)))
 
 
 @pytest.mark.parametrize(("as_of", "row"), [
@@ -521,11 +576,13 @@ def test_kpi_not_behind(tmp_path: Path, as_of: str, row: dict[str, Any]) -> None
 
 
 @pytest.mark.parametrize(("row", "want"), [
-    pytest.param(kpi("K1", "100", "120"), expect("variance.kpi_over", "info", KPIS, "K6", D(100), D(120)),
+    pytest.param(kpi("K1", "100", "120"),
+                 expect("variance.kpi_over", "info", KPIS, KPI.at("result", "K1"), D(100), D(120)),
                  id="above-target"),
     pytest.param(kpi("K1", "100", "160", target_high="150"),
-                 expect("variance.kpi_over", "info", KPIS, "K6", D(150), D(160)), id="above-range"),
-    pytest.param(kpi("K1", "10", "5", "<="), expect("variance.kpi_over", "info", KPIS, "K6", D(10), D(5)),
+                 expect("variance.kpi_over", "info", KPIS, KPI.at("result", "K1"), D(150), D(160)), id="above-range"),
+    pytest.param(kpi("K1", "10", "5", "<="),
+                 expect("variance.kpi_over", "info", KPIS, KPI.at("result", "K1"), D(10), D(5)),
                  id="lower-is-better-below-target"),
 ])
 def test_kpi_over(tmp_path: Path, row: dict[str, Any], want: Expect) -> None:
@@ -552,13 +609,15 @@ MIXED = (("1000", "500", "350"), ("500", "250", "150"))  # T: 750 / 1500 = 50 %,
 
 @pytest.mark.parametrize(("basis", "lines", "want"), [
     pytest.param("disbursed_committed", SLOW,
-                 expect("variance.disbursement_behind", "warning", DISB, "N6", D(80), D("56.67")),
+                 expect("variance.disbursement_behind", "warning", DISB, LINES.at("pct_total", "T"), D(80), D("56.67")),
                  id="disbursed+committed"),
     pytest.param("disbursed", SLOW,
-                 expect("variance.disbursement_behind", "warning", DISB, "L6", D(80), D("40.00")),
+                 expect("variance.disbursement_behind", "warning", DISB, LINES.at("pct_disbursed", "T"), D(80),
+                        D("40.00")),
                  id="disbursed"),
     pytest.param("disbursed", MIXED,
-                 expect("variance.disbursement_behind", "warning", DISB, "L6", D(80), D("50.00")),
+                 expect("variance.disbursement_behind", "warning", DISB, LINES.at("pct_disbursed", "T"), D(80),
+                        D("50.00")),
                  id="disbursed-only-basis-flags-what-commitments-cover"),
 ])
 def test_disbursement_behind(tmp_path: Path, basis: str, lines: tuple[Any, Any], want: Expect) -> None:
@@ -578,14 +637,16 @@ def test_disbursement_not_behind_on_default_basis(tmp_path: Path) -> None:
 def test_disbursement_behind_earlier_quarter_and_kind(tmp_path: Path) -> None:
     """Q2 (31 Mar 2021): overall target 54 %, recurrent target 57 % (the defaults)."""
     path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*SLOW)}, {**META, "as_of": "2021-03-31"})
-    assert_single(check(path), Expect("variance.disbursement_behind", "warning", DISB, "N6", D(57), D("56.67")))
+    behind = "variance.disbursement_behind"
+    assert_single(check(path), Expect(behind, "warning", DISB, LINES.at("pct_total", "T"), D(57), D("56.67")))
     cfg = settings_from(tmp_path / "osmep.toml", '[disbursement]\nkind = "overall"\nbasis = "disbursed"\n')
-    assert_single(check(path, cfg), Expect("variance.disbursement_behind", "warning", DISB, "L6", D(54), D(40)))
+    assert_single(check(path, cfg), Expect(behind, "warning", DISB, LINES.at("pct_disbursed", "T"), D(54), D(40)))
     cfg = settings_from(tmp_path / "osmep.toml", '[disbursement]\nkind = "overall"\n')
     assert_none(check(path, cfg), "variance.disbursement_behind")  # 56.67 % >= 54 %
 
 
-@pytest.mark.parametrize("want", [expect("variance.decreased", "warning", DISB, "H7", D(600), D(500))])
+@pytest.mark.parametrize("want", [expect("variance.decreased", "warning", DISB, LINES.at("disbursed", "P1"), D(600),
+                                         D(500))])
 def test_decreased(tmp_path: Path, want: Expect) -> None:
     """P1's disbursed went down 600 -> 500; its total and the roll-ups did not (other figures rose)."""
     before = build(tmp_path / "q2.xlsx", "disbursement",
@@ -597,7 +658,8 @@ def test_decreased(tmp_path: Path, want: Expect) -> None:
     assert_none(check(before, previous=before), "variance.decreased")
 
 
-@pytest.mark.parametrize("want", [expect("variance.decreased", "warning", KPIS, "K6", D(80), D(78))])
+@pytest.mark.parametrize("want", [expect("variance.decreased", "warning", KPIS, KPI.at("result", "K1"), D(80),
+                                         D(78))])
 def test_decreased_kpi_result(tmp_path: Path, want: Expect) -> None:
     before = _kpi_book(tmp_path / "q2.xlsx", "2021-03-31", kpi("K1", "100", "80"))
     now = _kpi_book(tmp_path / "q3.xlsx", "2021-06-30", kpi("K1", "100", "78"))
@@ -619,10 +681,12 @@ def test_recalc_writes_no_formula_over_a_missing_column(tmp_path: Path, base: Pa
     from osmep_xl.check import recalc_file
     from osmep_xl.xlsx.read import read_workbook
 
-    renamed = set_cells(base, DISB, {"I4": "หัวใหม่", "I5": "New header"}, out=tmp_path / "renamed.xlsx")
+    th, en = LINES.headers("committed")
+    renamed = set_cells(base, DISB, {th: "หัวใหม่", en: "New header"}, out=tmp_path / "renamed.xlsx")
     recalc_file(renamed, tmp_path / "out.xlsx")
     rb = read_workbook(tmp_path / "out.xlsx").blocks["lines"]
-    assert all(not re.search(r"\b[A-Z]{1,3}[45]\b", text) for text in rb.formula_text.values())
+    header_rows = rf"\b[A-Z]{{1,3}}({HEADER_TH_ROW + 1}|{HEADER_EN_ROW + 1})\b"
+    assert all(not re.search(header_rows, text) for text in rb.formula_text.values())
 
 
 def test_every_rule_is_covered() -> None:
@@ -709,9 +773,8 @@ def test_rollups_property(tmp_path_factory: pytest.TempPathFactory, tree: list[A
         delta = -delta
     rows[i][column] = right + delta
     findings = check(build(folder / "bad.xlsx", "disbursement", {"lines": rows}))
-    letter = "GHI"[MONEY.index(column)]
     assert [(f.rule, f.cell, f.expected, f.actual) for f in _arith(findings)] == [
-        ("rollup.sum", f"{letter}{6 + i}", right, right + delta)
+        ("rollup.sum", LINES.cell(column, i), right, right + delta)
     ]
 
 
@@ -793,17 +856,19 @@ def test_demo_findings_agree_with_plain_arithmetic(tmp_path: Path, template: str
         assert reported <= wrong, (block.id, reported - wrong)
 
 
-@pytest.mark.parametrize("want", [expect("structure.header_changed", "warning", DISB, "I4", "ผูกพัน", "ผูกพันแล้ว")])
+@pytest.mark.parametrize("want", [expect("structure.header_changed", "warning", DISB, LINES.header("committed"),
+                                         "ผูกพัน", "ผูกพันแล้ว")])
 def test_thai_header_changed(tmp_path: Path, base: Path, want: Expect) -> None:
     """The English header still identifies the column, so it is read; the edit is reported."""
-    edited = set_cells(base, DISB, {"I4": "ผูกพันแล้ว"}, out=tmp_path / "bad.xlsx")
+    edited = set_cells(base, DISB, {LINES.header("committed"): "ผูกพันแล้ว"}, out=tmp_path / "bad.xlsx")
     findings = check(edited)
     assert_single(findings, want)
     assert_none(findings, "structure.column_missing")
     assert_none(check(base), "structure.header_changed")
 
 
-@pytest.mark.parametrize("want", [expect("variance.overspent", "warning", DISB, "K8", D(500), D(530))])
+@pytest.mark.parametrize("want", [expect("variance.overspent", "warning", DISB, LINES.at("remaining", "P2"), D(500),
+                                         D(530))])
 def test_overspent(tmp_path: Path, want: Expect) -> None:
     rows = [disb("total", "T"), disb("project", "P1", "T", "1000", "600", "250"),
             disb("project", "P2", "T", "500", "400", "130")]
@@ -815,10 +880,18 @@ def test_overspent(tmp_path: Path, want: Expect) -> None:
 
 
 @pytest.mark.parametrize(("value", "want"), [
-    pytest.param(2021, expect("cell.invalid_year", "error", DISB, "A7", None, "2021"), id="ce-year"),
-    pytest.param(64, expect("cell.invalid_year", "error", DISB, "A7", None, "64"), id="two-digits"),
+    pytest.param(2021, expect("cell.invalid_year", "error", DISB, P1_YEAR, None, "2021"), id="ce-year"),
+    pytest.param(64, expect("cell.invalid_year", "error", DISB, P1_YEAR, None, "64"), id="two-digits"),
 ])
 def test_invalid_fiscal_year(tmp_path: Path, base: Path, value: int, want: Expect) -> None:
-    findings = check(set_cells(base, DISB, {"A7": value}, out=tmp_path / "bad.xlsx"))
+    findings = check(set_cells(base, DISB, {P1_YEAR: value}, out=tmp_path / "bad.xlsx"))
     assert_single(findings, want)
     assert_none(check(base), "cell.invalid_year")
+
+
+@pytest.mark.parametrize(("as_of", "flagged"), [("2019-06-30", True), ("2021-06-30", False), ("2022-10-30", True)])
+def test_as_of_outside_the_fiscal_year_is_an_error(tmp_path: Path, as_of: str, flagged: bool) -> None:
+    """An as-of date that would switch every quarterly check off silently (e.g. a CE year typed as BE) is said."""
+    path = build(tmp_path / "d.xlsx", "disbursement", {"lines": disbursement_rows()}, {**META, "as_of": as_of})
+    hits = [f for f in of_rule(check(path), "meta.invalid") if "fiscal year" in f.message_en]
+    assert bool(hits) is flagged

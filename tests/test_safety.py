@@ -21,11 +21,16 @@ from osmep_xl.check import annotate_file, check_file, recalc_file
 from osmep_xl.data import load_report
 from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.rules.config import load_settings
+from osmep_xl.spec import get_spec
 from osmep_xl.xlsx.generate import Formats, write_workbook
+from osmep_xl.xlsx.layout import HEADER_TH_ROW
 from osmep_xl.xlsx.read import read_workbook
+from tests.cells import Table, address
 from tests.corpus_helpers import vba_project, zip_parts
+from tests.rule_cases import set_version
 
-DISB = "เบิกจ่าย"
+LINES = Table("disbursement", "lines")
+DISB = LINES.sheet  # เบิกจ่าย
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -143,8 +148,8 @@ def test_refusals_are_one_clear_line_and_touch_nothing(case: str, demo: Path, tm
             b"?>", b'?><!DOCTYPE x [<!ENTITY big "boom">]>', 1))
     elif case == "unknown-template":
         _with_part(demo, path, "docProps/custom.xml", lambda d: d.replace(b">disbursement<", b">nosuch<"))
-    elif case == "newer-version":
-        _with_part(demo, path, "docProps/custom.xml", lambda d: d.replace(b">1.0<", b">9.0<"))
+    elif case == "newer-version":  # a major version above the installed spec's
+        set_version(demo, f"{int(get_spec('disbursement').version.split('.')[0]) + 1}.0", out=path)
     elif case == "missing":
         path = tmp_path / "nothing.xlsx"
     before = path.read_bytes() if path.exists() else None
@@ -188,16 +193,23 @@ def test_in_place_refusals(case: str, demo: Path) -> None:
 
 
 def test_bad_cells_are_findings_not_crashes(demo: Path, tmp_path: Path) -> None:
+    rb = read_workbook(demo).blocks["lines"]
+
+    def part(column: str, code: str) -> str:  # FY2564's parts A and P, the first lines under the total
+        return address(rb, column, code, "part", fiscal_year=2564)
+
     wb = openpyxl.load_workbook(demo)
     ws = wb[DISB]
-    ws["G7"] = "1,234 บาท"
-    ws["H7"] = "๑๒๓"
-    ws["I7"] = "#REF!"
-    ws.merge_cells("F8:H8")
-    ws.append([2564, "งบกลาง", "project", "X1", "T", "แถวเพิ่ม", 10])  # an extra row below the block
+    ws[part("allocated", "A")] = "1,234 บาท"
+    ws[part("disbursed", "A")] = "๑๒๓"
+    ws[part("committed", "A")] = "#REF!"
+    ws.merge_cells(f"{part('name', 'P')}:{part('disbursed', 'P')}")
+    ws.append(LINES.line(fiscal_year=2564, budget_source="งบกลาง", level="project", code="X1", parent="T",
+                         name="แถวเพิ่ม", allocated=10))  # an extra row below the block
     # swap two columns, headers and all: read by header, not by position
-    for row in ws.iter_rows(min_row=4, max_row=ws.max_row):
-        row[15].value, row[16].value = row[16].value, row[15].value
+    note, source = LINES.col("note"), LINES.col("source")
+    for row in ws.iter_rows(min_row=HEADER_TH_ROW + 1, max_row=ws.max_row):
+        row[note].value, row[source].value = row[source].value, row[note].value
     path = tmp_path / "damaged.xlsx"
     wb.save(path)
     (result,) = check_file(path, load_settings())
@@ -223,11 +235,13 @@ def test_formula_injection_is_written_as_text(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb[DISB]
     stored = [t.strip() for t in DANGEROUS]  # surrounding white space is trimmed from text on input
+    injected = LINES.with_rows(rows)
     for n, text in enumerate(stored, start=1):
-        cell = ws.cell(row=6 + n, column=6)
+        cell = ws[injected.at("name", str(n))]
         assert cell.data_type == "s" and cell.value == text
         assert cell.quotePrefix == text.startswith(("=", "+", "-", "@"))
-    assert not re.search(rb'<c r="[FP]\d+"[^>]*>\s*<f>', xml)  # no formula in the name or note columns
+    text_columns = f"(?:{LINES.letter('name')}|{LINES.letter('note')})".encode()  # no formula in either
+    assert not re.search(rb'<c r="' + text_columns + rb'\d+"[^>]*>\s*<f>', xml)
     back = read_workbook(path).blocks["lines"]
     assert [r["name"] for r in back.rows[1:]] == stored
     assert not {(i, "name") for i in range(len(back.rows))} & back.formula_cells

@@ -26,7 +26,8 @@ from ..check import refuse_newer
 from ..spec import UnknownTemplateError
 from ..xlsx.coerce import EXCEL_ERRORS
 from ..xlsx.package import SheetCells
-from ..xlsx.read import ReadWorkbook, UnreadableWorkbookError, read_sources
+from ..xlsx.read import ReadWorkbook, read_sources
+from ..xlsx.source import UnreadableWorkbookError
 from .front import NAME_STATUS
 
 MAX_COLOR_CELLS = 10_000  # xlwings' Range.set_colors takes at most this many cells per call

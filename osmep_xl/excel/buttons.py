@@ -27,16 +27,18 @@ from ..check import FINDINGS_SHEET, HIGHLIGHT, USER_ERRORS, cell_flags, open_pre
 from ..findings import Finding, Severity, sort_findings
 from ..model.evaluate import BlockCalc
 from ..model.load import DataError, load_data
-from ..report import FINDINGS_HEADER, SEVERITY_TH, sheet_rows
+from ..report import FINDINGS_HEADER, FINDINGS_WIDTHS, SEVERITY_TH, sheet_rows
 from ..rules.config import load_settings
 from ..rules.recalc import CellEdit, plan_recalc_all
 from ..rules.validate import validate_set
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block
-from ..xlsx.formulas import cell_formula
-from ..xlsx.generate import COMPUTED_FILL, HEADER_FILL, INPUT_FILL, NUMBER_FORMATS
-from ..xlsx.read import ReadBlock, ReadWorkbook, UnreadableWorkbookError
+from ..xlsx.formulas import row_cells
+from ..xlsx.generate import NUMBER_FORMATS
+from ..xlsx.layout import COMPUTED_FILL, HEADER_FILL, INPUT_FILL
+from ..xlsx.read import ReadBlock, ReadWorkbook
 from ..xlsx.safety import RefusedFileError
+from ..xlsx.source import UnreadableWorkbookError
 from .book import BookSource, Color, WritePlan, excel_text, excel_value, named_value, read_book
 from .front import (
     FRONT_SHEET,
@@ -49,7 +51,7 @@ from .front import (
 
 TITLE = "osmep_xl"
 LINK_HEADER = "ไปที่ / Go to"
-FINDINGS_WIDTHS = [14, 16, 8, 24, 18, 18, 60, 60, 18]
+LINK_WIDTH = 18
 Planner = Callable[[xw.Book], WritePlan]
 
 
@@ -158,7 +160,7 @@ def _flag_plan(source: BookSource, books: list[ReadWorkbook], findings: list[Fin
                                for f in sort_findings(findings)]
     plan.formulas.append((FINDINGS_SHEET, column_letter(len(FINDINGS_HEADER)) + "1", links))
     plan.bold.append((FINDINGS_SHEET, "A1", column_letter(len(FINDINGS_HEADER)) + "1"))
-    plan.column_widths.extend((FINDINGS_SHEET, n, w) for n, w in enumerate(FINDINGS_WIDTHS))
+    plan.column_widths.extend((FINDINGS_SHEET, n, w) for n, w in enumerate([*FINDINGS_WIDTHS, LINK_WIDTH]))
     flags = cell_flags(findings, sheets)
     for (sheet, cell) in _old_flags(source) - set(flags):
         if sheet in names:
@@ -302,14 +304,9 @@ def _fill_block(plan: WritePlan, source: BookSource, rb: ReadBlock, block: Block
     out: list[list[Any]] = [[current(r, c) if c not in mine else "" for c in range(left, right + 1)]
                             for r in range(start, end + 1)]
     for i, row in enumerate(rows):
-        for col in block.columns:
-            if col.id not in cols:
-                continue
-            if calc.is_computable(i, col) and not calc.is_stated(i, col.id):
-                value: Any = "=" + cell_formula(col, calc, i, address)
-            else:
-                value = _cell_value(row.get(col.id))
-            out[i][cols[col.id] - left] = value
+        for col, formula, computed in row_cells(calc, i, address, cols):
+            out[i][cols[col.id] - left] = "=" + formula if formula is not None and computed else _cell_value(
+                row.get(col.id))
     if out:
         plan.formulas.append((rb.sheet, a1(start, left), out))
     if start + len(rows) - 1 > old_end:  # rows the template did not have yet get its number formats

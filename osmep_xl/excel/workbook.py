@@ -32,7 +32,9 @@ from ..a1 import column_letter
 from ..data import REPORT_TITLE, has_report, load_report
 from ..model.load import DataError
 from ..spec import TEMPLATES
-from ..xlsx.generate import HEADER_FILL, INPUT_FILL, Formats, blank_data, write_workbook
+from ..xlsx.generate import Formats, blank_data, page_setup, write_workbook
+from ..xlsx.layout import FONT_SIZE, HEADER_FILL, INPUT_FILL, SMALL_SIZE, SUBTLE_TEXT, text_lines
+from ..xlsx.metrics import row_height
 from .front import (
     ACTIONS,
     CONF_SHEET,
@@ -215,23 +217,27 @@ INSTRUCTIONS_EN = (
 )
 
 
+FRONT_WIDTHS = (34, 66, 24)  # labels and buttons | entries and instructions | the run button
+
+
 def _front_sheet(book: xlsxwriter.Workbook, fmt: Formats) -> None:
     ws = book.add_worksheet(FRONT_SHEET)
     ws.hide_gridlines(2)
-    ws.set_column(0, 0, 46)
-    ws.set_column(1, 1, 100)
-    ws.set_column(2, 3, 26)
-    ws.set_row(0, 36)
-    ws.set_row(1, 22)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
+    ws.set_default_row(row_height(1, FONT_SIZE))
+    for n, width in enumerate(FRONT_WIDTHS):
+        ws.set_column(n, n, width)
+    across = FRONT_WIDTHS[0] + FRONT_WIDTHS[1]
+    title = "osmep_xl — ตรวจสอบและเติมข้อมูลรายงานผลการดำเนินงาน สสว."
+    subtitle = f"Fill, validate and recalculate OSMEP's report templates · {REPORT_TITLE}"
+    ws.merge_range(0, 0, 0, 1, title, fmt.get(bold=True, font_size=20, text_wrap=True))
+    ws.merge_range(1, 0, 1, 1, subtitle, fmt.get(italic=True, font_color=SUBTLE_TEXT, text_wrap=True))
+    ws.set_row(0, row_height(text_lines(title, across, size=20, bold=True), 20))
+    ws.set_row(1, row_height(text_lines(subtitle, across), FONT_SIZE))
+    page_setup(ws)
     ws.fit_to_pages(1, 0)
     ws.set_column(LIST_COL, LIST_COL, 40, None, {"hidden": True})
-    ws.write_string(0, 0, "osmep_xl — ตรวจสอบและเติมข้อมูลรายงานผลการดำเนินงาน สสว.", fmt.get(bold=True, font_size=20))
-    ws.write_string(1, 0, f"Fill, validate and recalculate OSMEP's report templates · {REPORT_TITLE}",
-                    fmt.get(italic=True, font_color="#595959"))
-    label = fmt.get(bold=True, border=1, bg_color=HEADER_FILL)
-    entry = fmt.get(border=1, bg_color=INPUT_FILL)
+    label = fmt.get(bold=True, border=1, bg_color=HEADER_FILL, text_wrap=True)
+    entry = fmt.get(border=1, bg_color=INPUT_FILL, text_wrap=True)
     ws.write_string(0, LIST_COL, "รายการ / lists", label)
     for n, action in enumerate(ACTIONS):
         ws.write_string(1 + n, LIST_COL, action.label)
@@ -250,11 +256,12 @@ def _front_sheet(book: xlsxwriter.Workbook, fmt: Formats) -> None:
         (STATUS_ROW, NAME_STATUS, "สถานะ / Status", "พร้อม / ready"),
     )
     for row, name, text, value in cells:
-        ws.set_row(row, 26)
+        # The label wraps in its own cell rather than running into the entry beside it.
+        ws.set_row(row, row_height(text_lines(text, FRONT_WIDTHS[0], bold=True), FONT_SIZE))
         ws.write_string(row, 0, text, label)
         ws.write_string(row, 1, value, entry if name != NAME_STATUS else fmt.get(border=1, text_wrap=True))
         book.define_name(name, f"='{FRONT_SHEET}'!${column_letter(1)}${row + 1}")
-    ws.set_row(STATUS_ROW, 60)
+    ws.set_row(STATUS_ROW, row_height(3, FONT_SIZE))
     ws.data_validation(ACTION_ROW, 1, ACTION_ROW, 1, {
         "validate": "list", "source": f"={actions_ref}",
         "input_title": "การทำงาน / Action", "input_message": "เลือกแล้วกด 'เรียกใช้' / choose, then press 'Run'",
@@ -269,13 +276,14 @@ def _front_sheet(book: xlsxwriter.Workbook, fmt: Formats) -> None:
         ws.insert_button(BUTTON_ROW + 3 * n, 0, {"macro": action.macro, "caption": action.caption,
                                                  "width": 230, "height": 50})
     for n, (th, en) in enumerate(zip(INSTRUCTIONS_TH, INSTRUCTIONS_EN, strict=True)):
-        ws.set_row(BUTTON_ROW + 2 * n, 34)
-        ws.set_row(BUTTON_ROW + 2 * n + 1, 30)
+        # Each instruction gets the lines it wraps to: none is cut off.
+        ws.set_row(BUTTON_ROW + 2 * n, row_height(text_lines(th, FRONT_WIDTHS[1], bold=n == 0), FONT_SIZE))
+        ws.set_row(BUTTON_ROW + 2 * n + 1, row_height(text_lines(en, FRONT_WIDTHS[1], size=SMALL_SIZE), SMALL_SIZE))
         style = fmt.get(bold=True) if n == 0 else fmt.get(text_wrap=True, valign="top")
         ws.write_string(BUTTON_ROW + 2 * n, 1, th, style)
-        ws.write_string(BUTTON_ROW + 2 * n + 1, 1, en, fmt.get(italic=True, font_size=11, text_wrap=True,
-                                                               font_color="#595959"))
-    ws.print_area(0, 0, BUTTON_ROW + 2 * len(INSTRUCTIONS_TH), 3)
+        ws.write_string(BUTTON_ROW + 2 * n + 1, 1, en, fmt.get(italic=True, font_size=SMALL_SIZE, text_wrap=True,
+                                                               font_color=SUBTLE_TEXT))
+    ws.print_area(0, 0, BUTTON_ROW + 2 * len(INSTRUCTIONS_TH), 1)  # the buttons beside it do not print
     ws.activate()
     ws.set_first_sheet()
 
@@ -285,6 +293,9 @@ def _conf_sheet(interpreter: Interpreter) -> Callable[[xlsxwriter.Workbook, Form
         ws = book.add_worksheet(CONF_SHEET)
         ws.set_column(0, 0, 24)
         ws.set_column(1, 1, 60)
+        ws.set_default_row(row_height(1, FONT_SIZE))
+        page_setup(ws)
+        ws.fit_to_pages(1, 0)
         # xlwings reads keys from A1 down to the first blank cell: no header row.
         for row, (key, value) in enumerate(interpreter.rows()):
             ws.write_string(row, 0, key)

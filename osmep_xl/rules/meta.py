@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ..findings import Finding
-from ..fiscal import BE_YEARS
+from ..fiscal import BE_YEARS, fiscal_year_bounds
 from .catalog import E, W, check, rule
 from .context import Context
 from .quarters import quarter_reached
@@ -23,6 +23,17 @@ def _quarter_of_as_of(meta: dict[str, object]) -> int | None:
     if isinstance(as_of, dt.date) and isinstance(year, int) and year in BE_YEARS:
         return quarter_reached(as_of, year)
     return None
+
+
+def _outside_year(as_of: dt.date, year: object) -> str | None:
+    """The fiscal year's span when ``as_of`` falls before it starts or more than a year after it ends: a date
+    that would silently switch every quarterly check off."""
+    if not isinstance(year, int) or year not in BE_YEARS:
+        return None
+    start, end = fiscal_year_bounds(year)
+    if start <= as_of <= end + dt.timedelta(days=366):
+        return None
+    return f"{start.isoformat()} – {end.isoformat()}"
 
 
 @check(REQUIRED, INVALID)
@@ -46,6 +57,12 @@ def meta_findings(ctx: Context) -> Iterator[Finding]:
         elif field.id == "quarter" and value not in (1, 2, 3, 4):
             yield INVALID.at(sheet, cell, actual=str(value),
                           th=f"{field.th} ต้องเป็น 1-4", en=f"{field.en} must be 1-4")
+        elif field.kind == "date" and (span := _outside_year(value, wb.meta.get("fiscal_year"))):
+            yield INVALID.at(sheet, cell, expected=span, actual=value.isoformat(),
+                             th=f"{field.th} {value.isoformat()} อยู่นอกปีงบประมาณ ({span}) การเบิกจ่ายและตัวชี้วัดจึงเทียบ"
+                                f"เป้ารายไตรมาสไม่ได้ (ปี ค.ศ. พิมพ์เป็น พ.ศ.?)",
+                             en=f"{field.en} {value.isoformat()} is outside the fiscal year ({span}), so no quarterly"
+                                " target can be checked (a CE year typed as BE?)")
         elif field.id == "quarter" and (reached := _quarter_of_as_of(wb.meta)) not in (None, value):
             yield INVALID.at(sheet, cell, expected=str(reached), actual=str(value),
                           th=f"{field.th} {value} ไม่ตรงกับวันที่ข้อมูล (ไตรมาส {reached})",

@@ -21,7 +21,7 @@ from .columns import (
 )
 
 BUDGET = Column("budget", "งบประมาณ (บาท)", "Budget (THB)", ColType.MONEY, required=True,
-                rollup=True, width=18)
+                rollup=True, width=16)
 
 SOURCE_LEVELS = (
     LEVEL_TOTAL,

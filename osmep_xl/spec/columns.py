@@ -17,13 +17,15 @@ LEVEL_PROJECT = Level("project", "โครงการ", "project")
 def level_column(levels: tuple[Level, ...]) -> Column:
     """The level column of a hierarchy; fill data may name a level in Thai or English (โครงการ, project)."""
     names = aliases({lv.id: [n for n in (lv.th, lv.en) if fold(n) != fold(lv.id)] for lv in levels})
+    # Wide enough for the longest level id, which has no space to wrap at.
+    width = max(7, max(len(lv.id) for lv in levels) + 1)
     return Column("level", "ระดับ", "Level", ColType.LEVEL, required=True,
-                  choices=tuple(lv.id for lv in levels), width=10, structure=True, aliases=names)
+                  choices=tuple(lv.id for lv in levels), width=width, structure=True, aliases=names)
 
 
 CODE = Column("code", "รหัส", "Code", ColType.CODE, required=True, width=8, structure=True)
-PARENT = Column("parent", "รหัสระดับบน", "Parent code", ColType.CODE, width=10, structure=True)
-NAME = Column("name", "รายการ", "Item", ColType.TEXT, required=True, width=60, structure=True)
+PARENT = Column("parent", "รหัสระดับบน", "Parent code", ColType.CODE, width=8, structure=True)
+NAME = Column("name", "รายการ", "Item", ColType.TEXT, required=True, width=32, structure=True)
 NOTE = Column("note", "หมายเหตุ", "Note", ColType.TEXT, width=24)
 SOURCE = Column("source", "ที่มา", "Source", ColType.TEXT, width=24)
 TRAILER = (NOTE, SOURCE)
@@ -43,27 +45,27 @@ BUDGET_SOURCE_NAMES = aliases({
                "central budget"],
 })
 BUDGET_SOURCE = Column("budget_source", "แหล่งงบประมาณ", "Budget source", ColType.CHOICE,
-                       required=True, choices=BUDGET_SOURCES, width=16, structure=True, aliases=BUDGET_SOURCE_NAMES)
+                       required=True, choices=BUDGET_SOURCES, width=14, structure=True, aliases=BUDGET_SOURCE_NAMES)
 
 # Disbursement identities: ยอดรวม = เบิกจ่าย + ผูกพัน, คงเหลือ = งบประมาณ - ยอดรวม,
 # and each amount as a percentage of the allocation.
 DISBURSEMENT_AMOUNTS = (
-    Column("allocated", "งบประมาณ", "Allocated", ColType.MONEY, required=True, rollup=True, width=18),
-    Column("disbursed", "เบิกจ่าย", "Disbursed", ColType.MONEY, rollup=True, width=18,
+    Column("allocated", "งบประมาณ", "Allocated", ColType.MONEY, required=True, rollup=True, width=16),
+    Column("disbursed", "เบิกจ่าย", "Disbursed", ColType.MONEY, rollup=True, width=16,
            cumulative=True),
-    Column("committed", "ผูกพัน", "Committed", ColType.MONEY, rollup=True, width=18),
+    Column("committed", "ผูกพัน", "Committed", ColType.MONEY, rollup=True, width=16),
     Column("total", "ยอดรวม", "Disbursed + committed", ColType.MONEY,
-           formula=Sum("disbursed", "committed"), width=18, cumulative=True),
+           formula=Sum("disbursed", "committed"), width=16, cumulative=True),
     Column("remaining", "คงเหลือ", "Remaining", ColType.MONEY,
-           formula=Sum("allocated", "-total"), width=18),
+           formula=Sum("allocated", "-total"), width=16),
     Column("pct_disbursed", "ร้อยละเบิกจ่าย", "% disbursed", ColType.PERCENT,
-           formula=Pct("disbursed", "allocated"), width=10),
+           formula=Pct("disbursed", "allocated"), width=8),
     Column("pct_committed", "ร้อยละผูกพัน", "% committed", ColType.PERCENT,
-           formula=Pct("committed", "allocated"), width=10),
+           formula=Pct("committed", "allocated"), width=8),
     Column("pct_total", "ร้อยละยอดรวม", "% total", ColType.PERCENT,
-           formula=Pct("total", "allocated"), width=10),
+           formula=Pct("total", "allocated"), width=8),
     Column("pct_remaining", "ร้อยละคงเหลือ", "% remaining", ColType.PERCENT,
-           formula=Pct("remaining", "allocated"), width=10),
+           formula=Pct("remaining", "allocated"), width=8),
 )
 
 SPENDING = SpendingRoles(budget="allocated", disbursed="disbursed", committed="committed", total="total",

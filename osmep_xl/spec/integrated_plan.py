@@ -20,7 +20,7 @@ LEVEL_APPROACH = Level("approach", "แนวทาง", "approach")
 APPROACH_LEVELS = (LEVEL_TOTAL, LEVEL_SUBMITTER, LEVEL_APPROACH, Level("subapproach", "ประเด็น", "sub-approach"),
                    Level("group", "กลุ่มโครงการ", "project group"))
 DISBURSEMENT_LEVELS = (LEVEL_TOTAL, LEVEL_SUBMITTER, LEVEL_APPROACH)
-AGENCIES = Column("agencies", "หน่วยงานรับผิดชอบ", "Responsible agencies", ColType.TEXT, width=28, structure=True)
+AGENCIES = Column("agencies", "หน่วยงานรับผิดชอบ", "Responsible agencies", ColType.TEXT, width=18, structure=True)
 
 SPEC = TemplateSpec(
     id="integrated_plan",
@@ -35,13 +35,13 @@ SPEC = TemplateSpec(
             columns=(
                 level_column(APPROACH_LEVELS), CODE, PARENT, NAME,
                 Column("target_persons", "เป้าหมาย (ราย)", "Target (enterprises)", ColType.COUNT,
-                       rollup=True),
-                Column("target_centers", "เป้าหมาย (ศูนย์)", "Target (centres)", ColType.COUNT, rollup=True),
-                Column("budget", "งบประมาณ (บาท)", "Budget (THB)", ColType.MONEY, rollup=True, width=18),
+                       rollup=True, width=10),
+                Column("target_centers", "เป้าหมาย (ศูนย์)", "Target (centres)", ColType.COUNT, rollup=True, width=10),
+                Column("budget", "งบประมาณ (บาท)", "Budget (THB)", ColType.MONEY, rollup=True, width=16),
                 Column("result_persons", "ผล (ราย)", "Result (enterprises)", ColType.COUNT, rollup=True,
-                       cumulative=True),
+                       cumulative=True, width=10),
                 Column("result_centers", "ผล (ศูนย์)", "Result (centres)", ColType.COUNT, rollup=True,
-                       cumulative=True),
+                       cumulative=True, width=10),
                 Column("pct_persons", "ร้อยละของเป้าหมาย (ราย)", "% of target (enterprises)",
                        ColType.PERCENT, formula=Pct("result_persons", "target_persons"), width=10),
                 Column("pct_centers", "ร้อยละของเป้าหมาย (ศูนย์)", "% of target (centres)",

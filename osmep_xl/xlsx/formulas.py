@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 
 from ..a1 import parse_a1
 from ..model.evaluate import BlockCalc
@@ -33,3 +33,17 @@ def cell_formula(column: Column, calc: BlockCalc, i: int, address: Address) -> s
     if column.formula is not None:
         return column.formula.excel(lambda c: address(i, c))
     return sum_formula([address(child, column.id) for child in calc.structure.children[i]])
+
+
+def row_cells(calc: BlockCalc, i: int, address: Address,
+              columns: Collection[str] | None = None) -> Iterator[tuple[Column, str | None, bool]]:
+    """Row ``i``'s cells as every template lays them out (the generator and the fill button alike): each
+    column (of ``columns`` when given) with its formula (text without '=', None when it has none) and
+    whether the formula is written (True) or the figure the data gives (False)."""
+    for col in calc.block.columns:
+        if columns is not None and col.id not in columns:
+            continue
+        if not calc.is_computable(i, col):
+            yield col, None, False
+        else:
+            yield col, cell_formula(col, calc, i, address), not calc.is_stated(i, col.id)

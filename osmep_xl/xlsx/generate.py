@@ -24,24 +24,45 @@ from ..model.workbook import WorkbookData
 from ..money import EXCEL
 from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..version import __version__
-from .formulas import cell_formula
+from .formulas import row_cells
 from .layout import (
+    COMPUTED_FILL,
+    ERROR_FILL,
+    ERROR_TEXT,
     FIRST_DATA_ROW,
     FONT,
     FONT_SIZE,
     HEADER_EN_ROW,
+    HEADER_FILL,
     HEADER_TH_ROW,
     INFO_FIRST_ROW,
     INFO_SHEET,
+    INPUT_FILL,
+    MARGIN_BOTTOM,
+    MARGIN_FOOTER,
+    MARGIN_HEADER,
+    MARGIN_SIDE,
+    MARGIN_TOP,
+    PAPER_A4,
     PROP_TEMPLATE,
     PROP_VERSION,
+    SMALL_SIZE,
     SUBTITLE_ROW,
+    SUBTLE_TEXT,
     TITLE_ROW,
+    TITLE_SIZE,
+    UNPRINTED,
+    PrintPlan,
     block_name,
+    footer,
     meta_name,
+    plan_print,
+    text_lines,
 )
+from .metrics import row_height
 from .zipio import atomic_target
 
+MAX_ROW = 1_048_575  # a print area ending here is whole columns: rows added later print too
 # Fixed so that building a template twice gives the same bytes.
 BUILD_TIME = dt.datetime(2024, 1, 1)
 # Text starting with these would become a formula (or DDE call) if retyped in Excel: such text is
@@ -54,10 +75,6 @@ NUMBER_FORMATS = {
     ColType.PERCENT: "0.00",
     ColType.YEAR: "0",
 }
-INPUT_FILL = "#FFFFFF"
-COMPUTED_FILL = "#F2F2F2"
-HEADER_FILL = "#DDEBF7"
-FLAG_FILL = "#FFC7CE"
 
 
 class Formats:
@@ -66,7 +83,7 @@ class Formats:
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         self._book = book
         self._cache: dict[tuple[Any, ...], Format] = {}
-        self.flag = book.add_format({"bg_color": FLAG_FILL, "font_color": "#9C0006"})
+        self.flag = book.add_format({"bg_color": ERROR_FILL, "font_color": ERROR_TEXT})
 
     def get(self, **props: Any) -> Format:
         key = tuple(sorted(props.items()))
@@ -84,7 +101,8 @@ class Formats:
         if column.type in NUMBER_FORMATS:
             props["num_format"] = NUMBER_FORMATS[column.type]
         else:
-            props["text_wrap"] = True
+            # Long free text that does not print stays on one line: it would make every row tall.
+            props["text_wrap"] = column.id not in UNPRINTED
             if column.id == "name" and indent:
                 props["indent"] = indent
         return self.get(**props)
@@ -110,15 +128,20 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
     ws = book.add_worksheet(block.sheet)
     letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
     last_col = len(block.columns) - 1
-    ws.write_string(TITLE_ROW, 0, block.title_th, fmt.get(bold=True, font_size=18))
-    ws.write_string(SUBTITLE_ROW, 0, block.title_en, fmt.get(italic=True, font_color="#595959"))
+    ws.set_default_row(row_height(1, FONT_SIZE))
+    _title(ws, fmt, block.title_th, block.title_en)
     head = fmt.get(bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center")
-    head_en = fmt.get(italic=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
-                      font_size=11)
+    head_en = fmt.get(bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
+                      font_size=SMALL_SIZE, font_color="#404040")
+    plan = plan_print(block)
+    widths = [*plan.widths, *(c.width for c in block.columns[len(plan.widths):])]
     for n, col in enumerate(block.columns):
         ws.write_string(HEADER_TH_ROW, n, col.th, head)
         ws.write_string(HEADER_EN_ROW, n, col.en, head_en)
-        ws.set_column(n, n, col.width)
+        ws.set_column(n, n, widths[n])
+    printed = list(zip(block.columns, plan.widths, strict=False))
+    ws.set_row(HEADER_TH_ROW, row_height(max(text_lines(c.th, w, bold=True) for c, w in printed), FONT_SIZE))
+    ws.set_row(HEADER_EN_ROW, row_height(max(text_lines(c.en, w, size=SMALL_SIZE) for c, w in printed), SMALL_SIZE))
     calc = BlockCalc(block, rows)
     excel = BlockCalc(block, rows, arith=EXCEL)  # cached values exactly as Excel would store them
     ranks = {lv.id: i for i, lv in enumerate(block.levels)}
@@ -133,28 +156,29 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
         r = excel_row(i)
         rank = ranks.get(row.get("level") or "", 0)
         has_children = bool(calc.structure.children.get(i))
-        if block.hierarchical:
-            ws.set_row(r, None, None, {"level": min(rank, 7)})
-
-        for n, col in enumerate(block.columns):
-            computable = calc.is_computable(i, col)
-            stated = calc.is_stated(i, col.id)
+        lines = 1
+        for n, (col, formula, computed) in enumerate(row_cells(calc, i, address)):
             value = row.get(col.id)
-            cell_fmt = fmt.cell(col, computed=computable and not stated, bold=has_children, indent=rank,
+            cell_fmt = fmt.cell(col, computed=computed, bold=has_children, indent=rank,
                                 quoted=isinstance(value, str) and value.startswith(FORMULA_TRIGGERS))
-            formula = cell_formula(col, calc, i, address) if computable else ""
-            if computable and not stated:
-                ws.write_formula(r, n, "=" + formula, cell_fmt, _excel_value(excel.cell(i, col.id).value))
+            if formula is not None and computed:
+                value = excel.cell(i, col.id).value
+                ws.write_formula(r, n, "=" + formula, cell_fmt, _excel_value(value))
             else:
-                _write_value(ws, r, n, col, row.get(col.id), cell_fmt)
-            if computable and col.type.numeric:
+                _write_value(ws, r, n, col, value, cell_fmt)
+            if formula is not None and col.type.numeric:
                 _flag_mismatch(ws, r, n, formula, fmt)
+            if n < len(printed) and not col.type.numeric and value is not None:
+                lines = max(lines, text_lines(str(value), widths[n], bold=has_children,
+                                              indent=rank if col.id == "name" else 0))
+        options = {"level": min(rank, 7)} if block.hierarchical else {}
+        ws.set_row(r, row_height(lines, FONT_SIZE), None, options)
     last_row = max(FIRST_DATA_ROW, excel_row(len(rows) - 1)) if rows else FIRST_DATA_ROW
     book.define_name(block_name(block), f"='{block.sheet}'!$A${HEADER_TH_ROW + 1}:"
                                         f"${column_letter(last_col)}${last_row + 1}")
     _validations(ws, block, last_row)
     ws.freeze_panes(FIRST_DATA_ROW, _name_col(block) + 1)
-    _print_setup(ws, last_col)
+    _print_block(ws, block, plan)
 
 
 def _flag_mismatch(ws: Worksheet, r: int, n: int, formula: str, fmt: Formats) -> None:
@@ -198,31 +222,76 @@ def _validations(ws: Worksheet, block: Block, last_row: int) -> None:
             })
 
 
-def _print_setup(ws: Worksheet, last_col: int) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
+def _title(ws: Worksheet, fmt: Formats, title: str, subtitle: str, last_col: int = 0) -> None:
+    """The sheet's title and subtitle, merged across ``last_col`` + 1 columns (wrapped) when more than one."""
+    big = {"bold": True, "font_size": TITLE_SIZE}
+    small = {"italic": True, "font_color": SUBTLE_TEXT}
+    for row, text, props, size in ((TITLE_ROW, title, big, TITLE_SIZE), (SUBTITLE_ROW, subtitle, small, FONT_SIZE)):
+        if last_col:
+            ws.merge_range(row, 0, row, last_col, text, fmt.get(text_wrap=True, **props))
+        else:
+            ws.write_string(row, 0, text, fmt.get(**props))
+        ws.set_row(row, row_height(1, size))
+
+
+def page_setup(ws: Worksheet, *, landscape: bool = True, header: tuple[str, str] | None = None) -> None:
+    """A4 in the given orientation, margins, a header with a (Thai, English) title on every page, and a
+    footer naming the sheet and the page."""
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(PAPER_A4)
+    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
+    if header:
+        th, en = (text.replace("&", "&&") for text in header)
+        ws.set_header(f'&L&"{FONT},Bold"&{FONT_SIZE}{th}&"{FONT},Regular"&{SMALL_SIZE}  {en}',
+                      {"margin": MARGIN_HEADER})
+    ws.set_footer(footer(), {"margin": MARGIN_FOOTER})
+
+
+def _print_block(ws: Worksheet, block: Block, plan: PrintPlan) -> None:
+    """A4 landscape at a readable scale, the header rows on every page, and pages across with the key
+    columns repeated when the table is wider than a page (see :func:`~osmep_xl.xlsx.layout.plan_print`)."""
+    page_setup(ws, header=(block.title_th, block.title_en))
+    # From the header rows down: the title is in the page header of every page, and the sheet's own title
+    # would spill into the columns repeated on the pages across.
+    ws.print_area(HEADER_TH_ROW, 0, MAX_ROW, plan.last_col)
     ws.repeat_rows(HEADER_TH_ROW, HEADER_EN_ROW)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&Cหน้า &P / &N")
+    ws.set_print_scale(plan.scale)
+    if plan.breaks:
+        ws.set_v_pagebreaks(list(plan.breaks))
+        ws.print_across()
+    if plan.repeat is not None:
+        ws.repeat_columns(*plan.repeat)
+
+
+INFO_WIDTHS = (22, 18, 34)  # label (Thai), label (English), value
+INFO_TEMPLATE_WIDTH = 16  # each further template's id and version, in a workbook of several
 
 
 def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: WorkbookData,
                 fmt: Formats) -> None:
     ws = book.add_worksheet(INFO_SHEET)
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 24)
-    ws.set_column(2, 2, 40)
-    ws.write_string(TITLE_ROW, 0, " · ".join(s.title_th for s in specs), fmt.get(bold=True, font_size=18))
-    ws.write_string(SUBTITLE_ROW, 0, " · ".join(f"{s.title_en} ({s.id} v{s.version})" for s in specs),
-                    fmt.get(italic=True, font_color="#595959"))
-    label = fmt.get(bold=True, border=1, bg_color=HEADER_FILL)
+    ws.set_default_row(row_height(1, FONT_SIZE))
+    widths = [*INFO_WIDTHS, *[INFO_TEMPLATE_WIDTH] * (len(specs) - 1)]
+    for n, width in enumerate(widths):
+        ws.set_column(n, n, width)
+    last_col = len(widths) - 1
+    title = " · ".join(s.title_th for s in specs)
+    subtitle = " · ".join(f"{s.title_en} ({s.id} v{s.version})" for s in specs)
+    _title(ws, fmt, title, subtitle, last_col)
+    across = sum(widths) - 1
+    ws.set_row(TITLE_ROW, row_height(text_lines(title, across, size=TITLE_SIZE, bold=True), TITLE_SIZE))
+    ws.set_row(SUBTITLE_ROW, row_height(text_lines(subtitle, across), FONT_SIZE))
+    label = fmt.get(bold=True, border=1, bg_color=HEADER_FILL, text_wrap=True)
     fields = list({f.id: f for s in specs for f in s.meta}.values())
     for n, field in enumerate(fields):
         r = INFO_FIRST_ROW + n
         ws.write_string(r, 0, field.th, label)
         ws.write_string(r, 1, field.en, label)
         value = data.meta.get(field.id)
+        lines = max(text_lines(field.th, widths[0], bold=True), text_lines(field.en, widths[1], bold=True))
         if field.kind == "date":
             date_fmt = fmt.get(border=1, num_format="d mmm yyyy", align="left")
             if isinstance(value, dt.date):
@@ -232,7 +301,10 @@ def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: Work
         elif field.kind == "int" and value is not None:
             ws.write_number(r, 2, int(value), fmt.get(border=1, align="left"))
         else:
-            ws.write_string(r, 2, "" if value is None else str(value), fmt.get(border=1))
+            text = "" if value is None else str(value)
+            ws.write_string(r, 2, text, fmt.get(border=1, text_wrap=True))
+            lines = max(lines, text_lines(text, widths[2]))
+        ws.set_row(r, row_height(lines, FONT_SIZE))
         book.define_name(meta_name(field.id), f"='{INFO_SHEET}'!$C${r + 1}")
     foot = INFO_FIRST_ROW + len(fields) + 1
     ws.write_string(foot, 0, "แม่แบบ / Template", label)
@@ -243,7 +315,11 @@ def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: Work
     ws.write_string(foot + 3, 0, "ช่องสีเทาคำนวณด้วยสูตร ช่องสีแดงคือตัวเลขที่ไม่ตรงกับสูตร",
                     fmt.get(italic=True))
     ws.write_string(foot + 4, 0, "Grey cells are formulas; red cells are typed figures that disagree"
-                    " with their formula.", fmt.get(italic=True, font_size=11))
+                    " with their formula.", fmt.get(italic=True, font_size=SMALL_SIZE))
+    ws.set_row(foot + 4, row_height(1, SMALL_SIZE))
+    page_setup(ws, landscape=len(specs) > 1)
+    ws.print_area(0, 0, foot + 4, last_col)
+    ws.fit_to_pages(1, 0)
 
 
 SheetWriter = Callable[[xlsxwriter.Workbook, "Formats"], None]
@@ -277,7 +353,11 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_target(path) as tmp:  # fsynced and renamed over path only once the workbook is complete
-        book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
+        book = xlsxwriter.Workbook(tmp, {
+            "strings_to_formulas": False, "strings_to_urls": False,
+            # The template font is the workbook's own: column widths count its digits, and new cells use it.
+            "default_format_properties": {"font_name": FONT, "font_size": FONT_SIZE},
+        })
         title_th = " · ".join(s.title_th for s in specs)
         book.set_properties({
             "title": title_th, "subject": " · ".join(s.title_en for s in specs), "company": "osmep_xl",

@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from . import edits, newsheet, notes
+from . import edits, newsheet, notes, printsetup
+from .layout import ERROR_FILL
 from .ooxml import WORKBOOK_ORDER, CellValue, PatchError, fail, m
 from .package import WORKBOOK_PART
 from .parts import Package
@@ -79,7 +80,7 @@ class WorkbookPatch:
         row, col = address(cell)
         edits.set_cell(self._pkg, target, row, col, value, formula)
 
-    def highlight(self, sheet: str, cell: str, rgb: str = "FFFFC7CE") -> None:
+    def highlight(self, sheet: str, cell: str, rgb: str = ERROR_FILL) -> None:
         """Give the cell a solid fill, keeping its number format, font and border (a cloned cell format)."""
         colour = rgb.strip().lstrip("#").upper()
         if not re.fullmatch(r"[0-9A-F]{6}([0-9A-F]{2})?", colour):
@@ -118,6 +119,16 @@ class WorkbookPatch:
         if replaced is not None:
             self._sheets.pop(replaced, None)
             self._by_name.clear()
+
+    def print_table(self, name: str, *, heights: list[float], font: str, size: float, header_fill: str,
+                    landscape: bool = True, footer: str = "", columns: int = 0, right: tuple[int, ...] = ()) -> None:
+        """Make a sheet written by :meth:`add_sheet` print as a table: every cell in ``font`` at ``size``,
+        wrapped, top-aligned and boxed, row 1 bold on ``header_fill`` (ARGB); rows ``heights`` points high (from
+        row 1); A4 in the given orientation, one page wide, row 1 repeated on every page, ``footer`` below;
+        only the first ``columns`` columns print when given; columns ``right`` (0-based) aligned right."""
+        printsetup.print_table(self._pkg, self._styles, self._sheet(name), heights=heights, font=font, size=size,
+                               header_fill=header_fill, landscape=landscape, footer=footer, columns=columns,
+                               right=right)
 
     # --- saving ------------------------------------------------------------------------------------------
 

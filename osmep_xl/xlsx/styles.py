@@ -9,6 +9,7 @@ from .ooxml import CT_STYLES, fail, m
 from .package import NS_MAIN, WORKBOOK_PART
 from .parts import Package
 from .rels import add_rel, override, related
+from .values import number_text
 from .xmldoc import XmlDoc, canonical, new_doc, sub
 
 
@@ -106,3 +107,28 @@ class Styles:
             font_id = self._append_unique(fonts, font)
             self._cache[key] = self._clone_xf(0, fontId=str(font_id), applyFont="1")
         return self._cache[key]
+
+    def table_xf(self, *, bold: bool, align: str, font: str, size: float, header_fill: str) -> int:
+        """A boxed, wrapped, top-aligned cell format in ``font`` at ``size``; bold on ``header_fill`` (ARGB)."""
+        root = self.stylesheet().root
+        font_el = Element(m("font"))
+        if bold:
+            sub(font_el, m("b"))
+        sub(font_el, m("sz"), {"val": number_text(size)})
+        sub(font_el, m("name"), {"val": font})
+        border = Element(m("border"))
+        for side in ("left", "right", "top", "bottom"):
+            sub(sub(border, m(side), {"style": "thin"}), m("color"), {"auto": "1"})
+        sub(border, m("diagonal"))
+        fill = Element(m("fill"))
+        pattern = sub(fill, m("patternFill"), {"patternType": "solid" if bold else "none"})
+        if bold:
+            sub(pattern, m("fgColor"), {"rgb": header_fill})
+            sub(pattern, m("bgColor"), {"indexed": "64"})
+        ids = {"fontId": self._append_unique(self._collection(root, "fonts"), font_el),
+               "fillId": self._append_unique(self._collection(root, "fills"), fill),
+               "borderId": self._append_unique(self._collection(root, "borders"), border)}
+        xf = Element(m("xf"), {"numFmtId": "0", **{k: str(v) for k, v in ids.items()}, "xfId": "0",
+                               "applyFont": "1", "applyFill": "1", "applyBorder": "1", "applyAlignment": "1"})
+        sub(xf, m("alignment"), {"horizontal": align, "vertical": "top", "wrapText": "1"})
+        return self._append_unique(self._collection(root, "cellXfs"), xf)

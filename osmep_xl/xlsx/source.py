@@ -1,0 +1,148 @@
+"""Where the reader gets a workbook's cells: a :class:`Source` (a file, or a live book in Excel), and
+python-calamine kept from crashing the process."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+from xml.etree.ElementTree import ParseError
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+from .package import SheetCells, custom_properties, defined_names, scan_sheet, sheet_parts
+
+# What a damaged package raises from the zip, XML and calamine layers: the file is unreadable.
+BROKEN_FILE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, ParseError, CalamineError,
+               NotImplementedError, RuntimeError)
+
+
+class UnreadableWorkbookError(Exception):
+    """The file cannot be used as a template workbook; the message says why (Thai / English)."""
+
+
+T = TypeVar("T")
+
+
+def is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside python-calamine (pyo3's PanicException): a BaseException, not an Exception, so
+    ``except Exception`` lets it through. One comes from, e.g., a date-formatted cell holding -1e12."""
+    return type(exc).__name__ == "PanicException"
+
+
+@contextmanager
+def _stderr_aside() -> Iterator[list[bool]]:
+    """File descriptor 2 goes to a temporary file for the duration; what was written there is passed on
+    afterwards unless the caller sets the yielded flag to False. Rust prints a panic (and, with
+    RUST_BACKTRACE, its whole backtrace) straight to fd 2: noise once the panic is reported in one line."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (pythonw on Windows)
+        yield [True]
+        return
+    keep = [True]
+    with tempfile.TemporaryFile() as aside:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        os.dup2(aside.fileno(), 2)
+        try:
+            yield keep
+        finally:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if keep[0] and aside.tell():
+                aside.seek(0)
+                data = aside.read()
+                while data:
+                    data = data[os.write(2, data):]
+
+
+def calamine(call: Callable[[], T], path: Path, where: tuple[str, str]) -> T:
+    """``call()`` (a python-calamine call), with a Rust panic turned into :class:`UnreadableWorkbookError`
+    saying ``where`` (Thai, English) it happened."""
+    with _stderr_aside() as keep:
+        try:
+            return call()
+        except BaseException as exc:
+            if not is_panic(exc):
+                raise
+            keep[0] = False
+            reason = (str(exc).strip().splitlines() or ["panic"])[0]
+    raise UnreadableWorkbookError(
+        f"อ่านค่าใน{where[0]} ไม่ได้ อาจมีช่องวันที่หรือตัวเลขที่ผิดรูป (เช่น วันที่ติดลบ) / cannot read {where[1]} of "
+        f"{path}: a cell python-calamine cannot convert ({reason}), e.g. a date cell holding a huge or negative"
+        " number")
+
+
+
+class Source(Protocol):
+    """A workbook as the reader needs it, whatever holds it: a file, or a live book in Excel."""
+
+    path: Path
+
+    def sheet_names(self) -> list[str]: ...
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        """Cell values from A1 (absolute positions), blanks as "" or None."""
+        ...
+
+    def defined_names(self) -> dict[str, str]: ...
+
+    def properties(self) -> dict[str, str]: ...
+
+    def cells(self, sheet: str) -> SheetCells:
+        """The sheet's formula cells and error cells."""
+        ...
+
+
+class FileSource:
+    """An .xlsx/.xlsm file: values from python-calamine, the rest from the package XML."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip = zipfile.ZipFile(path)
+        try:
+            self._book = calamine(lambda: self._open(path), path, ("ไฟล์", "the workbook"))
+        except BaseException:
+            self._zip.close()
+            raise
+        self._parts = sheet_parts(self._zip)
+
+    @staticmethod
+    def _open(path: Path) -> CalamineWorkbook:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            return CalamineWorkbook.from_path(str(path))
+        # python-calamine picks its reader by the extension; from the bytes it looks at the content.
+        with path.open("rb") as fh:
+            return CalamineWorkbook.from_filelike(fh)
+
+    def close(self) -> None:
+        self._zip.close()
+        self._book.close()
+
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheet_names)
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        rows: list[list[Any]] = calamine(
+            lambda: self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False), self.path,
+            (f"ชีต '{sheet}'", f"sheet '{sheet}'"))
+        return rows
+
+    def defined_names(self) -> dict[str, str]:
+        return defined_names(self._zip)
+
+    def properties(self) -> dict[str, str]:
+        return custom_properties(self._zip)
+
+    def cells(self, sheet: str) -> SheetCells:
+        part = self._parts.get(sheet)
+        return scan_sheet(self._zip, part) if part else SheetCells()
