@@ -29,6 +29,8 @@ USER_ERRORS = (DataError, ConfigError, PatchError, RefusedFileError, UnreadableW
                FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
 FINDINGS_SHEET = "ผลตรวจสอบ"
 HIGHLIGHT = {Severity.ERROR: argb(ERROR_FILL), Severity.WARNING: argb(WARNING_FILL)}
+CAUSE_FILL = "FFFF7C80"  # the typed cell that explains other findings: red
+CONSEQUENCE_FILL = "FFFDE9EC"  # a finding caused by a typed cell elsewhere: a lighter shade
 
 
 class NewerVersionError(RefusedFileError):
@@ -162,18 +164,38 @@ def template_sheets(books: list[ReadWorkbook]) -> set[str]:
     return {s for wb in books for s in [*(b.sheet for b in wb.spec.blocks), *(s for s, _ in wb.meta_cells.values())]}
 
 
+def _note(f: Finding) -> str:
+    text = f"[{f.rule}] {f.message_th}\n{f.message_en}"
+    if f.cause is not None:
+        text += f"\nผลจาก / caused by {f.cause}"
+    elif f.rule == "diagnosis.cause" and f.expected is not None:
+        text += f"\nแก้เป็น / correct to: {f.expected}"
+    if f.candidates:
+        text += f"\nช่องที่อาจผิด / candidate cells: {', '.join(f.candidates)}"
+    return text
+
+
 def cell_flags(findings: list[Finding], sheets: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
     """(sheet, cell) -> (ARGB fill of the worst severity, note text) for every error or warning on ``sheets``:
-    what the annotated copy and the validate button both put on the flagged cells."""
+    what the annotated copy and the validate button both put on the flagged cells. A diagnosed cause is red
+    (its note says the corrected value); a cell whose findings are all consequences of a cause elsewhere
+    gets a lighter shade."""
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in sort_findings(findings):
         if f.sheet in sheets and f.severity in HIGHLIGHT:
             by_cell[(f.sheet, f.cell)].append(f)
-    return {
-        key: (HIGHLIGHT[min(items, key=lambda f: f.severity.rank).severity],
-              "\n\n".join(f"[{f.rule}] {f.message_th}\n{f.message_en}" for f in items))
-        for key, items in by_cell.items()
-    }
+    causes = {f.cause for f in findings if f.cause is not None}
+    flags = {}
+    for key, items in by_cell.items():
+        worst = min(items, key=lambda f: f.severity.rank).severity
+        colour = HIGHLIGHT[worst]
+        if worst is Severity.ERROR and (f"{key[0]}!{key[1]}" in causes
+                                        or any(f.rule == "diagnosis.cause" for f in items)):
+            colour = CAUSE_FILL
+        elif all(f.cause is not None for f in items if f.severity is worst):
+            colour = CONSEQUENCE_FILL
+        flags[key] = (colour, "\n\n".join(_note(f) for f in items))
+    return flags
 
 
 def _column_finder(books: list[ReadWorkbook]) -> Callable[[Finding], Column | None]:

@@ -33,6 +33,10 @@ class Finding(BaseModel):
     actual: Decimal | str | None = None
     message_th: str
     message_en: str
+    # Root-cause diagnosis (rules/diagnosis.py): a consequence names the cell that causes it ("sheet!A1");
+    # a cause that several cells explain equally lists them, most likely first.
+    cause: str | None = None
+    candidates: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: Decimals become JSON numbers."""
@@ -43,7 +47,17 @@ class Finding(BaseModel):
         data = self.model_dump()
         data["severity"] = self.severity.value
         data["expected"], data["actual"] = num(self.expected), num(self.actual)
+        for optional in ("cause", "candidates"):  # added only where set: the fields before them are unchanged
+            if data[optional] is None:
+                del data[optional]
+        if "candidates" in data:
+            data["candidates"] = list(data["candidates"])
         return data
+
+    @property
+    def where(self) -> str:
+        """``sheet!cell``, as ``cause`` and ``candidates`` name cells."""
+        return f"{self.sheet}!{self.cell}"
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

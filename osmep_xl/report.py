@@ -85,6 +85,38 @@ def _num(value: Decimal | str | None) -> str:
     return "" if value is None else str(value)
 
 
+def fold_consequences(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Finding]]]:
+    """The findings to show on their own, causes first within each sheet, and per cause (``sheet!cell``) the
+    findings it causes; a consequence whose cause is not among ``findings`` stays on its own."""
+    causes = {f.where for f in findings if f.cause is None}
+    folded: dict[str, list[Finding]] = {}
+    alone: list[Finding] = []
+    for f in findings:
+        if f.cause is not None and f.cause in causes and f.cause != f.where:
+            folded.setdefault(f.cause, []).append(f)
+        else:
+            alone.append(f)
+    first = {f.where for f in alone if f.where in folded or f.candidates}
+    alone.sort(key=lambda f: (f.severity.rank, f.where not in first))  # stable: sheet and cell order kept
+    return alone, folded
+
+
+def _print_finding(console: Console, f: Finding, *, under: Finding | None = None) -> None:
+    values = ""
+    if f.expected is not None or f.actual is not None:
+        values = (f"  ควรเป็น/expected [bold]{escape(_num(f.expected))}[/]"
+                  f"  ที่ระบุ/actual [bold]{escape(_num(f.actual))}[/]")
+    pad = "      " if under is not None else ""
+    where = f.cell if under is None or under.sheet == f.sheet else f"{f.sheet}!{f.cell}"
+    lead = "↳ ผลจาก/caused by above  " if under is not None else ""
+    console.print(f"  {pad}[{SEVERITY_STYLE[f.severity]}]{MARK[f.severity]} {SEVERITY_TH[f.severity]}/"
+                  f"{f.severity.value}[/]  {lead}[bold]{escape(where)}[/]  [dim]{f.rule}[/]{values}")
+    console.print(f"      {pad}{escape(f.message_th)}", highlight=False)
+    console.print(f"      {pad}[dim]{escape(f.message_en)}[/]", highlight=False)
+    if f.candidates:
+        console.print(f"      {pad}ช่องที่อาจผิด/candidate cells: {escape(', '.join(f.candidates))}", highlight=False)
+
+
 def print_results(results: list[FileResult], console: Console, *, show_info: bool = False) -> None:
     """Readable findings per file, grouped by sheet, errors first."""
     for r in results:
@@ -98,19 +130,15 @@ def print_results(results: list[FileResult], console: Console, *, show_info: boo
         hidden = len(r.findings) - len(shown)
         if not shown:
             console.print("[green]ไม่พบข้อผิดพลาด / no errors or warnings[/]")
-        # One block per finding rather than a table: it stays readable at any terminal width.
-        ordered = sort_findings(shown)
+        # One block per finding rather than a table: it stays readable at any terminal width. A cause comes
+        # first and the findings it causes are folded under it.
+        ordered, folded = fold_consequences(sort_findings(shown))
         for sheet in dict.fromkeys(f.sheet for f in ordered):
             console.print(f"[bold]ชีต / sheet: {escape(sheet)}[/]")
             for f in (f for f in ordered if f.sheet == sheet):
-                values = ""
-                if f.expected is not None or f.actual is not None:
-                    values = (f"  ควรเป็น/expected [bold]{escape(_num(f.expected))}[/]"
-                              f"  ที่ระบุ/actual [bold]{escape(_num(f.actual))}[/]")
-                console.print(f"  [{SEVERITY_STYLE[f.severity]}]{MARK[f.severity]} {SEVERITY_TH[f.severity]}/"
-                              f"{f.severity.value}[/]  [bold]{f.cell}[/]  [dim]{f.rule}[/]{values}")
-                console.print(f"      {escape(f.message_th)}", highlight=False)
-                console.print(f"      [dim]{escape(f.message_en)}[/]", highlight=False)
+                _print_finding(console, f)
+                for g in folded.get(f.where, []):
+                    _print_finding(console, g, under=f)
         if hidden:
             console.print(f"[dim]และข้อมูล (info) อีก {hidden} รายการ ใช้ --all เพื่อแสดง / "
                           f"{hidden} info findings hidden, use --all[/]")

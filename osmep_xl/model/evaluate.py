@@ -120,16 +120,26 @@ class BlockCalc:
         key = (i, column_id)
         if key not in self._memo:
             if self.is_stated(i, column_id):
-                self._memo[key] = CellValue(self.rows[i][column_id], True, True)
+                typed = self.rows[i][column_id]
+                self._memo[key] = CellValue(typed, not self._zero_over_nothing(i, column_id, typed), True)
             else:
                 computed = self.expected(i, column_id)
                 typed = self.rows[i].get(column_id)
                 if (self._recompute and not computed.has_data and typed is not None
                         and key not in self._formula_cells):
                     # Nothing below this cell carries the figure: it is the input here.
-                    computed = CellValue(typed, True, True)
+                    computed = CellValue(typed, not self._zero_over_nothing(i, column_id, typed), True)
                 self._memo[key] = computed
         return self._memo[key]
+
+    def _zero_over_nothing(self, i: int, column_id: str, typed: Value) -> bool:
+        """A typed 0 on a parent whose lines carry no figure: just what the template's SUM over those blank
+        lines shows, so it is judged as that formula is (no figure), not as a stated total of 0. A sheet gets
+        the same verdict whether such a 0 is the formula or was typed (pasted as values)."""
+        if typed != 0 or not isinstance(typed, Decimal) or not self._columns[column_id].rollup:
+            return False
+        children = self.structure.children.get(i) or []
+        return bool(children) and not any(self.cell(c, column_id).has_data for c in children)
 
     def expected(self, i: int, column_id: str) -> CellValue:
         """What the cell's formula gives from the cells it refers to (ignoring its own constant)."""

@@ -9,6 +9,7 @@ from ..xlsx.read import ReadWorkbook
 from .catalog import CHECKS, Check
 from .config import Settings
 from .context import Context, WorkbookSet
+from .diagnosis import diagnose_findings
 
 
 def _run(chk: Check, target: Context | WorkbookSet, strict: bool) -> list[Finding]:
@@ -45,6 +46,8 @@ def validate_set(workbooks: Sequence[ReadWorkbook], settings: Settings,
         if chk.run_set is not None and wset.has(chk.templates):
             for f in _run(chk, wset, strict):
                 out[owner.get(f.sheet, 0)].append(f)  # sheet names are unique across templates
+    # After every check: the typed cell behind each group of findings, and the findings it causes.
+    out = [diagnose_findings(ctx, found) for ctx, found in zip(contexts, out, strict=True)]
     return [sort_findings(found) for found in out]
 
 

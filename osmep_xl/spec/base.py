@@ -20,7 +20,7 @@ from functools import cached_property
 from importlib import resources
 from typing import Any
 
-from ..kpi_text import LOWER_IS_BETTER
+from ..kpi_text import LOWER_IS_BETTER, parse_result, parse_target
 from ..money import DECIMAL, Arithmetic
 
 Value = Decimal | str | None
@@ -214,6 +214,29 @@ class KpiStatus(_KpiFormula):
 
 
 @dataclass(frozen=True)
+class StatedText:
+    """The text column that states a number column's figure in words ("ไม่น้อยกว่า 4.10 คะแนน", "139,825 ราย"):
+    the number must be the text's. ``part`` is which number of the text: a target's ``low`` or ``high``
+    bound (:func:`~osmep_xl.kpi_text.parse_target`) or a result's ``value``
+    (:func:`~osmep_xl.kpi_text.parse_result`)."""
+
+    column: str
+    part: str = "low"  # "low" | "high" | "value"
+
+    def number(self, text: object) -> Decimal | None:
+        """The figure ``text`` states; None when it states none (blank, "อยู่ระหว่างดำเนินการ")."""
+        if not isinstance(text, str) or not text.strip():
+            return None
+        if self.part == "value":
+            return parse_result(text).value
+        try:
+            target = parse_target(text)
+        except ValueError:
+            return None
+        return target.high if self.part == "high" else target.low
+
+
+@dataclass(frozen=True)
 class Column:
     """One column of a block."""
 
@@ -230,6 +253,7 @@ class Column:
     structure: bool = False  # identifies the row; kept in a blank template
     cumulative: bool = False  # year-to-date figure: must not go down from one quarter to the next
     aliases: Aliases = ()  # other names of list values, accepted in fill data as the list value
+    stated_from: StatedText | None = None  # the text column stating this figure: the two must agree
 
     def __post_init__(self) -> None:
         if self.formula is not None and self.rollup:
@@ -327,6 +351,8 @@ class Block:
             for dep in col.formula.inputs if col.formula else ():
                 if dep not in ids:
                     raise ValueError(f"block {self.id}: {col.id} uses unknown column {dep}")
+            if col.stated_from is not None and col.stated_from.column not in ids:
+                raise ValueError(f"block {self.id}: {col.id} is stated in unknown column {col.stated_from.column}")
         for roles in (self.spending, self.kpi):
             unknown = [c for c in vars(roles).values() if c not in ids] if roles is not None else []
             if unknown:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..kpi_text import HIGHER_IS_BETTER, LOWER_IS_BETTER, MAXIMUM_WORDS, MINIMUM_WORDS, parse_result, parse_target
-from .base import Achievement, Block, ColType, Column, KpiRoles, KpiStatus, TemplateSpec, aliases, load_skeleton
+from .base import (
+    Achievement,
+    Block,
+    ColType,
+    Column,
+    KpiRoles,
+    KpiStatus,
+    StatedText,
+    TemplateSpec,
+    aliases,
+    load_skeleton,
+)
 from .columns import CODE, COMMON_META, NAME, TRAILER
 
 DIRECTIONS = (HIGHER_IS_BETTER, LOWER_IS_BETTER)
@@ -63,15 +74,18 @@ SPEC = TemplateSpec(
                 Column("unit", "หน่วยนับ", "Unit", ColType.TEXT, width=9, structure=True),
                 Column("direction", "ทิศทาง", "Direction", ColType.CHOICE, required=True,
                        choices=DIRECTIONS, width=7, structure=True, aliases=DIRECTION_NAMES),
-                Column("target", "เป้าหมาย", "Target", ColType.NUMBER, required=True, width=10),
+                Column("target", "เป้าหมาย", "Target", ColType.NUMBER, required=True, width=10,
+                       stated_from=StatedText("target_text", "low")),
                 Column("target_high", "เป้าหมายสูงสุด (ช่วง)", "Target upper bound", ColType.NUMBER,
-                       width=10),
+                       width=10, stated_from=StatedText("target_text", "high")),
                 Column("target_text", "เป้าหมาย (ตามที่ระบุ)", "Target as stated", ColType.TEXT,
                        width=15),
-                Column("target_next", "เป้าหมายปีถัดไป", "Next year target", ColType.NUMBER, width=10),
+                Column("target_next", "เป้าหมายปีถัดไป", "Next year target", ColType.NUMBER, width=10,
+                       stated_from=StatedText("target_next_text", "low")),
                 Column("target_next_text", "เป้าหมายปีถัดไป (ตามที่ระบุ)", "Next year target as stated",
                        ColType.TEXT, width=15),
-                Column("result", "ผล", "Result", ColType.NUMBER, width=10, cumulative=True),
+                Column("result", "ผล", "Result", ColType.NUMBER, width=10, cumulative=True,
+                       stated_from=StatedText("result_text", "value")),
                 Column("result_text", "ผล (ตามที่รายงาน)", "Result as reported", ColType.TEXT, width=15),
                 Column("achievement", "ร้อยละของเป้าหมาย", "% of target", ColType.PERCENT,
                        formula=Achievement("result", "target", "direction"), width=9),
