@@ -163,8 +163,11 @@ def fill(
     """เติมข้อมูลลงแม่แบบ / fill a template with data from JSON or CSV."""
     get_spec(template)
     check_out(out, force)
+    from .rules.config import load_settings
+    from .rules.variance import target_lookup
+
     filled = load_data(data, template, _parse_meta(meta or []))
-    write_workbook(filled, out)
+    write_workbook(filled, out, target=target_lookup(load_settings()))
     rows = sum(len(r) for r in filled.blocks.values())
     typer.echo(f"เขียนแล้ว / wrote {out} ({rows} แถว/rows)")
 

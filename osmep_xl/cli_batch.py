@@ -196,6 +196,7 @@ def consolidate_cmd(
     """
     from .consolidate import read_submissions, template_id_of, write_consolidated
     from .rules.config import load_settings
+    from .rules.variance import target_lookup
 
     check_out(out, force)
     settings = load_settings(config)
@@ -216,7 +217,7 @@ def consolidate_cmd(
                       f"{r.errors} errors · {warnings} warnings", highlight=False)
     for unmatched in found.unmatched:
         console.print(f"[bold red]✗[/] {escape(unmatched.unreadable or '')}", highlight=False)
-    result = write_consolidated(template_id, subs, out, agency=agency)
+    result = write_consolidated(template_id, subs, out, agency=agency, target=target_lookup(settings))
     for note in result.notes:
         console.print(f"[yellow]![/] {escape(note.message_th)} / {escape(note.message_en)}", highlight=False)
     for block_id, groups in result.totals.items():

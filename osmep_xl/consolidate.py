@@ -60,8 +60,10 @@ from .report import FileResult
 from .rules.config import Settings
 from .rules.meta import DIFFERS as META_DIFFERS
 from .rules.validate import validate
+from .rules.variance import target_lookup
 from .spec import TEMPLATES, get_spec
 from .spec.base import Block, TemplateSpec
+from .xlsx.dashboard import TargetLookup
 from .xlsx.generate import Formats, write_workbook
 from .xlsx.layout import FONT_SIZE, HEADER_FILL, INFO_FIRST_ROW, INFO_SHEET, SUBTLE_TEXT, TITLE_SIZE, page_setup
 from .xlsx.metrics import row_height
@@ -378,7 +380,7 @@ def _write_findings_sheet(book: xlsxwriter.Workbook, fmt: Formats, subs: Sequenc
 
 
 def write_consolidated(template_id: str, subs: Sequence[Submission], out: Path, *,
-                       agency: str | None = None) -> Consolidation:
+                       agency: str | None = None, target: TargetLookup | None = None) -> Consolidation:
     """Write the consolidated workbook of the submissions that can be merged (see the module's design)."""
     spec = get_spec(template_id)
     merged = [s for s in subs if s.merged]
@@ -396,7 +398,7 @@ def write_consolidated(template_id: str, subs: Sequence[Submission], out: Path, 
     def after(book: xlsxwriter.Workbook, fmt: Formats) -> None:
         _write_findings_sheet(book, fmt, subs, notes)
 
-    write_workbook(WorkbookData(template=spec.id, meta=meta, blocks=blocks), out, after=after)
+    write_workbook(WorkbookData(template=spec.id, meta=meta, blocks=blocks), out, after=after, target=target)
     totals = {block_id: {group_key(spec.block(block_id), blocks[block_id][g.index]): g.values for g in grand_rows}
               for block_id, grand_rows in grand.items()}
     return Consolidation(out=out, template=spec.id, submissions=list(subs), notes=notes, totals=totals)
@@ -405,4 +407,5 @@ def write_consolidated(template_id: str, subs: Sequence[Submission], out: Path, 
 def consolidate(template_id: str, paths: Sequence[Path], out: Path, settings: Settings, *,
                 agency: str | None = None) -> Consolidation:
     """Validate every submission and write the consolidated workbook of those that can be merged."""
-    return write_consolidated(template_id, read_submissions(template_id, paths, settings), out, agency=agency)
+    return write_consolidated(template_id, read_submissions(template_id, paths, settings), out, agency=agency,
+                              target=target_lookup(settings))

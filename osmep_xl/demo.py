@@ -12,6 +12,7 @@ from .data import REPORT_TITLE, has_report, load_report
 from .findings import Severity
 from .report import FileResult, make_console, summary
 from .rules.config import load_settings
+from .rules.variance import target_lookup
 from .spec import TEMPLATES
 from .xlsx.generate import write_workbook
 
@@ -29,7 +30,7 @@ def run_demo(out_dir: Path, console: Console | None = None) -> int:
         if not has_report(template_id):
             continue  # a template the report has no table for
         data = load_report(template_id)
-        path = write_workbook(data, out_dir / f"{template_id}.xlsx")
+        path = write_workbook(data, out_dir / f"{template_id}.xlsx", target=target_lookup(settings))
         counts = ", ".join(f"{b.sheet} {len(data.blocks.get(b.id, []))}" for b in spec.blocks)
         console.print(f"  เขียนแล้ว / wrote [cyan]{escape(str(path))}[/]  {spec.title_th} ({counts} แถว/rows)")
         results.extend(check_file(path, settings))

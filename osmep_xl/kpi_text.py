@@ -49,7 +49,7 @@ class KpiResult(BaseModel):
         return self.value is None
 
 
-_NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+_NUM = r"[0-9](?:[0-9,]*[0-9])?(?:\.[0-9]+)?"  # a separator only between digits: "0," is 0 and a comma
 MINIMUM_WORDS = ("ไม่น้อยกว่า", "อย่างน้อย", "≥", ">=")  # how a target says "at least"
 MAXIMUM_WORDS = ("ไม่เกิน", "ไม่มากกว่า", "≤", "<=")  # ... and "at most"
 _PREFIX_UNITS = "ร้อยละ|จำนวน"

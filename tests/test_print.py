@@ -129,20 +129,27 @@ def _pages(pdf: Path) -> list[str]:
 
 
 def _sheet_of(page: str, names: list[str]) -> str | None:
-    """The sheet a page's footer names (its last line: sheet name, then หน้า n / N). pdftotext may put a
-    Thai tone mark after the vowel it sits on, so names are compared as sets of letters."""
+    """The sheet a page's footer names (sheet name at the left, then หน้า n / N at the right). pdftotext may
+    put a Thai tone mark after the vowel it sits on, so names are compared as sets of letters. The footer's
+    line is found by its page number; a chart's labels printed level with it (or clipped at the page's edge)
+    may come on the same text line, apart by a wide gap, or push the name onto the line above."""
     lines = [line for line in page.splitlines() if line.strip()]
-    if not lines:
+    at = [k for k, line in enumerate(lines) if re.search(r"หน้า \d+ / \d+", line)]
+    if not at:
         return None
-    footer = "".join(lines[-1].rsplit("หน้า", 1)[0].split())
-    return next((n for n in names if sorted(footer) == sorted(n.replace(" ", ""))), None)
+    for line in (lines[at[-1]], lines[at[-1] - 1] if at[-1] else ""):
+        footer = "".join(re.split(r"\s{3,}", line.strip())[0].split())
+        found = next((n for n in names if sorted(footer) == sorted(n.replace(" ", ""))), None)
+        if found:
+            return found
+    return None
 
 
 # Most pages a sheet may take: a table of the report's rows fills a few pages down, two across when wide.
 MAX_PAGES = {
     "ข้อมูล": 1, "หน้าหลัก": 3, "xlwings.conf": 1, "ยุทธศาสตร์": 1, "ตัวชี้วัด": 4, "แหล่งงบประมาณ": 3,
     "แผนปฏิบัติการ": 12, "เบิกจ่าย": 10, "แนวทาง": 6, "เบิกจ่ายแนวทาง": 2, "ผลตรวจสอบ": 16,
-    "ผลตรวจรายหน่วยงาน": 36, "แดชบอร์ด": 10,
+    "ผลตรวจรายหน่วยงาน": 36, "แดชบอร์ด": 24,  # a chart a page
 }
 MAX_PAGES_CONSOLIDATED = {"เบิกจ่าย": 20}  # two submitters' rows under a grand total
 

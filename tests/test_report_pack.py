@@ -399,3 +399,33 @@ def test_libreoffice_recounts_the_kpi_status(books: dict[str, Path], tmp_path: P
                 for d in json_rows("kpi", "kpis")]
     assert [(ws[f"A{r}"].value, ws[f"B{r}"].value) for r in (5, 6, 7)] == [
         (s, statuses.count(s)) for s in ("บรรลุ", "ยังไม่บรรลุ", "รอผล")]
+
+
+def test_dashboard_shows_the_governments_target(tmp_path: Path) -> None:
+    """Each spending chart gets the configured target for its fiscal year at the as-of date (Q3 of 2564,
+    the whole year for the years already ended) as a series of its own, or none when none is configured."""
+    from osmep_xl.rules.variance import target_lookup
+
+    settings = load_settings()
+    path = write_workbook(load_report("disbursement"), tmp_path / "d.xlsx", target=target_lookup(settings))
+    wb = openpyxl.load_workbook(path, data_only=True)
+    years = list(dict.fromkeys(d["fiscal_year"] for d in json_rows("disbursement", "lines")))
+    refs = chart_refs(path)
+    assert len(refs) >= len(years)
+    seen = 0
+    for (cats, *series), fiscal_year in zip(refs, [d["fiscal_year"] for d in _groups_in_order()], strict=True):
+        wanted = settings.disbursement.target(fiscal_year, 3 if fiscal_year == 2564 else 4)
+        if wanted is None:
+            assert len(series) == 3  # disbursed, the categories again, total: no target series
+            continue
+        seen += 1
+        target = [Decimal(str(v)) for v in resolve(wb, series[-1])]
+        assert target == [wanted] * len(resolve(wb, cats))
+    assert seen > 0
+
+
+def _groups_in_order() -> list[dict[str, Any]]:
+    groups: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for d in json_rows("disbursement", "lines"):
+        groups.setdefault((d["fiscal_year"], d["budget_source"]), d)
+    return list(groups.values())

@@ -31,6 +31,8 @@ import xlwings as xw
 from ..a1 import column_letter
 from ..data import REPORT_TITLE, has_report, load_report
 from ..model.load import DataError
+from ..rules.config import load_settings
+from ..rules.variance import target_lookup
 from ..spec import TEMPLATES
 from ..xlsx.generate import Formats, blank_data, write_workbook
 from ..xlsx.layout import FONT_SIZE, HEADER_FILL, INPUT_FILL, SMALL_SIZE, SUBTLE_TEXT, page_setup, text_lines
@@ -321,7 +323,8 @@ def build_workbook(out: Path = DEFAULT_OUT, *, interpreter: Interpreter | None =
         bin_path.write_bytes(project)
         filled = [load_report(t) if has_report(t) else blank_data(spec) for t, spec in TEMPLATES.items()]
         write_workbook(filled, out, before=_front_sheet,
-                       after=_conf_sheet(interpreter or Interpreter()), vba_project=bin_path)
+                       after=_conf_sheet(interpreter or Interpreter()), vba_project=bin_path,
+                       target=target_lookup(load_settings()))
     with zipfile.ZipFile(out) as zf:
         xml = b"".join(zf.read(n) for n in zf.namelist() if n == "xl/workbook.xml" or n.startswith("xl/worksheets/"))
     written = re.findall(rb'<(?:workbookPr|sheetPr)\b[^>]*\bcodeName="([^"]+)"', xml)

@@ -13,8 +13,9 @@ from ..fiscal import BE_YEARS
 from ..kpi_text import LOWER_IS_BETTER
 from ..money import excel_round, percent
 from ..xlsx.coerce import CellProblem
+from ..xlsx.dashboard import TargetLookup
 from .catalog import INFO, W, check, rule
-from .config import DisbursementSettings
+from .config import DisbursementSettings, Settings
 from .context import Context
 from .quarters import quarter_reached
 
@@ -173,3 +174,18 @@ def previous_findings(ctx: Context) -> Iterator[Finding]:
                                   th=f"{name} · {col.th} ไตรมาสก่อน {col.format(before.value)}"
                                      f" ตอนนี้ {col.format(now.value)}",
                                   en=f"{name} · {col.en} was {col.format(before.value)}, now {col.format(now.value)}")
+
+
+def target_lookup(settings: Settings) -> TargetLookup:
+    """The dashboard's target series from the settings: the configured kind's cumulative target for the
+    quarter an as-of date has reached in a fiscal year."""
+    cfg = settings.disbursement
+    kind_th, kind_en = KIND_TEXT[cfg.kind]
+
+    def lookup(fiscal_year: int, as_of: dt.date) -> tuple[Decimal, str] | None:
+        quarter = quarter_reached(as_of, fiscal_year)
+        target = cfg.target(fiscal_year, quarter) if quarter is not None else None
+        if target is None:
+            return None
+        return target, f"เป้าหมาย{kind_th} ไตรมาส {quarter} / {kind_en} Q{quarter} target"
+    return lookup

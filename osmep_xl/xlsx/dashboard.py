@@ -10,9 +10,10 @@ over the status column) and its chart; the integrated plan: beneficiaries agains
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ from .layout import (
     FONT,
     FONT_SIZE,
     HEADER_FILL,
+    PRINT_SCALE,
     SUBTLE_TEXT,
+    TARGET_LINE,
     TITLE_SIZE,
     page_setup,
     text_lines,
@@ -41,9 +44,17 @@ DASHBOARD_SHEET = "แดชบอร์ด"
 # Row levels charted: the roll-up rows an executive reads (projects and groups are too many for a chart).
 CHART_LEVELS = ("total", "part", "strategy", "approach")
 CHART_WIDTH = 900  # px
-MAX_CHART_HEIGHT = 860  # px: a chart never runs past a printed A4 page (its bars get thinner instead)
+CHART_COLUMNS = 13  # A (30) + B, C (20) + 10 default columns: wider than a chart, one printed page across
+TARGET_COLUMN = CHART_COLUMNS + 1  # each chart's target cells, right of the printed page
+MAX_CHART_HEIGHT = 700  # px: at the print scale a chart fits one landscape A4 page (its bars get thinner)
 NOTE_COLUMNS = 3  # the note under the title spans the status table's columns and one more (20 wide)
-ROW_PX = 20  # default row height in pixels
+ROW_POINTS = row_height(1, FONT_SIZE)  # every row one Thai line high, written as a custom height so that
+ROW_PX = int(ROW_POINTS / 0.75)  # every renderer places the row-anchored charts on the same rows
+
+
+# The government's cumulative disbursement target (percent, label) for a fiscal year at an as-of date, or
+# None; the app layer builds it from the settings (this layer does not read them).
+TargetLookup = Callable[[int, dt.date], tuple[Decimal, str] | None]
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,7 @@ class Series:
     name: str
     categories: str
     values: str
+    color: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class ChartSpec:
     series: tuple[Series, ...]
     y_title: str = ""
     categories: int = 3  # how many, to size the chart
+    target: tuple[Decimal, str] | None = None  # a target series: the same value for every category
 
     @property
     def height(self) -> int:
@@ -103,8 +116,10 @@ def _title(block: Block, key: tuple[Any, ...]) -> str:
     return " · ".join(str(v) for v in key if v not in (None, ""))
 
 
-def chart_specs(block: Block, rows: list[dict[str, Any]]) -> list[ChartSpec]:
-    """The charts of one block (none when it has nothing to chart)."""
+def chart_specs(block: Block, rows: list[dict[str, Any]], target: TargetLookup | None = None,
+                as_of: object = None) -> list[ChartSpec]:
+    """The charts of one block (none when it has nothing to chart); spending charts show the government's
+    target for the group's fiscal year at ``as_of`` when ``target`` gives one."""
     specs: list[ChartSpec] = []
     if block.spending is not None:
         roles = block.spending
@@ -118,7 +133,8 @@ def chart_specs(block: Block, rows: list[dict[str, Any]]) -> list[ChartSpec]:
                 series=(Series("เบิกจ่าย / disbursed", names, cells_ref(block, roles.pct_disbursed, picked)),
                         Series("เบิกจ่ายรวมผูกพัน / disbursed + committed", names,
                                cells_ref(block, roles.pct_total, picked))),
-                y_title="ร้อยละของงบประมาณ", categories=len(picked)))
+                y_title="ร้อยละของงบประมาณ", categories=len(picked),
+                target=_target(target, rows[picked[0]].get("fiscal_year"), as_of)))
     elif block.id == "plan" and "budget" in block.column_ids:
         for key, members in _groups(block, rows)[:1]:
             picked = [i for i in members if rows[i].get("level") == "strategy"]
@@ -137,6 +153,12 @@ def chart_specs(block: Block, rows: list[dict[str, Any]]) -> list[ChartSpec]:
                         Series("ผล (ราย)", names, cells_ref(block, "result_persons", picked))), y_title="ราย",
                 categories=len(picked)))
     return specs
+
+
+def _target(target: TargetLookup | None, fiscal_year: object, as_of: object) -> tuple[Decimal, str] | None:
+    if target is None or not isinstance(fiscal_year, int) or not isinstance(as_of, dt.date):
+        return None
+    return target(fiscal_year, as_of)
 
 
 def _filled(data: WorkbookData) -> bool:
@@ -177,12 +199,14 @@ def _kpi_status(book: xlsxwriter.Workbook, ws: Worksheet, block: Block, rows: li
         y_title="ตัวชี้วัด")
 
 
-def add_dashboard(book: xlsxwriter.Workbook, books: Sequence[WorkbookData]) -> Worksheet | None:
+def add_dashboard(book: xlsxwriter.Workbook, books: Sequence[WorkbookData],
+                  target: TargetLookup | None = None) -> Worksheet | None:
     """Add the dashboard sheet after the template sheets when a filled template has something to chart."""
     filled = [data for data in books if _filled(data)]
-    planned = [(block, data.blocks.get(block.id, [])) for data in filled for block in data.spec.blocks]
-    specs = [s for block, rows in planned for s in chart_specs(block, rows)]
-    has_kpi = any(block.kpi is not None and rows for block, rows in planned)
+    planned = [(block, data.blocks.get(block.id, []), data.meta.get("as_of"))
+               for data in filled for block in data.spec.blocks]
+    specs = [s for block, rows, as_of in planned for s in chart_specs(block, rows, target, as_of)]
+    has_kpi = any(block.kpi is not None and rows for block, rows, _ in planned)
     if not specs and not has_kpi:
         return None
     ws = book.add_worksheet(DASHBOARD_SHEET)
@@ -197,30 +221,49 @@ def add_dashboard(book: xlsxwriter.Workbook, books: Sequence[WorkbookData]) -> W
     ws.set_row(1, row_height(text_lines(note, 30 + 20 * (NOTE_COLUMNS - 1)), FONT_SIZE))
     ws.set_column(1, NOTE_COLUMNS - 1, 20)
     row = 3
-    for block, rows in planned:
+    for block, rows, _ in planned:
         kpi = _kpi_status(book, ws, block, rows, row)
         if kpi is not None:
             specs.insert(0, kpi)
             row += 6
-    ws.set_default_row(ROW_PX * 0.75)  # charts are placed by row: every renderer must see the same rows
     breaks = []
-    for spec in specs:
+    for n, spec in enumerate(specs):
         breaks.append(row)  # each chart on a page of its own: a printed page never cuts one
-        _insert(book, ws, spec, row)
-        row += spec.height // ROW_PX + 2
+        _insert(book, ws, _with_target(ws, spec, TARGET_COLUMN + n, row), row)
+        row += -(-spec.height // ROW_PX) + 2
+    for r in range(breaks[0] if breaks else row, row):  # every chart row written: renderers differ on defaults
+        ws.set_row(r, ROW_POINTS)
     ws.set_h_pagebreaks(breaks)
-    page_setup(ws, landscape=False)
-    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, row, CHART_COLUMNS - 1)  # the charts, not the target cells beside them
+    page_setup(ws)
+    ws.set_print_scale(PRINT_SCALE)  # as the tables: never shrunk below readable
     return ws
+
+
+def _with_target(ws: Worksheet, spec: ChartSpec, column: int, row: int) -> ChartSpec:
+    """The spec with its target as a series of its own: the target typed once in a cell beside the chart
+    (edit it and the chart follows) and repeated for every category by formulas, in a column outside the
+    printed page."""
+    if spec.target is None:
+        return spec
+    value, label = spec.target
+    letter = column_letter(column)
+    ws.write_string(row, column, label)
+    ws.write_number(row + 1, column, float(value))
+    for k in range(spec.categories):
+        ws.write_formula(row + 2 + k, column, f"=${letter}${row + 2}", None, float(value))
+    me = _quote(DASHBOARD_SHEET)
+    values = f"={me}!${letter}${row + 3}:${letter}${row + 2 + spec.categories}"
+    return replace(spec, series=(*spec.series, Series(label, spec.series[0].categories, values, TARGET_LINE)))
 
 
 def _insert(book: xlsxwriter.Workbook, ws: Worksheet, spec: ChartSpec, row: int) -> None:
     chart = book.add_chart({"type": spec.kind})
     font = {"name": FONT, "size": 14}
     for n, s in enumerate(spec.series):
+        color = s.color or CHART_COLORS[n % len(CHART_COLORS)]
         chart.add_series({"name": s.name, "categories": s.categories, "values": s.values,
-                          "fill": {"color": CHART_COLORS[n % len(CHART_COLORS)]}, "data_labels": {"value": True,
-                                                                                      "font": font}})
+                          "fill": {"color": color}, "data_labels": {"value": True, "font": font}})
     chart.set_title({"name": spec.title, "name_font": {"name": FONT, "size": 16, "bold": True}})
     chart.set_legend({"position": "bottom", "font": font})
     value_axis = {"name": spec.y_title, "name_font": font, "num_font": font, "num_format": "#,##0"}

@@ -24,7 +24,7 @@ from ..model.workbook import WorkbookData
 from ..money import EXCEL
 from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..version import __version__
-from .dashboard import add_dashboard, thai_chart_fonts
+from .dashboard import TargetLookup, add_dashboard, thai_chart_fonts
 from .formulas import row_cells
 from .layout import (
     COMPUTED_FILL,
@@ -322,11 +322,12 @@ def _quote_sheet_names(book: xlsxwriter.Workbook) -> None:
 
 def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
                    before: SheetWriter | None = None, after: SheetWriter | None = None,
-                   vba_project: Path | None = None) -> Path:
+                   vba_project: Path | None = None, target: TargetLookup | None = None) -> Path:
     """Write one template (or several sharing one information sheet) at ``path``, atomically.
 
     ``before``/``after`` add sheets around the template sheets (the front-end workbook's
-    front sheet and settings); ``vba_project`` embeds a vbaProject.bin (``path`` must be .xlsm).
+    front sheet and settings); ``vba_project`` embeds a vbaProject.bin (``path`` must be .xlsm); ``target``
+    puts the government's disbursement target beside the dashboard's spending charts.
     """
     books = [data] if isinstance(data, WorkbookData) else list(data)
     specs = [b.spec for b in books]
@@ -354,7 +355,7 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
         for spec, filled in zip(specs, books, strict=True):
             for block in spec.blocks:
                 _write_block(book, block, filled.blocks.get(block.id, []), fmt)
-        charts = add_dashboard(book, books)  # native charts over the tables, for filled templates to chart
+        charts = add_dashboard(book, books, target)  # native charts over the tables, for filled templates to chart
         if after is not None:
             after(book, fmt)
         _quote_sheet_names(book)
