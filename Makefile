@@ -26,7 +26,7 @@ test: $(STAMP)
 	@command -v soffice >/dev/null 2>&1 || { \
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	  echo "!!! LibreOffice (soffice) is NOT installed: the LibreOffice tests will be SKIPPED."; \
-	  echo "!!! Install it: sudo apt-get install -y --no-install-recommends libreoffice-calc-nogui"; \
+	  echo "!!! Install: sudo apt-get install -y --no-install-recommends libreoffice-calc-nogui libreoffice-writer-nogui fonts-thai-tlwg poppler-utils"; \
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; }
 	$(VENV)/bin/pytest -q
 
