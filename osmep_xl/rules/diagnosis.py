@@ -181,9 +181,7 @@ class Diagnoser:
         calc = sc.calc(b)
         col = self.rb[b].block.column(c)
         if con.kind == "text":
-            assert col.stated_from is not None
-            number = calc.cell(i, c).value
-            stated = col.stated_from.number(calc.rows[i].get(col.stated_from.column))
+            number, stated = self._text_pair(con, sc)
             return not isinstance(number, Decimal) or stated is None or not self.ctx.differs(col, number, stated)
         if con.kind == "link":
             assert con.other is not None
@@ -285,15 +283,20 @@ class Diagnoser:
 
     # ----- solving one cell ----------------------------------------------------------------------------------
 
+    def _text_pair(self, con: Constraint, sc: Scenario) -> tuple[Value, Decimal | None]:
+        """A text constraint's number as the sheet has it and the number its "as stated" text gives."""
+        b, i, c = con.at
+        col = self.rb[b].block.column(c)
+        assert col.stated_from is not None
+        row = sc.calc(b).rows[i]
+        return sc.calc(b).cell(i, c).value, col.stated_from.number(row.get(col.stated_from.column))
+
     def _residual(self, con: Constraint, sc: Scenario) -> Decimal | None:
         """stated - computed of a linear constraint; None when it does not apply."""
         b, i, c = con.at
         calc = sc.calc(b)
-        col = self.rb[b].block.column(c)
         if con.kind == "text":
-            assert col.stated_from is not None
-            number = calc.cell(i, c).value
-            stated = col.stated_from.number(calc.rows[i].get(col.stated_from.column))
+            number, stated = self._text_pair(con, sc)
             if stated is None:
                 return None
             return (number if isinstance(number, Decimal) else Decimal(0)) - stated
