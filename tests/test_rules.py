@@ -895,3 +895,18 @@ def test_as_of_outside_the_fiscal_year_is_an_error(tmp_path: Path, as_of: str, f
     path = build(tmp_path / "d.xlsx", "disbursement", {"lines": disbursement_rows()}, {**META, "as_of": as_of})
     hits = [f for f in of_rule(check(path), "meta.invalid") if "fiscal year" in f.message_en]
     assert bool(hits) is flagged
+
+
+def test_a_total_over_inconsistent_subtotals_expects_the_corrected_sum(tmp_path: Path) -> None:
+    """The printed report's FY2563 fund total: its stated sub-total is itself wrong, so the total should be
+    the corrected lines' sum, and the message names what the stated sub-totals give."""
+    rows = [disb("total", "T", allocated="705"), disb("part", "A", "T", allocated="695"),
+            disb("project", "A1", "A", allocated="205"), disb("part", "B", "T", allocated="490"),
+            disb("project", "B1", "B", allocated="490")]
+    findings = check(build(tmp_path / "d.xlsx", "disbursement", {"lines": rows}))
+    table = LINES.with_rows(rows)
+    total = next(f for f in of_rule(findings, "rollup.sum") if f.cell == table.at("allocated", "T"))
+    assert total.expected == D(205 + 490) and total.actual == D(705)
+    assert "1,185.00" in total.message_en  # the stated sub-totals' sum, named
+    part = next(f for f in of_rule(findings, "rollup.sum") if f.cell == table.at("allocated", "A"))
+    assert part.expected == D(205) and "inconsistent" not in part.message_en  # its lines are consistent

@@ -55,15 +55,25 @@ def identity_findings(ctx: Context) -> Iterator[Finding]:
                 # A figure that agrees with the corrected inputs is right; the wrong input is
                 # reported at its own cell. This keeps one typo from cascading up the table.
                 # What Excel itself shows (binary arithmetic at a rounding tie) is right too.
-                others = (ctx.corrected[rb.block.id].expected(i, col.id),
-                          ctx.as_excel[rb.block.id].expected(i, col.id))
+                fixed = ctx.corrected[rb.block.id].expected(i, col.id)
+                others = (fixed, ctx.as_excel[rb.block.id].expected(i, col.id))
                 if any(o.has_data and not ctx.differs(col, stated, o.value) for o in others):
                     continue
                 broken = RULES[col.formula.rule] if col.formula else ROLLUP
                 label = row.get("name") or row.get("code") or ""
-                yield broken.at(rb.sheet, cell, expected=exp.value, actual=stated,
-                            th=f"{label} · {col.th} ระบุ {col.format(stated)} คำนวณได้ {col.format(exp.value)}",
-                            en=f"{label} · {col.en} states {col.format(stated)}, computes to {col.format(exp.value)}")
+                # What the figure should be is what it computes to once the cells it uses are corrected too;
+                # when that differs from the cells as stated, those cells are inconsistent themselves: say so.
+                should, th, en = exp.value, "", ""
+                if fixed.has_data and fixed.value is not None and ctx.differs(col, fixed.value, exp.value):
+                    should, given = fixed.value, col.format(exp.value)
+                    used_th, used_en = ("รายการย่อย", "lines below") if col.formula is None else ("ตัวเลขที่ใช้คำนวณ",
+                                                                                             "figures it uses")
+                    th = f" (เมื่อแก้{used_th}แล้ว; {used_th}ตามที่ระบุให้ {given} แต่ก็ไม่ตรงกันเอง)"
+                    en = f" (with the {used_en} corrected; as stated they give {given} but are inconsistent themselves)"
+                shown = col.format(should)
+                yield broken.at(rb.sheet, cell, expected=should, actual=stated,
+                                th=f"{label} · {col.th} ระบุ {col.format(stated)} คำนวณได้ {shown}{th}",
+                                en=f"{label} · {col.en} states {col.format(stated)}, computes to {shown}{en}")
 
 
 def _keyed(ctx: Context, block_id: str, keys: list[str], levels: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
