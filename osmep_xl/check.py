@@ -95,6 +95,24 @@ def open_previous(path: Path) -> Previous:
     return Previous(path, {wb.spec.id: wb for wb in books})
 
 
+Opened = list[tuple[Path, list[ReadWorkbook] | str]]  # each file's templates, or why it cannot be used
+
+
+def open_files(paths: list[Path]) -> Opened:
+    """Read every file once: its templates, or the one line saying why it cannot be used."""
+    opened: Opened = []
+    for path in paths:
+        try:
+            opened.append((path, open_all(path)))
+        except (UnreadableWorkbookError, RefusedFileError) as exc:
+            opened.append((path, str(exc)))
+    return opened
+
+
+def opened_books(opened: Opened) -> list[ReadWorkbook]:
+    return [wb for _, got in opened if not isinstance(got, str) for wb in got]
+
+
 def check_files(paths: list[Path], settings: Settings, previous: Path | Previous | None = None) -> list[FileResult]:
     """Validate every template in ``paths`` together, so that checks spanning templates see them all;
     an unusable file gives one result with ``unreadable`` set.
@@ -102,13 +120,13 @@ def check_files(paths: list[Path], settings: Settings, previous: Path | Previous
     ``previous`` (last quarter's workbook, a path or read once with :func:`open_previous`) must hold one of
     the templates: :class:`PreviousFileError` otherwise.
     """
-    opened: list[tuple[Path, list[ReadWorkbook] | str]] = []
-    for path in paths:
-        try:
-            opened.append((path, open_all(path)))
-        except (UnreadableWorkbookError, RefusedFileError) as exc:
-            opened.append((path, str(exc)))
-    books = [wb for _, got in opened if not isinstance(got, str) for wb in got]
+    return check_opened(open_files(paths), settings, previous)
+
+
+def check_opened(opened: Opened, settings: Settings, previous: Path | Previous | None = None) -> list[FileResult]:
+    """:func:`check_files` on files already read with :func:`open_files`."""
+    books = opened_books(opened)
+    paths = [path for path, _ in opened]
     if isinstance(previous, Path):
         previous = open_previous(previous)
     prev = previous.matching(books, ", ".join(str(p) for p in paths)) if previous is not None and books else {}

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..check import check_files, open_all
+from ..check import check_opened, open_files, opened_books
 from ..findings import Finding, Severity
 from ..report import FileResult, summary
 from ..rules.config import Settings
@@ -53,10 +53,11 @@ def build_report(paths: list[Path], out: Path, settings: Settings, *, pdf: bool 
                  charts: bool = True) -> ReportResult:
     """Validate ``paths`` together; refuse (:class:`ReportRefusedError`) when any has errors unless ``draft``;
     write the .docx at ``out`` (and the PDF beside it with ``pdf``)."""
-    results = check_files(paths, settings)
+    opened = open_files(paths)  # each file read once, for validation and for the figures
+    results = check_opened(opened, settings)
     if any(r.unreadable for r in results):
         raise ReportRefusedError(results)
-    books = [wb for p in paths for wb in open_all(p)]
+    books = opened_books(opened)
     return publish(books, results, out, settings, pdf=pdf, draft=draft, as_of=as_of, thai_digits=thai_digits,
                    template=template, charts=charts)
 

@@ -254,6 +254,7 @@ class Column:
     cumulative: bool = False  # year-to-date figure: must not go down from one quarter to the next
     aliases: Aliases = ()  # other names of list values, accepted in fill data as the list value
     stated_from: StatedText | None = None  # the text column stating this figure: the two must agree
+    printed: bool = True  # False: kept in the workbook, left off paper (long free text about the transcription)
 
     def __post_init__(self) -> None:
         if self.formula is not None and self.rollup:

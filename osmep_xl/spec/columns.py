@@ -26,8 +26,8 @@ def level_column(levels: tuple[Level, ...]) -> Column:
 CODE = Column("code", "รหัส", "Code", ColType.CODE, required=True, width=8, structure=True)
 PARENT = Column("parent", "รหัสระดับบน", "Parent code", ColType.CODE, width=8, structure=True)
 NAME = Column("name", "รายการ", "Item", ColType.TEXT, required=True, width=32, structure=True)
-NOTE = Column("note", "หมายเหตุ", "Note", ColType.TEXT, width=24)
-SOURCE = Column("source", "ที่มา", "Source", ColType.TEXT, width=24)
+NOTE = Column("note", "หมายเหตุ", "Note", ColType.TEXT, width=24, printed=False)
+SOURCE = Column("source", "ที่มา", "Source", ColType.TEXT, width=24, printed=False)
 TRAILER = (NOTE, SOURCE)
 
 FISCAL_YEAR = Column("fiscal_year", "ปีงบประมาณ (พ.ศ.)", "Fiscal year (BE)", ColType.YEAR,

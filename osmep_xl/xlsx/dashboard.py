@@ -25,6 +25,7 @@ from ..a1 import column_letter
 from ..model.evaluate import BlockCalc, group_key
 from ..model.workbook import WorkbookData
 from ..spec.base import STATUS_ACHIEVED, STATUS_NOT_YET, STATUS_PENDING, Block
+from ..spec.columns import NAME
 from .layout import (
     CHART_COLORS,
     FIRST_DATA_ROW,
@@ -127,7 +128,7 @@ def chart_specs(block: Block, rows: list[dict[str, Any]], target: TargetLookup |
             picked = [i for i in members if rows[i].get("level") in CHART_LEVELS]
             if not picked:
                 continue
-            names = cells_ref(block, "name", picked)
+            names = cells_ref(block, NAME.id, picked)
             specs.append(ChartSpec(
                 title=f"ร้อยละการเบิกจ่าย {_title(block, key)}".strip(), kind="bar",
                 series=(Series("เบิกจ่าย / disbursed", names, cells_ref(block, roles.pct_disbursed, picked)),
@@ -141,12 +142,12 @@ def chart_specs(block: Block, rows: list[dict[str, Any]], target: TargetLookup |
             if picked:
                 specs.append(ChartSpec(
                     title=f"งบประมาณจำแนกตามยุทธศาสตร์ {_title(block, key)}".strip(), kind="bar",
-                    series=(Series("งบประมาณ (บาท)", cells_ref(block, "name", picked),
+                    series=(Series("งบประมาณ (บาท)", cells_ref(block, NAME.id, picked),
                                    cells_ref(block, "budget", picked)),), y_title="บาท", categories=len(picked)))
     elif block.id == "approaches" and {"target_persons", "result_persons"} <= set(block.column_ids):
         picked = [i for i, row in enumerate(rows) if row.get("level") == "approach"]
         if picked:
-            names = cells_ref(block, "name", picked)
+            names = cells_ref(block, NAME.id, picked)
             specs.append(ChartSpec(
                 title="ผู้ได้รับประโยชน์เทียบเป้าหมาย (ราย)", kind="bar",
                 series=(Series("เป้าหมาย (ราย)", names, cells_ref(block, "target_persons", picked)),
@@ -259,7 +260,7 @@ def _with_target(ws: Worksheet, spec: ChartSpec, column: int, row: int) -> Chart
 
 def _insert(book: xlsxwriter.Workbook, ws: Worksheet, spec: ChartSpec, row: int) -> None:
     chart = book.add_chart({"type": spec.kind})
-    font = {"name": FONT, "size": 14}
+    font = {"name": FONT, "size": FONT_SIZE}
     for n, s in enumerate(spec.series):
         color = s.color or CHART_COLORS[n % len(CHART_COLORS)]
         chart.add_series({"name": s.name, "categories": s.categories, "values": s.values,

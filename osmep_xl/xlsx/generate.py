@@ -23,6 +23,7 @@ from ..model.evaluate import BlockCalc
 from ..model.workbook import WorkbookData
 from ..money import EXCEL
 from ..spec.base import Block, ColType, Column, TemplateSpec
+from ..spec.columns import NAME
 from ..version import __version__
 from .dashboard import TargetLookup, add_dashboard, thai_chart_fonts
 from .formulas import row_cells
@@ -47,9 +48,9 @@ from .layout import (
     SUBTLE_TEXT,
     TITLE_ROW,
     TITLE_SIZE,
-    UNPRINTED,
     PrintPlan,
     block_name,
+    key_columns,
     meta_name,
     page_setup,
     plan_print,
@@ -98,8 +99,8 @@ class Formats:
             props["num_format"] = NUMBER_FORMATS[column.type]
         else:
             # Long free text that does not print stays on one line: it would make every row tall.
-            props["text_wrap"] = column.id not in UNPRINTED
-            if column.id == "name" and indent:
+            props["text_wrap"] = column.printed
+            if column.id == NAME.id and indent:
                 props["indent"] = indent
         return self.get(**props)
 
@@ -166,14 +167,14 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
                 _flag_mismatch(ws, r, n, formula, fmt)
             if n < len(printed) and not col.type.numeric and value is not None:
                 lines = max(lines, text_lines(str(value), widths[n], bold=has_children,
-                                              indent=rank if col.id == "name" else 0))
+                                              indent=rank if col.id == NAME.id else 0))
         options = {"level": min(rank, 7)} if block.hierarchical else {}
         ws.set_row(r, row_height(lines, FONT_SIZE), None, options)
     last_row = max(FIRST_DATA_ROW, excel_row(len(rows) - 1)) if rows else FIRST_DATA_ROW
     book.define_name(block_name(block), f"='{block.sheet}'!$A${HEADER_TH_ROW + 1}:"
                                         f"${column_letter(last_col)}${last_row + 1}")
     _validations(ws, block, last_row)
-    ws.freeze_panes(FIRST_DATA_ROW, _name_col(block) + 1)
+    ws.freeze_panes(FIRST_DATA_ROW, key_columns(block)[1] + 1)
     _print_block(ws, block, plan)
 
 
@@ -194,11 +195,6 @@ def _write_value(ws: Worksheet, r: int, n: int, col: Column, value: Any, cell_fm
         ws.write_number(r, n, float(value), cell_fmt)
     else:
         ws.write_string(r, n, str(value), cell_fmt)
-
-
-def _name_col(block: Block) -> int:
-    ids = block.column_ids
-    return ids.index("name") if "name" in ids else 0
 
 
 def _validations(ws: Worksheet, block: Block, last_row: int) -> None:

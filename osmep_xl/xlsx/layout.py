@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from xlsxwriter.worksheet import Worksheet
 
-from ..spec.base import Block, Column
+from ..spec.base import Block, ColType, Column
+from ..spec.columns import NAME, PARENT
 from .metrics import CELL_INSET, DIGIT_EM, column_points, wrap_lines
 
 TITLE_ROW = 0
@@ -52,9 +53,6 @@ MARGIN_HEADER = MARGIN_FOOTER = 0.3
 # Every table prints at this scale, over several pages across when it must, its key columns repeated on
 # each: 85 % keeps 14-point text at 11.9 points and the 12-point English headers at 10.2.
 PRINT_SCALE = 85
-MIN_PRINTED_SIZE = 10.0  # points: the smallest text size on paper
-# Columns kept in the workbook but not printed: long free text about the transcription, not the report.
-UNPRINTED = ("note", "source")
 MAX_NAME_WIDTH = 90
 WIDTH_SAFETY = 0.97  # Excel rounds column widths to whole pixels: leave room on every page
 
@@ -86,23 +84,23 @@ def meta_name(field_id: str) -> str:
 
 
 def printed_columns(block: Block) -> tuple[Column, ...]:
-    """The columns of a block that print: all but the trailing :data:`UNPRINTED` ones."""
+    """The columns of a block that print: all but the trailing ones the spec leaves off paper."""
     cols = list(block.columns)
-    while cols and cols[-1].id in UNPRINTED:
+    while cols and not cols[-1].printed:
         cols.pop()
     return tuple(cols)
 
 
-REPEATED = ("code", "strategy")  # besides the name, the key columns repeated when right before it
 
 
 def key_columns(block: Block) -> tuple[int, int]:
     """First and last index of the columns repeated on every page of a wide table: the name, and the code
     (or strategy) right before it; never the parent code or level, which only cost room."""
     ids = block.column_ids
-    last = ids.index("name") if "name" in ids else 0
+    last = ids.index(NAME.id) if NAME.id in ids else 0
     first = last
-    while first > 0 and ids[first - 1] in REPEATED:
+    # Besides the name, the codes right before it (a row's code, a KPI's strategy), never its parent's.
+    while first > 0 and block.columns[first - 1].type is ColType.CODE and ids[first - 1] != PARENT.id:
         first -= 1
     return first, last
 
@@ -144,8 +142,8 @@ def plan_print(block: Block, font_size: float = FONT_SIZE) -> PrintPlan:
     page = printable_width() * WIDTH_SAFETY * 100 / PRINT_SCALE
     first, last = key_columns(block)
     breaks, used = _pack([column_points(w, font_size) for w in widths], page, first, last)
-    if "name" in block.column_ids:
-        name = block.column_ids.index("name")
+    if NAME.id in block.column_ids:
+        name = block.column_ids.index(NAME.id)
         spare = math.floor((page - max(used)) / (DIGIT_EM * font_size))
         widths[name] = min(MAX_NAME_WIDTH, widths[name] + max(0, spare))
     return PrintPlan(widths=tuple(widths), breaks=tuple(breaks), repeat=(first, last) if breaks else None)
