@@ -119,32 +119,53 @@ def test_kpi_functions_equal_the_template_cells() -> None:
 
 
 def test_disbursement_flag_matches_the_variance_rule() -> None:
-    as_of = dt.date(2021, 6, 30)
-    assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 700, 200) == ""  # 90% >= 80% (recurrent Q3)
-    flag = OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 500, 100)
-    assert flag.startswith("ต่ำกว่าเป้า ไตรมาส 3") and "60.00% < recurrent 80%" in flag
-    assert "disbursed only 70.00% < overall 77%" in OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 700, 200,
-                                                                            "overall", "disbursed")
-    assert OSMEP_DISBURSEMENT_FLAG(2021, "30 มิ.ย.64", 1000, 500, 100) == flag  # CE year, Thai date
+    """The flag judges a line as validation does: its kind from its category and year, its target only for the
+    budget sources the target lists, both bases in the text; an explicit kind or basis overrides."""
+    as_of, act, subsidy = dt.date(2021, 6, 30), "พ.ร.บ.งบประมาณ", "งบเงินอุดหนุน"
+    assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 700, 200, None, None, act, subsidy) == ""  # 90% >= 80%
+    flag = OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 500, 100, None, None, act, subsidy)
+    assert flag.startswith("ต่ำกว่าเป้ารายจ่ายประจำ ไตรมาส 3 ร้อยละ 80")
+    assert "disbursed only 50.00% · disbursed + committed 60.00% (judged on disbursed + committed)" in flag
+    assert "disbursed only 70.00%" in OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 700, 200, None, "disbursed", act,
+                                                              "operating")  # งบดำเนินงาน: recurrent too
+    assert OSMEP_DISBURSEMENT_FLAG(2021, "30 มิ.ย.64", 1000, 500, 100, "", "", "Budget Act", subsidy) == flag
+    assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 500, 100, None, None, "เงินกองทุน", subsidy) == ""  # not judged
+    assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 500, 100, "recurrent") == flag  # no source: the kind's target
+    # งบลงทุน, no category, an earlier year: kinds the FY2564 settings have no target for, said so, not judged.
+    assert "no investment target for FY2564 Q3" in OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 500, 100, None, None,
+                                                                          act, "งบลงทุน")
+    assert "no overall target" in OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 500, 100, None, None, act)
+    assert "no carry-over target" in OSMEP_DISBURSEMENT_FLAG(2563, as_of, 1000, 500, 100, None, None, act, subsidy)
+    assert "no recurrent target for FY2564 Q2" in OSMEP_DISBURSEMENT_FLAG(2564, dt.date(2021, 3, 31), 1000, 0, 0,
+                                                                         None, None, act, subsidy)
     assert OSMEP_DISBURSEMENT_FLAG(2564, dt.date(2020, 9, 1), 1000, 0, 0) == ""  # before the year began
     assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 0, 0, 0) == ""
     assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 1, 1, "bogus") == "#VALUE!"
+    assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 1, 1, None, None, "no such source") == "#VALUE!"
+    assert OSMEP_DISBURSEMENT_FLAG(2564, as_of, 1000, 1, 1, None, None, act, "no such category") == "#VALUE!"
 
 
 def test_disbursement_flags_agree_with_validation(tmp_path: Path) -> None:
-    """On the report's disbursement lines, a flag appears exactly where validation finds one."""
+    """On the report's disbursement lines, a flag appears exactly where validation finds one, and a 'no target'
+    flag exactly on the lines validation's info finding counts."""
     data = load_report("disbursement")
     settings = load_settings()
     rows = data.blocks["lines"]
     flags = OSMEP_DISBURSEMENT_FLAG([[r["fiscal_year"]] for r in rows], data.meta["as_of"],
                                     [[r["allocated"]] for r in rows], [[r["disbursed"]] for r in rows],
-                                    [[r["committed"]] for r in rows])
-    flagged = {i for i, f in enumerate(flags) if f[0] and rows[i]["level"] in settings.disbursement.levels}
+                                    [[r["committed"]] for r in rows], None, None,
+                                    [[r["budget_source"]] for r in rows], [[r.get("budget_category")] for r in rows])
+    judged = [i for i in range(len(rows)) if rows[i]["level"] in settings.disbursement.levels]
+    flagged = {i for i in judged if flags[i][0].startswith("ต่ำกว่าเป้า")}
+    unmeasured = [i for i in judged if flags[i][0].startswith("ไม่มีเป้าหมาย")]
     wb = read_workbook(write_workbook(data, tmp_path / "d.xlsx"))
     rb = wb.blocks["lines"]
     at_row = {r: i for i, r in enumerate(rb.sheet_rows)}
-    behind = {at_row[parse_a1(f.cell)[0]] for f in validate(wb, settings) if f.rule == "variance.disbursement_behind"}
+    findings = validate(wb, settings)
+    behind = {at_row[parse_a1(f.cell)[0]] for f in findings if f.rule == "variance.disbursement_behind"}
     assert flagged == behind and behind
+    no_target = [f for f in findings if f.rule == "variance.no_target"]
+    assert len(no_target) == 1 and f"{len(unmeasured)} lines" in no_target[0].message_en and unmeasured
 
 
 def test_fiscal_calendar_and_numbers() -> None:
@@ -241,8 +262,9 @@ def test_server_calls_give_exact_values(server_udfs: tuple[types.ModuleType, Any
     assert _call(server_udfs, "OSMEP_KPI_ACHIEVEMENT", [[4.2]], [["ไม่น้อยกว่า 4.10"]], None) == [[102.44]]
     assert _call(server_udfs, "OSMEP_FISCAL_YEAR", [[44377]]) == [[2564]]
     assert _call(server_udfs, "OSMEP_NUMBER", [["๑,๒๓๔ บาท"]]) == [[1234.0]]
-    flag = _call(server_udfs, "OSMEP_DISBURSEMENT_FLAG", [[2564]], [[44377]], [[1000]], [[500]], [[100]], None, None)
-    assert "60.00% < recurrent 80%" in flag[0][0]
+    flag = _call(server_udfs, "OSMEP_DISBURSEMENT_FLAG", [[2564]], [[44377]], [[1000]], [[500]], [[100]], None, None,
+                 [["พ.ร.บ.งบประมาณ"]], [["งบเงินอุดหนุน"]])
+    assert "behind the recurrent Q3 target 80%: disbursed only 50.00% · disbursed + committed 60.00%" in flag[0][0]
     spilled = _call(server_udfs, "OSMEP_VALIDATE", [["รหัส", "รายการ"], ["1", ""]], [["kpi"]], [["strategies"]],
                     [["B2"]])
     assert spilled[0] == VALIDATE_HEADER and spilled[1][:2] == ["cell.required_blank", "C3"]

@@ -33,6 +33,7 @@ from osmep_xl.spec.disbursement import SPEC as DISBURSEMENT
 from osmep_xl.xlsx.dashboard import CHART_LEVELS, DASHBOARD_SHEET
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.layout import HEADER_TH_ROW
+from tests.cells import Table
 from tests.libreoffice import soffice
 
 DATA = Path(__file__).resolve().parent.parent / "osmep_xl" / "data" / "fy2564_q3"
@@ -190,7 +191,9 @@ def test_draft_watermark_in_every_section_and_findings_annex(draft: Path) -> Non
     assert any(t.startswith("ภาคผนวก: ข้อผิดพลาด") for t in texts)
     annex = doc.tables[-1]
     cells = [c.text for row in annex.rows for c in row.cells]
-    assert "เบิกจ่าย!M13" in cells and "rollup.sum" in cells
+    lines = Table("disbursement", "lines", json_rows("disbursement", "lines"))
+    assert f"{lines.sheet}!{lines.at('pct_committed', 'T', fiscal_year=2563, budget_source='พ.ร.บ.งบประมาณ')}" in cells
+    assert "rollup.sum" in cells
 
 
 def test_a_workbook_with_errors_is_refused(books: dict[str, Path], tmp_path: Path,
@@ -402,8 +405,10 @@ def test_libreoffice_recounts_the_kpi_status(books: dict[str, Path], tmp_path: P
 
 
 def test_dashboard_shows_the_governments_target(tmp_path: Path) -> None:
-    """Each spending chart gets the configured target for its fiscal year at the as-of date (Q3 of 2564,
-    the whole year for the years already ended) as a series of its own, or none when none is configured."""
+    """Each spending chart gets the target its top line is judged against (FY2564 Budget Act and fund, a
+    subsidy: the recurrent Q3 80 %) as a series of its own, labelled with its kind and the judged basis beside
+    the bars of both bases; none for a budget no target applies to (the fund, the central budget) or whose
+    kind has none configured (the FY2563 carry-over)."""
     from osmep_xl.rules.variance import target_lookup
 
     settings = load_settings()
@@ -414,14 +419,18 @@ def test_dashboard_shows_the_governments_target(tmp_path: Path) -> None:
     assert len(refs) >= len(years)
     seen = 0
     for (cats, *series), fiscal_year in zip(refs, [d["fiscal_year"] for d in _groups_in_order()], strict=True):
-        wanted = settings.disbursement.target(fiscal_year, 3 if fiscal_year == 2564 else 4)
+        wanted = Decimal(80) if fiscal_year == 2564 else None
         if wanted is None:
             assert len(series) == 3  # disbursed, the categories again, total: no target series
             continue
         seen += 1
         target = [Decimal(str(v)) for v in resolve(wb, series[-1])]
         assert target == [wanted] * len(resolve(wb, cats))
-    assert seen > 0
+    assert seen == 1
+    label = next(str(c.value) for ws in [wb["แดชบอร์ด"]] for row in ws.iter_rows() for c in row
+                 if str(c.value).startswith("เป้าหมาย"))
+    assert label == ("เป้าหมายรายจ่ายประจำ ไตรมาส 3 (วัดด้วยเบิกจ่าย+ผูกพัน) / recurrent Q3 target"
+                     " (judged on disbursed + committed)")
 
 
 def _groups_in_order() -> list[dict[str, Any]]:

@@ -599,50 +599,121 @@ def test_kpi_not_over(tmp_path: Path, row: dict[str, Any]) -> None:
     assert_none(check(_kpi_book(tmp_path / "t.xlsx", "2021-09-30", row)), "variance.kpi_over")
 
 
-def _spending(p1: tuple[str, str, str], p2: tuple[str, str, str]) -> list[dict[str, Any]]:
-    return [disb("total", "T"), disb("project", "P1", "T", *p1), disb("project", "P2", "T", *p2)]
+ACT = "พ.ร.บ.งบประมาณ"  # the budget source the default FY2564 target applies to
+
+
+def _spending(p1: tuple[str, str, str], p2: tuple[str, str, str], **line: Any) -> list[dict[str, Any]]:
+    """T = P1 + P2; ``line`` (budget_source, budget_category, fiscal_year) goes on every line. Without it the
+    lines are recurrent Budget Act lines (งบเงินอุดหนุน), which the default FY2564 target (Q3 80 %) judges."""
+    line = {"budget_source": ACT, "budget_category": "งบเงินอุดหนุน", **line}
+    return [disb("total", "T", **line), disb("project", "P1", "T", *p1, **line),
+            disb("project", "P2", "T", *p2, **line)]
 
 
 SLOW = (("1000", "500", "200"), ("500", "100", "50"))  # T: 600 / 1500 = 40 %, 850 / 1500 = 56.67 %
 MIXED = (("1000", "500", "350"), ("500", "250", "150"))  # T: 750 / 1500 = 50 %, 1250 / 1500 = 83.33 %
+ON_TARGET = (("1000", "800", "0"), ("500", "400", "100"))  # T: 1200 / 1500 = 80 % on both bases
+BEHIND = "variance.disbursement_behind"
+NO_TARGET = "variance.no_target"
+Q2 = {**META, "quarter": 2, "as_of": "2021-03-31"}
+
+
+def _target(year: int, kind: str, quarters: str, sources: str = f'"{ACT}"') -> str:
+    return (f'[[disbursement.targets]]\nfiscal_year = {year}\nkind = "{kind}"\nquarters = {quarters}\n'
+            f'source = "มติ ครม. ทดสอบ"\nbudget_sources = [{sources}]\n')
 
 
 @pytest.mark.parametrize(("basis", "lines", "want"), [
     pytest.param("disbursed_committed", SLOW,
-                 expect("variance.disbursement_behind", "warning", DISB, LINES.at("pct_total", "T"), D(80), D("56.67")),
+                 expect(BEHIND, "warning", DISB, LINES.at("pct_total", "T"), D(80), D("56.67")),
                  id="disbursed+committed"),
     pytest.param("disbursed", SLOW,
-                 expect("variance.disbursement_behind", "warning", DISB, LINES.at("pct_disbursed", "T"), D(80),
-                        D("40.00")),
+                 expect(BEHIND, "warning", DISB, LINES.at("pct_disbursed", "T"), D(80), D("40.00")),
                  id="disbursed"),
     pytest.param("disbursed", MIXED,
-                 expect("variance.disbursement_behind", "warning", DISB, LINES.at("pct_disbursed", "T"), D(80),
-                        D("50.00")),
+                 expect(BEHIND, "warning", DISB, LINES.at("pct_disbursed", "T"), D(80), D("50.00")),
                  id="disbursed-only-basis-flags-what-commitments-cover"),
 ])
 def test_disbursement_behind(tmp_path: Path, basis: str, lines: tuple[Any, Any], want: Expect) -> None:
     cfg = settings_from(tmp_path / "osmep.toml", f'[disbursement]\nbasis = "{basis}"\n')
     path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*lines)})
-    assert_single(check(path, cfg), want)  # only T: projects are not compared with the target
-    on_target = build(tmp_path / "good.xlsx", "disbursement",
-                      {"lines": _spending(("1000", "800", "0"), ("500", "400", "100"))})
+    got = assert_single(check(path, cfg), want)  # only T: projects are not compared with the target
+    pct = {"disbursed": "40.00" if lines is SLOW else "50.00", "total": "56.67" if lines is SLOW else "83.33"}
+    judged = "เบิกจ่ายจริง" if basis == "disbursed" else "เบิกจ่าย+ผูกพัน"
+    # Both bases side by side, and which one judged; the target's kind and source.
+    assert f"เบิกจ่ายจริง ร้อยละ {pct['disbursed']} · เบิกจ่าย+ผูกพัน ร้อยละ {pct['total']}" in got.message_th
+    assert f"(ตัดสินด้วย{judged})" in got.message_th and "เป้าหมายรายจ่ายประจำ ร้อยละ 80" in got.message_th
+    assert f"disbursed only {pct['disbursed']}% · disbursed + committed {pct['total']}%" in got.message_en
+    assert "มาตรฐานการคลัง" in got.message_th
+    on_target = build(tmp_path / "good.xlsx", "disbursement", {"lines": _spending(*ON_TARGET)})
     assert_none(check(on_target, cfg), want.rule)
 
 
 def test_disbursement_not_behind_on_default_basis(tmp_path: Path) -> None:
     path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*MIXED)})
-    assert_none(check(path), "variance.disbursement_behind")
+    assert_none(check(path), BEHIND)
 
 
-def test_disbursement_behind_earlier_quarter_and_kind(tmp_path: Path) -> None:
-    """Q2 (31 Mar 2021): overall target 54 %, recurrent target 57 % (the defaults)."""
-    path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*SLOW)}, {**META, "as_of": "2021-03-31"})
-    behind = "variance.disbursement_behind"
-    assert_single(check(path), Expect(behind, "warning", DISB, LINES.at("pct_total", "T"), D(57), D("56.67")))
-    cfg = settings_from(tmp_path / "osmep.toml", '[disbursement]\nkind = "overall"\nbasis = "disbursed"\n')
-    assert_single(check(path, cfg), Expect(behind, "warning", DISB, LINES.at("pct_disbursed", "T"), D(54), D(40)))
-    cfg = settings_from(tmp_path / "osmep.toml", '[disbursement]\nkind = "overall"\n')
-    assert_none(check(path, cfg), "variance.disbursement_behind")  # 56.67 % >= 54 %
+@pytest.mark.parametrize(("category", "goal"), [("งบลงทุน", D(60)), ("investment", D(60)),
+                                               ("งบดำเนินงาน", D(80)), (None, D(70))])
+def test_disbursement_kind_comes_from_the_lines_category(tmp_path: Path, category: str | None, goal: D) -> None:
+    """งบลงทุน is judged against the investment target, another category against the recurrent one, no
+    category against the overall one: each line by its own category, not one kind for the run."""
+    cfg = settings_from(tmp_path / "osmep.toml", _target(2564, "investment", '["", "", "60", ""]')
+                        + _target(2564, "overall", '["", "", "70", ""]'))
+    path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*SLOW, budget_category=category)})
+    assert_single(check(path, cfg), Expect(BEHIND, "warning", DISB, LINES.at("pct_total", "T"), goal, D("56.67")))
+    path = build(tmp_path / "ok.xlsx", "disbursement", {"lines": _spending(*MIXED, budget_category=category)})
+    assert_none(check(path, cfg), BEHIND)  # 83.33 % meets 60, 70 and 80
+
+
+@pytest.mark.parametrize("source", ["เงินกองทุน", "งบกลาง"])
+def test_disbursement_target_applies_only_to_its_budget_sources(tmp_path: Path, source: str) -> None:
+    """The FY2564 target is the Budget Act's: the fund and the central budget are judged against nothing and
+    get no finding at all (not even 'no target')."""
+    path = build(tmp_path / "t.xlsx", "disbursement", {"lines": _spending(*SLOW, budget_source=source)})
+    findings = check(path)
+    assert_none(findings, BEHIND)
+    assert_none(findings, NO_TARGET)
+    act = build(tmp_path / "act.xlsx", "disbursement", {"lines": _spending(*SLOW)})
+    assert of_rule(check(act), BEHIND)  # the same figures as Budget Act lines are behind
+
+
+@pytest.mark.parametrize(("meta", "want_kind"), [
+    pytest.param({**META, "fiscal_year": 2565, "as_of": "2022-06-30"}, "recurrent", id="year-without-targets"),
+    pytest.param(Q2, "recurrent", id="quarter-the-source-does-not-state"),
+])
+def test_no_target_is_said_once_never_filled_from_another_year(tmp_path: Path, meta: dict[str, Any],
+                                                              want_kind: str) -> None:
+    line = {"budget_source": ACT, "budget_category": "งบเงินอุดหนุน"}
+    rows = [disb("total", "T", **line), *(disb("part", p, "T", "1000", "100", "0", **line) for p in ("A", "B"))]
+    this_year = [{**row, "fiscal_year": meta["fiscal_year"]} for row in rows]
+    findings = check(build(tmp_path / "t.xlsx", "disbursement", {"lines": this_year}, meta))
+    got = assert_single(findings, expect(NO_TARGET, "info", INFO, meta_cell("fiscal_year"), want_kind))
+    assert "3 บรรทัด" in got.message_th and "3 lines" in got.message_en
+    assert_none(findings, BEHIND)  # 10 % is far behind any target, but none is configured for it
+    q3 = build(tmp_path / "q3.xlsx", "disbursement", {"lines": rows})
+    assert_none(check(q3), NO_TARGET)
+    assert of_rule(check(q3), BEHIND)
+
+
+def test_carryover_lines_are_judged_against_their_own_target(tmp_path: Path) -> None:
+    """FY2563 Budget Act lines in the FY2564 report: carry-over, judged by the carry-over target of FY2564,
+    an info finding when none is configured (the default: the report states none)."""
+    lines = {"lines": _spending(*SLOW, fiscal_year=2563)}
+    path = build(tmp_path / "t.xlsx", "disbursement", lines)
+    findings = check(path)
+    assert_none(findings, BEHIND)  # never the recurrent 80 % of FY2564, nor FY2563's
+    got = assert_single(findings, Expect(NO_TARGET, "info", INFO, meta_cell("fiscal_year"), "carryover"))
+    assert "เงินกันเหลื่อมปี" in got.message_th
+    cfg = settings_from(tmp_path / "osmep.toml", _target(2564, "carryover", '["", "", "90", ""]'))
+    got = assert_single(check(path, cfg), Expect(BEHIND, "warning", DISB, LINES.at("pct_total", "T"), D(90),
+                                                 D("56.67")))
+    assert "เงินกันเหลื่อมปี" in got.message_th
+    on_target = build(tmp_path / "ok.xlsx", "disbursement",
+                      {"lines": _spending(("1000", "900", "50"), ("500", "400", "100"), fiscal_year=2563)})
+    assert_none(check(on_target, cfg), BEHIND)
+    assert_none(check(on_target, cfg), NO_TARGET)
 
 
 @pytest.mark.parametrize("want", [expect("variance.decreased", "warning", DISB, LINES.at("disbursed", "P1"), D(600),

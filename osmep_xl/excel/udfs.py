@@ -30,10 +30,11 @@ from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_
 from ..kpi_text import parse_result, parse_target
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
+from ..rules.targets import KIND_TEXT, judge
 from ..rules.validate import validate
-from ..rules.variance import BASIS_TEXT, KIND_TEXT, disbursement_gap
 from ..spec import get_spec
-from ..spec.base import Formula, KpiRoles, SpendingRoles
+from ..spec.base import Column, Formula, KpiRoles, SpendingRoles
+from ..spec.columns import BUDGET_CATEGORY, BUDGET_SOURCE
 from ..xlsx.layout import PROP_TEMPLATE
 from ..xlsx.package import SheetCells
 from ..xlsx.read import read_template
@@ -42,7 +43,8 @@ VALUE_ERROR = "#VALUE!"
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's phantom 29 Feb 1900 is skipped
 _CE_YEAR_LIMIT = 2400  # a whole number below this is a Common Era year, not a date serial
 _KIND_WORDS: dict[str, Kind] = {"overall": "overall", "ภาพรวม": "overall", "recurrent": "recurrent",
-                                "รายจ่ายประจำ": "recurrent", "investment": "investment", "รายจ่ายลงทุน": "investment"}
+                                "รายจ่ายประจำ": "recurrent", "investment": "investment", "รายจ่ายลงทุน": "investment",
+                                "carryover": "carryover", "carry-over": "carryover", "เงินกันเหลื่อมปี": "carryover"}
 _BASIS_WORDS: dict[str, Basis] = {"disbursed_committed": "disbursed_committed", "เบิกจ่าย+ผูกพัน": "disbursed_committed",
                                   "disbursed": "disbursed", "เบิกจ่าย": "disbursed", "เบิกจ่ายจริง": "disbursed"}
 _DIRECTIONS = {">=": ">=", "≥": ">=", "<=": "<=", "≤": "<="}
@@ -308,10 +310,10 @@ def _settings() -> Settings:
     return load_settings()
 
 
-@lru_cache(maxsize=16)
-def _disbursement_settings(kind: Kind, basis: Basis) -> DisbursementSettings:
-    """The configured targets, measured for ``kind`` on ``basis`` (a UDF may name both)."""
-    return _settings().disbursement.model_copy(update={"kind": kind, "basis": basis})
+@lru_cache(maxsize=4)
+def _disbursement_settings(basis: Basis) -> DisbursementSettings:
+    """The configured targets, judged on ``basis`` (a UDF may name it)."""
+    return _settings().disbursement.model_copy(update={"basis": basis})
 
 
 def _fiscal_year_arg(value: Any) -> int | _Invalid | None:
@@ -325,41 +327,63 @@ def _fiscal_year_arg(value: Any) -> int | _Invalid | None:
     return ce_to_be(year) if year < _CE_YEAR_LIMIT else year  # 2021 means FY2564
 
 
+def _choice_arg(column: Column, value: Any) -> str | _Invalid | None:
+    """A list value of ``column`` as the template accepts it (any alias), None when blank."""
+    if _blank(value):
+        return None
+    return column.canonical(str(value)) or INVALID
+
+
 def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed: Any, committed: Any,
-                       kind: Any, basis: Any) -> float | int | str:
+                       kind: Any, basis: Any, budget_source: Any, budget_category: Any) -> float | int | str:
     year, day = _fiscal_year_arg(fiscal_year_), _date(as_of)
     amounts = [_number(allocated), _number(disbursed), _number(committed)]
-    kind_key = _KIND_WORDS.get(str(kind).strip().lower()) if not _blank(kind) else _settings().disbursement.kind
+    kind_key = _KIND_WORDS.get(str(kind).strip().lower()) if not _blank(kind) else None
     basis_key = _BASIS_WORDS.get(str(basis).strip().lower()) if not _blank(basis) else _settings().disbursement.basis
+    source, category = _choice_arg(BUDGET_SOURCE, budget_source), _choice_arg(BUDGET_CATEGORY, budget_category)
     if (isinstance(year, _Invalid) or isinstance(day, _Invalid) or any(isinstance(a, _Invalid) for a in amounts)
-            or kind_key is None or basis_key is None):
+            or (kind_key is None and not _blank(kind)) or basis_key is None
+            or isinstance(source, _Invalid) or isinstance(category, _Invalid)):
         return VALUE_ERROR
     if year is None or day is None:
         return ""
-    gap = disbursement_gap(_disbursement_settings(kind_key, basis_key), year, day, *amounts)
-    if gap is None:
+    j = judge(_disbursement_settings(basis_key), line_year=year, report_year=fiscal_year(day), as_of=day,
+              budget_source=source, category=category, allocated=amounts[0], disbursed=amounts[1],
+              committed=amounts[2], kind=kind_key)
+    if j is None:
         return ""
-    quarter, actual, target = gap
-    basis_th, basis_en = BASIS_TEXT[basis_key]
-    kind_th, kind_en = KIND_TEXT[kind_key]
-    return (f"ต่ำกว่าเป้า ไตรมาส {quarter}: {basis_th} ร้อยละ {actual} < {kind_th} {target} / "
-            f"behind Q{quarter} target: {basis_en} {actual}% < {kind_en} {target}%")
+    kind_th, kind_en = KIND_TEXT[j.kind]
+    if j.goal is None:
+        return (f"ไม่มีเป้าหมาย{kind_th} ปี {j.report_year} ไตรมาส {j.quarter} ในค่าตั้ง / "
+                f"no {kind_en} target for FY{j.report_year} Q{j.quarter} configured")
+    if not j.behind:
+        return ""
+    both_th, both_en = j.both_bases()
+    return (f"ต่ำกว่าเป้า{kind_th} ไตรมาส {j.quarter} ร้อยละ {j.goal}: {both_th} / "
+            f"behind the {kind_en} Q{j.quarter} target {j.goal}%: {both_en}")
 
 
 @xw.func
-@xw.arg("fiscal_year", ndim=2, doc="ปีงบประมาณ พ.ศ. เช่น 2564 / fiscal year (BE), e.g. 2564")
+@xw.arg("fiscal_year", ndim=2, doc="ปีงบประมาณ พ.ศ. ของบรรทัด เช่น 2564 / the line's fiscal year (BE), e.g. 2564")
 @xw.arg("as_of", ndim=2, doc="ข้อมูล ณ วันที่ / data as of (date)")
 @xw.arg("allocated", ndim=2, doc="งบประมาณ / allocated")
 @xw.arg("disbursed", ndim=2, doc="เบิกจ่าย / disbursed")
 @xw.arg("committed", ndim=2, doc="ผูกพัน / committed")
-@xw.arg("kind", ndim=2, doc="overall | recurrent | investment (ไม่ระบุ: ตามค่าตั้ง / default: settings)")
+@xw.arg("kind", ndim=2, doc="overall | recurrent | investment | carryover (ไม่ระบุ: จากหมวดงบและปี / "
+                            "default: from the category and the years)")
 @xw.arg("basis", ndim=2, doc="disbursed_committed | disbursed (ไม่ระบุ: ตามค่าตั้ง / default: settings)")
+@xw.arg("budget_source", ndim=2, doc="แหล่งงบประมาณ เช่น พ.ร.บ.งบประมาณ (ไม่ระบุ: ทุกแหล่ง) / budget source")
+@xw.arg("budget_category", ndim=2, doc="หมวดงบรายจ่าย เช่น งบลงทุน / budget category (งบลงทุน: investment)")
 @_help
 def OSMEP_DISBURSEMENT_FLAG(fiscal_year: Any, as_of: Any, allocated: Any, disbursed: Any, committed: Any,
-                            kind: Any = None, basis: Any = None) -> Any:
-    """ข้อความเตือนเมื่อการเบิกจ่ายต่ำกว่าเป้าหมายรายไตรมาสของรัฐบาล ว่างเมื่อเป็นไปตามเป้า / A short
-    flag when spending is behind the government's quarterly target; blank when on track."""
-    return vectorize(_disbursement_flag, fiscal_year, as_of, allocated, disbursed, committed, kind, basis)
+                            kind: Any = None, basis: Any = None, budget_source: Any = None,
+                            budget_category: Any = None) -> Any:
+    """ข้อความเตือนเมื่อการเบิกจ่ายต่ำกว่าเป้าหมายรายไตรมาสของรัฐบาลที่ใช้กับบรรทัดนี้ (ตามปี แหล่งงบ และหมวดงบ
+    เหมือนการตรวจ) แสดงทั้งสองฐาน ว่างเมื่อเป็นไปตามเป้าหรือแหล่งงบไม่อยู่ในเป้าหมาย / A short flag when the line
+    is behind the government's quarterly target that applies to it (by year, budget source and category, as
+    validation judges it), with both bases; blank when on track or its source has no target."""
+    return vectorize(_disbursement_flag, fiscal_year, as_of, allocated, disbursed, committed, kind, basis,
+                     budget_source, budget_category)
 
 
 # --- fiscal calendar and numbers -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..rules.config import Settings
-from ..rules.variance import KIND_TEXT
+from ..rules.targets import BASIS_TEXT, KIND_TEXT, applicable_target, line_kind
 from ..xlsx.layout import CHART_COLORS, TARGET_LINE
 from .figures import ReportContent
 
@@ -71,12 +71,18 @@ def make_charts(content: ReportContent, settings: Settings, out_dir: Path) -> li
     if current:
         point = current[0]
         quarters = [1, 2, 3, 4]
-        targets = [settings.disbursement.targets.get(period.fiscal_year, {}).get(settings.disbursement.kind)]
+        cfg = settings.disbursement
+        kind = line_kind(point.row.get("budget_category"), point.fiscal_year, period.fiscal_year)
+        judged, target = applicable_target(cfg, kind, period.fiscal_year, point.row.get("budget_source"))
+        # Only the quarters the target's source states: an unstated quarter is no point on the line.
+        stated = [(n, t) for n, t in zip(quarters, target.quarters, strict=True) if t is not None] \
+            if judged and target is not None else []
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        if targets[0]:
-            ax.plot(quarters, [float(t) for t in targets[0]], marker="o", color=TARGET_LINE, linewidth=2, zorder=3,
-                    label=f"เป้าหมายการเบิกจ่ายของรัฐบาล ({KIND_TEXT[settings.disbursement.kind][0]})")
-            for q, t in zip(quarters, targets[0], strict=True):  # left of the point, clear of the bars
+        if stated:
+            ax.plot([n for n, _ in stated], [float(t) for _, t in stated], marker="o", color=TARGET_LINE,
+                    linewidth=2, zorder=3, label=f"เป้าหมายการเบิกจ่ายของรัฐบาล ({KIND_TEXT[kind][0]},"
+                                                 f" วัดด้วย{BASIS_TEXT[cfg.basis][0]})")
+            for q, t in stated:  # left of the point, clear of the bars
                 ax.annotate(f"{float(t):g}", (q, float(t)), textcoords="offset points",
                             xytext=(8, -14) if q == 1 else (-8, 4), ha="left" if q == 1 else "right",
                             color=TARGET_LINE, fontsize=13, fontweight="bold")

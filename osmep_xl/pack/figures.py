@@ -122,6 +122,7 @@ class DisbursementPoint:
     fiscal_year: int
     pct_disbursed: Decimal | None
     pct_total: Decimal | None
+    row: dict[str, Any] = field(default_factory=dict)  # the budget's top line: its source and category pick the target
 
 
 @dataclass
@@ -363,7 +364,8 @@ def disbursement_points(rb: ReadBlock) -> list[DisbursementPoint]:
         parts = dict(zip(rb.block.group_by, gkey, strict=True))
         out.append(DisbursementPoint(
             label=_group_title(rb.block, gkey), fiscal_year=int(parts.get("fiscal_year") or 0),
-            pct_disbursed=_num(v(top, roles.pct_disbursed)), pct_total=_num(v(top, roles.pct_total))))
+            pct_disbursed=_num(v(top, roles.pct_disbursed)), pct_total=_num(v(top, roles.pct_total)),
+            row=dict(rb.rows[top])))
     return out
 
 

@@ -4,34 +4,29 @@ behind the government's quarterly targets, and cumulative figures that went down
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from ..findings import Finding
-from ..fiscal import BE_YEARS
+from ..fiscal import BE_YEARS, fiscal_year
 from ..kpi_text import LOWER_IS_BETTER
-from ..money import excel_round, percent
+from ..money import excel_round
 from ..xlsx.coerce import CellProblem
 from ..xlsx.dashboard import TargetLookup
 from .catalog import INFO, W, check, rule
-from .config import DisbursementSettings, Settings
+from .config import Kind, Settings
 from .context import Context
 from .quarters import quarter_reached
-
-BASIS_TEXT = {
-    "disbursed_committed": ("เบิกจ่าย+ผูกพัน", "disbursed + committed"),
-    "disbursed": ("เบิกจ่ายจริง", "disbursed only"),
-}
-KIND_TEXT = {"overall": ("ภาพรวม", "overall"), "recurrent": ("รายจ่ายประจำ", "recurrent"),
-             "investment": ("รายจ่ายลงทุน", "investment")}
-
+from .targets import BASIS_TEXT, KIND_TEXT, Judgement, judge
 
 KPI_BEHIND = rule("variance.kpi_behind", W, "ผลตัวชี้วัดต่ำกว่าเป้าหมายตามสัดส่วนไตรมาส",
                   "KPI result behind the pro-rata expectation for the quarter")
 KPI_OVER = rule("variance.kpi_over", INFO, "ผลตัวชี้วัดสูงกว่าเป้าหมาย", "KPI result above target (over-achievement)")
 DISBURSEMENT_BEHIND = rule("variance.disbursement_behind", W, "การเบิกจ่ายต่ำกว่าเป้าหมายการเบิกจ่ายรายไตรมาสของรัฐบาล",
                            "disbursement behind the government's quarterly target")
+NO_TARGET = rule("variance.no_target", INFO, "ไม่มีเป้าหมายการเบิกจ่ายของรัฐบาลในค่าตั้งสำหรับปีและประเภทนี้ จึงไม่ได้เทียบเป้า",
+                 "no government disbursement target is configured for this year and kind, so it was not compared")
 OVERSPENT = rule("variance.overspent", W, "ยอดเบิกจ่ายรวมผูกพันเกินงบประมาณ (คงเหลือติดลบ)",
                  "disbursed + committed exceeds the allocation (negative remaining)")
 DECREASED = rule("variance.decreased", W, "ตัวเลขสะสมลดลงจากไตรมาสก่อน",
@@ -81,15 +76,14 @@ def kpi_findings(ctx: Context) -> Iterator[Finding]:
                                        f" got {fmt(result)}")
 
 
-@check(DISBURSEMENT_BEHIND, OVERSPENT)
+@check(DISBURSEMENT_BEHIND, OVERSPENT, NO_TARGET)
 def disbursement_findings(ctx: Context) -> Iterator[Finding]:
     when = _as_of(ctx)
     if when is None:
         return
     as_of, meta_year = when
     cfg = ctx.settings.disbursement
-    basis_th, basis_en = BASIS_TEXT[cfg.basis]
-    kind_th, kind_en = KIND_TEXT[cfg.kind]
+    unmeasured: dict[Kind, list[tuple[str, Judgement]]] = {}  # kind -> the lines it left unjudged
     for rb, calc in ctx.blocks():
         roles = rb.block.spending
         if roles is None or not {roles.budget, roles.disbursed, roles.committed} <= set(rb.columns):
@@ -102,8 +96,8 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             total = calc.cell(i, roles.total).value if roles.total in rb.columns else None
             if any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in inputs):
                 continue  # the sheet shows an error here; cell.error_value says so
+            name = row.get("name") or row.get("code")
             if isinstance(budget, Decimal) and isinstance(total, Decimal) and total > budget:
-                name = row.get("name") or row.get("code")
                 at = roles.remaining if roles.remaining in rb.columns else roles.budget
                 yield OVERSPENT.at(rb.sheet, rb.address(i, at), expected=budget, actual=total,
                                    th=f"{name}: ยอดรวม {money(total)} เกินงบประมาณ {money(budget)}",
@@ -111,33 +105,48 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             if row.get("level") not in cfg.levels:
                 continue
             fy = row.get("fiscal_year") or meta_year
-            gap = disbursement_gap(cfg, fy, as_of, budget, calc.cell(i, roles.disbursed).value,
-                                   calc.cell(i, roles.committed).value)
-            if gap is None:
+            j = judge(cfg, line_year=fy, report_year=meta_year, as_of=as_of,
+                      budget_source=row.get("budget_source"), category=row.get("budget_category"),
+                      allocated=budget, disbursed=calc.cell(i, roles.disbursed).value,
+                      committed=calc.cell(i, roles.committed).value)
+            if j is None:
                 continue
-            quarter, actual, target = gap
+            if j.goal is None:
+                unmeasured.setdefault(j.kind, []).append((str(name), j))
+                continue
+            if not j.behind:
+                continue
+            assert j.target is not None
+            kind_th, kind_en = KIND_TEXT[j.kind]
+            both_th, both_en = j.both_bases()
             cell = rb.address(i, pct_column if pct_column in rb.columns else roles.budget)
-            name = row.get("name") or row.get("code")
             yield DISBURSEMENT_BEHIND.at(
-                rb.sheet, cell, expected=target, actual=actual,
-                th=f"{name} ปี {fy} ไตรมาส {quarter}: {basis_th} ร้อยละ {actual} เป้าหมาย{kind_th} ร้อยละ {target}",
-                en=f"{name} FY{fy} Q{quarter}: {basis_en} {actual}% vs {kind_en} target {target}%")
+                rb.sheet, cell, expected=j.goal, actual=j.actual,
+                th=f"{name} ปี {fy} ไตรมาส {j.quarter}: {both_th} ต่ำกว่าเป้าหมาย{kind_th} ร้อยละ {j.goal}"
+                   f" (ที่มา: {j.target.source})",
+                en=f"{name} FY{fy} Q{j.quarter}: {both_en}, behind the {kind_en} target {j.goal}%"
+                   f" (source: {j.target.source})")
+    yield from _unmeasured(ctx, meta_year, unmeasured)
 
 
-def disbursement_gap(cfg: DisbursementSettings, fiscal_year: int, as_of: dt.date, allocated: Any, disbursed: Any,
-                     committed: Any) -> tuple[int, Decimal, Decimal] | None:
-    """(quarter, percent spent, target) when spending is behind the quarter's target on ``cfg``'s basis and
-    kind, else None (on track, nothing to measure, or no target configured for that year)."""
-    quarter = quarter_reached(as_of, fiscal_year)
-    if not isinstance(allocated, Decimal) or allocated <= 0 or not isinstance(disbursed, Decimal) or quarter is None:
-        return None
-    spent = disbursed
-    if cfg.basis == "disbursed_committed" and isinstance(committed, Decimal):
-        spent += committed
-    target, actual = cfg.target(fiscal_year, quarter), percent(spent, allocated)
-    if target is None or actual is None or actual >= target:
-        return None
-    return quarter, actual, target
+def _unmeasured(ctx: Context, year: int, unmeasured: dict[Kind, list[tuple[str, Judgement]]]) -> Iterator[Finding]:
+    """One info finding per kind of target the year lacks, at the fiscal year on the information sheet:
+    never another year's numbers in its place."""
+    sheet, cell = ctx.workbook.meta_cells.get("fiscal_year", (ctx.workbook.spec.blocks[0].sheet, "A1"))
+    for kind, lines in unmeasured.items():
+        kind_th, kind_en = KIND_TEXT[kind]
+        j = lines[0][1]
+        names = ", ".join(f"'{n}'" for n, _ in lines[:3]) + (" …" if len(lines) > 3 else "")
+        if j.target is None:
+            why_th = f"ไม่มีเป้าหมาย{kind_th}ของปี {year}"
+            why_en = f"no {kind_en} target for FY{year}"
+        else:
+            why_th = f"เป้าหมาย{kind_th}ของปี {year} ไม่ระบุไตรมาส {j.quarter} (ที่มา: {j.target.source})"
+            why_en = f"the {kind_en} target for FY{year} states no Q{j.quarter} figure (source: {j.target.source})"
+        yield NO_TARGET.at(sheet, cell, expected=kind, th=f"{why_th} · {len(lines)} บรรทัด เช่น {names}"
+                           f" · เพิ่มใน [[disbursement.targets]] ของไฟล์ตั้งค่า",
+                           en=f"{why_en} · {len(lines)} lines, e.g. {names} · add it to [[disbursement.targets]]"
+                              " in the settings")
 
 
 @check(DECREASED)
@@ -177,15 +186,22 @@ def previous_findings(ctx: Context) -> Iterator[Finding]:
 
 
 def target_lookup(settings: Settings) -> TargetLookup:
-    """The dashboard's target series from the settings: the configured kind's cumulative target for the
-    quarter an as-of date has reached in a fiscal year."""
+    """The dashboard's target series from the settings: the target a chart's top line is judged against
+    (its year, budget source and category) for the quarter the as-of date has reached, labelled with its kind
+    and the basis the settings judge on (the chart shows both bases beside it)."""
     cfg = settings.disbursement
-    kind_th, kind_en = KIND_TEXT[cfg.kind]
 
-    def lookup(fiscal_year: int, as_of: dt.date) -> tuple[Decimal, str] | None:
-        quarter = quarter_reached(as_of, fiscal_year)
-        target = cfg.target(fiscal_year, quarter) if quarter is not None else None
-        if target is None:
+    def lookup(row: Mapping[str, Any], as_of: dt.date) -> tuple[Decimal, str] | None:
+        line_year, report_year = row.get("fiscal_year"), fiscal_year(as_of)
+        if not isinstance(line_year, int):
             return None
-        return target, f"เป้าหมาย{kind_th} ไตรมาส {quarter} / {kind_en} Q{quarter} target"
+        j = judge(cfg, line_year=line_year, report_year=report_year, as_of=as_of,
+                  budget_source=row.get("budget_source"), category=row.get("budget_category"),
+                  allocated=Decimal(1), disbursed=Decimal(0), committed=None)
+        if j is None or j.goal is None:
+            return None
+        kind_th, kind_en = KIND_TEXT[j.kind]
+        basis_th, basis_en = BASIS_TEXT[cfg.basis]
+        return j.goal, (f"เป้าหมาย{kind_th} ไตรมาส {j.quarter} (วัดด้วย{basis_th}) / {kind_en} Q{j.quarter} target"
+                        f" (judged on {basis_en})")
     return lookup

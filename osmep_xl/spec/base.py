@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from ..kpi_text import LOWER_IS_BETTER, parse_result, parse_target
 from ..money import DECIMAL, Arithmetic
@@ -255,10 +255,13 @@ class Column:
     aliases: Aliases = ()  # other names of list values, accepted in fill data as the list value
     stated_from: StatedText | None = None  # the text column stating this figure: the two must agree
     printed: bool = True  # False: kept in the workbook, left off paper (long free text about the transcription)
+    period_entry: bool = False  # this period's entry: blank when the next period's workbook is started
 
     def __post_init__(self) -> None:
         if self.formula is not None and self.rollup:
             raise ValueError(f"column {self.id}: a derived column cannot also roll up")
+        if self.period_entry and (self.structure or self.cumulative or self.formula is not None):
+            raise ValueError(f"column {self.id}: a period entry is neither structure, cumulative nor derived")
         _ = self._choice_index  # checks the aliases when the spec is defined
 
     @cached_property
@@ -418,6 +421,9 @@ class TemplateSpec:
     completers: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     # Per block: the rows the standard fixes (structure columns only), which a blank workbook starts with.
     skeleton: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    # How often a workbook of this template is reported: the next period (osmep-xl next-period) starts at
+    # the end of the next fiscal quarter, or of the next month for a monthly template.
+    period: Literal["quarter", "month"] = "quarter"
 
     def block(self, block_id: str) -> Block:
         for blk in self.blocks:

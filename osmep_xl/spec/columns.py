@@ -26,7 +26,8 @@ def level_column(levels: tuple[Level, ...]) -> Column:
 CODE = Column("code", "รหัส", "Code", ColType.CODE, required=True, width=8, structure=True)
 PARENT = Column("parent", "รหัสระดับบน", "Parent code", ColType.CODE, width=8, structure=True)
 NAME = Column("name", "รายการ", "Item", ColType.TEXT, required=True, width=32, structure=True)
-NOTE = Column("note", "หมายเหตุ", "Note", ColType.TEXT, width=24, printed=False)
+# A note explains this period's figures (a delay, an approval pending): the next period starts it blank.
+NOTE = Column("note", "หมายเหตุ", "Note", ColType.TEXT, width=24, printed=False, period_entry=True)
 SOURCE = Column("source", "ที่มา", "Source", ColType.TEXT, width=24, printed=False)
 TRAILER = (NOTE, SOURCE)
 
@@ -46,6 +47,20 @@ BUDGET_SOURCE_NAMES = aliases({
 })
 BUDGET_SOURCE = Column("budget_source", "แหล่งงบประมาณ", "Budget source", ColType.CHOICE,
                        required=True, choices=BUDGET_SOURCES, width=14, structure=True, aliases=BUDGET_SOURCE_NAMES)
+
+# The Budget Bureau's expenditure categories (หมวดงบรายจ่าย): a line's category decides which of the
+# government's disbursement targets it is judged against (งบลงทุน: investment; the others: recurrent).
+BUDGET_CATEGORIES = ("งบบุคลากร", "งบดำเนินงาน", "งบลงทุน", "งบเงินอุดหนุน", "งบรายจ่ายอื่น")
+INVESTMENT_CATEGORIES = frozenset({"งบลงทุน"})
+BUDGET_CATEGORY = Column(
+    "budget_category", "หมวดงบรายจ่าย", "Budget category", ColType.CHOICE, choices=BUDGET_CATEGORIES, width=12,
+    aliases=aliases({
+        "งบบุคลากร": ["บุคลากร", "personnel", "personnel expenditure"],
+        "งบดำเนินงาน": ["ดำเนินงาน", "operating", "operating expenses", "operations"],
+        "งบลงทุน": ["ลงทุน", "investment", "capital", "capital expenditure"],
+        "งบเงินอุดหนุน": ["เงินอุดหนุน", "อุดหนุน", "subsidy", "subsidies", "grant", "grants"],
+        "งบรายจ่ายอื่น": ["รายจ่ายอื่น", "other", "other expenditure", "other expenses"],
+    }))
 
 # Disbursement identities: ยอดรวม = เบิกจ่าย + ผูกพัน, คงเหลือ = งบประมาณ - ยอดรวม,
 # and each amount as a percentage of the allocation.

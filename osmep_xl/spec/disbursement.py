@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import Block, TemplateSpec, load_skeleton
 from .columns import (
+    BUDGET_CATEGORY,
     BUDGET_SOURCE,
     CODE,
     COMMON_META,
@@ -25,7 +26,7 @@ LEVELS = (LEVEL_TOTAL, LEVEL_SUBMITTER, LEVEL_PART, LEVEL_STRATEGY, LEVEL_PROJEC
 
 SPEC = TemplateSpec(
     id="disbursement",
-    version="1.0",
+    version="1.1",
     title_th="ติดตามการเบิกจ่ายงบประมาณ",
     title_en="Budget disbursement tracking",
     blocks=(
@@ -34,7 +35,7 @@ SPEC = TemplateSpec(
             title_th="ผลการเบิกจ่ายและผูกพันงบประมาณ", title_en="Disbursed and committed budget",
             levels=LEVELS,
             group_by=("fiscal_year", "budget_source"),
-            columns=(FISCAL_YEAR, BUDGET_SOURCE, level_column(LEVELS), CODE, PARENT, NAME,
+            columns=(FISCAL_YEAR, BUDGET_SOURCE, level_column(LEVELS), CODE, PARENT, NAME, BUDGET_CATEGORY,
                      *DISBURSEMENT_AMOUNTS, *TRAILER),
             spending=SPENDING,
         ),

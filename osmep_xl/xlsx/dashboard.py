@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -53,9 +53,10 @@ ROW_POINTS = row_height(1, FONT_SIZE)  # every row one Thai line high, written a
 ROW_PX = int(ROW_POINTS / 0.75)  # every renderer places the row-anchored charts on the same rows
 
 
-# The government's cumulative disbursement target (percent, label) for a fiscal year at an as-of date, or
-# None; the app layer builds it from the settings (this layer does not read them).
-TargetLookup = Callable[[int, dt.date], tuple[Decimal, str] | None]
+# The government's cumulative disbursement target (percent, label) for a chart's top line (its fiscal year,
+# budget source and category) at an as-of date, or None; the app layer builds it from the settings (this
+# layer does not read them).
+TargetLookup = Callable[[Mapping[str, Any], dt.date], tuple[Decimal, str] | None]
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def chart_specs(block: Block, rows: list[dict[str, Any]], target: TargetLookup |
                         Series("เบิกจ่ายรวมผูกพัน / disbursed + committed", names,
                                cells_ref(block, roles.pct_total, picked))),
                 y_title="ร้อยละของงบประมาณ", categories=len(picked),
-                target=_target(target, rows[picked[0]].get("fiscal_year"), as_of)))
+                target=_target(target, rows[picked[0]], as_of)))
     elif block.id == "plan" and "budget" in block.column_ids:
         for key, members in _groups(block, rows)[:1]:
             picked = [i for i in members if rows[i].get("level") == "strategy"]
@@ -156,10 +157,10 @@ def chart_specs(block: Block, rows: list[dict[str, Any]], target: TargetLookup |
     return specs
 
 
-def _target(target: TargetLookup | None, fiscal_year: object, as_of: object) -> tuple[Decimal, str] | None:
-    if target is None or not isinstance(fiscal_year, int) or not isinstance(as_of, dt.date):
+def _target(target: TargetLookup | None, row: Mapping[str, Any], as_of: object) -> tuple[Decimal, str] | None:
+    if target is None or not isinstance(as_of, dt.date):
         return None
-    return target(fiscal_year, as_of)
+    return target(row, as_of)
 
 
 def _filled(data: WorkbookData) -> bool:
