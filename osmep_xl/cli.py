@@ -284,6 +284,39 @@ def recalc(
         typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {changed} ค่า / {changed} stated values changed")
 
 
+@app.command(name="next-period")
+@user_errors
+def next_period(
+    path: Annotated[Path, typer.Argument(help="แม่แบบของงวดนี้ / this period's workbook")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="แม่แบบของงวดถัดไป / the next period's workbook")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="ข้อมูล ณ วันที่ของงวดใหม่ (ค่าเริ่มต้น: สิ้นไตรมาสถัดไป หรือสิ้นเดือนถัดไปสำหรับแม่แบบรายเดือน) /"
+                        " the new as-of date (default: end of the next quarter, or month for a monthly template)")]
+    = None,
+    force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ -o เดิม / overwrite an existing -o file")] = False,
+) -> None:
+    """เริ่มแม่แบบของงวดถัดไปจากงวดนี้: โครงสร้าง แผน และผลสะสมคงไว้ ช่องที่เป็นของงวดนี้เท่านั้นว่าง วันที่ข้อมูลและ
+    ไตรมาสเลื่อน ไม่ข้ามปีงบประมาณ / start the next month's or quarter's workbook from this one: structure, plans
+    and cumulative actuals carried, this period's own entries blank, the as-of date and quarter moved; never
+    across a fiscal year. Check it with `validate OUT --previous IN`."""
+    from .cli_report import parse_period
+    from .rollforward import roll_forward
+
+    if not path.exists():
+        raise FileNotFoundError(f"ไม่พบไฟล์ / file not found: {path}")
+    _check_folder(out, "-o")
+    kind = path.suffix.lower()  # the same kind of file: a workbook with macros stays one
+    check_out(out, force, suffixes=(kind,) if kind in (".xlsx", ".xlsm") else (".xlsx", ".xlsm"))
+    rolled = roll_forward(path, out, parse_period(as_of, "--as-of") if as_of is not None else None)
+    typer.echo(f"เขียนแล้ว / wrote {out}: {', '.join(rolled.templates)} ข้อมูล ณ / as of"
+               f" {rolled.as_of_before.isoformat()} → {rolled.as_of.isoformat()} (ไตรมาส/quarter {rolled.quarter});"
+               f" ล้างช่องของงวดเดิม {len(rolled.blanked)} ช่อง / {len(rolled.blanked)} period entries blanked")
+    for where in rolled.kept:
+        typer.echo(f"  ตรวจ {where} ซึ่งคงไว้ตามที่พิมพ์ (ชื่อรายงาน/เป้าหมายข้างแผนภูมิ) / check {where}, kept as typed"
+                   " (the report title, the target beside each chart)")
+    typer.echo(f"  ตรวจ / check: osmep-xl validate {out} --previous {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: every mistake, command-line ones too, ends in Thai and English and exit 2."""
     try:

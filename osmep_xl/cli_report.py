@@ -13,8 +13,8 @@ from .fiscal import parse_thai_date
 from .model.load import DataError
 
 
-def parse_period(text: str) -> dt.date:
-    """The as-of date of ``--period``: ``2021-06-30``, ``30 มิ.ย. 64``, ``มิ.ย. 2564`` (end of month)."""
+def parse_period(text: str, option: str = "--period") -> dt.date:
+    """The date an option names: ``2021-06-30``, ``30 มิ.ย. 64``, ``มิ.ย. 2564`` (end of month)."""
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
@@ -22,7 +22,7 @@ def parse_period(text: str) -> dt.date:
     try:
         return parse_thai_date(text)
     except ValueError:
-        raise DataError(f"--period ไม่ใช่วันที่ (เช่น 2021-06-30 หรือ 30 มิ.ย. 64) / --period is not a date"
+        raise DataError(f"{option} ไม่ใช่วันที่ (เช่น 2021-06-30 หรือ 30 มิ.ย. 64) / {option} is not a date"
                         f" (e.g. 2021-06-30 or 30 มิ.ย. 64): {text!r}") from None
 
 

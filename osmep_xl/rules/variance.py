@@ -145,8 +145,8 @@ def _unmeasured(ctx: Context, year: int, unmeasured: dict[Kind, list[tuple[str, 
             why_en = f"the {kind_en} target for FY{year} states no Q{j.quarter} figure (source: {j.target.source})"
         yield NO_TARGET.at(sheet, cell, expected=kind, th=f"{why_th} · {len(lines)} บรรทัด เช่น {names}"
                            f" · เพิ่มใน [[disbursement.targets]] ของไฟล์ตั้งค่า",
-                           en=f"{why_en} · {len(lines)} lines, e.g. {names} · add it to [[disbursement.targets]]"
-                              " in the settings")
+                           en=f"{why_en} · {len(lines)} line{'s' if len(lines) > 1 else ''}, e.g. {names}"
+                              " · add it to [[disbursement.targets]] in the settings")
 
 
 @check(DECREASED)

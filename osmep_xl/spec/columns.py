@@ -26,8 +26,10 @@ def level_column(levels: tuple[Level, ...]) -> Column:
 CODE = Column("code", "รหัส", "Code", ColType.CODE, required=True, width=8, structure=True)
 PARENT = Column("parent", "รหัสระดับบน", "Parent code", ColType.CODE, width=8, structure=True)
 NAME = Column("name", "รายการ", "Item", ColType.TEXT, required=True, width=32, structure=True)
-# A note explains this period's figures (a delay, an approval pending): the next period starts it blank.
-NOTE = Column("note", "หมายเหตุ", "Note", ColType.TEXT, width=24, printed=False, period_entry=True)
+# Notes carry lasting facts (a strategy's goal, a project's extension, a footnote of the report), so a new
+# period keeps them: no column of the four templates is a period entry (Column.period_entry); every figure in
+# them is cumulative to the as-of date or a balance at it, typed over each period.
+NOTE = Column("note", "หมายเหตุ", "Note", ColType.TEXT, width=24, printed=False)
 SOURCE = Column("source", "ที่มา", "Source", ColType.TEXT, width=24, printed=False)
 TRAILER = (NOTE, SOURCE)
 

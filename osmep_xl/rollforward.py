@@ -1,0 +1,167 @@
+"""Start the next period's workbook from this one (``osmep-xl next-period``).
+
+Everything a period hands on is carried: the structure, the plans and budgets, the cumulative actuals (the
+next period's figures are typed over them, and ``validate OUT --previous IN`` flags any that go down). What
+belongs to the period alone is left blank: the columns the spec marks ``period_entry`` (none in the four
+standard templates, whose figures are all cumulative or balances at the as-of date; e.g. a monthly template's
+"this month" entries). The as-of date moves to the end of the next quarter, or of the next month for a
+template whose spec says it is monthly (``TemplateSpec.period``), and the quarter follows it. A fiscal year
+is not rolled into the next: a new year has a new Budget Act, new allocations, new targets and often new
+projects, so it starts from ``osmep-xl new``. Nothing here is template-specific: every registered template
+rolls forward by its spec.
+
+The output is the input patched (:class:`~osmep_xl.xlsx.patch.WorkbookPatch`): the cells named above change,
+every other part of the package is copied byte for byte, and the file is written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .a1 import parse_a1
+from .check import open_all
+from .fiscal import BE_YEARS, fiscal_quarter, fiscal_year, fiscal_year_bounds, format_thai_date, quarter_end
+from .model.load import DataError
+from .spec.base import TemplateSpec
+from .xlsx.dashboard import DASHBOARD_SHEET
+from .xlsx.patch import WorkbookPatch
+from .xlsx.read import ReadWorkbook
+from .xlsx.source import FileSource
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's date serials (1900 system)
+
+
+class RollForwardError(DataError):
+    """A workbook that cannot be rolled forward as asked; the message says why, in Thai and English."""
+
+
+@dataclass
+class Rolled:
+    """What :func:`roll_forward` did."""
+
+    path: Path
+    templates: list[str]
+    as_of_before: dt.date
+    as_of: dt.date
+    quarter: int
+    blanked: list[str] = field(default_factory=list)  # sheet!cell of each period entry left blank
+    kept: list[str] = field(default_factory=list)  # fields carried as typed that may need a new text (title)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    first_of_next = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
+def next_as_of(as_of: dt.date, monthly: bool) -> dt.date:
+    """The end of the first quarter (or month) after ``as_of``: 30 Jun -> 30 Sep, 15 May -> 30 Jun."""
+    if monthly:
+        end = _month_end(as_of)
+        return end if end > as_of else _month_end(end + dt.timedelta(days=1))
+    year, quarter = fiscal_year(as_of), fiscal_quarter(as_of)
+    end = quarter_end(year, quarter)
+    if end > as_of:
+        return end
+    return quarter_end(year, quarter + 1) if quarter < 4 else quarter_end(year + 1, 1)
+
+
+def _meta_dates(books: list[ReadWorkbook], path: Path) -> tuple[dt.date, int]:
+    """The input's as-of date and fiscal year; refused when either is unusable (validation would say which)."""
+    meta = books[0].meta
+    as_of, year = meta.get("as_of"), meta.get("fiscal_year")
+    if not isinstance(as_of, dt.date):
+        raise RollForwardError(
+            f"ไฟล์ {path} ไม่มีวันที่ข้อมูล (ข้อมูล ณ วันที่) ที่ใช้ได้: {as_of!r} ตรวจด้วย osmep-xl validate / {path} has no"
+            f" usable as-of date ({as_of!r}): run osmep-xl validate and fix it first")
+    if not isinstance(year, int) or year not in BE_YEARS:
+        raise RollForwardError(
+            f"ไฟล์ {path} ไม่มีปีงบประมาณที่ใช้ได้: {year!r} / {path} has no usable fiscal year ({year!r})")
+    return as_of, year
+
+
+def _new_as_of(as_of: dt.date, year: int, wanted: dt.date | None, specs: list[TemplateSpec]) -> dt.date:
+    """The next period's as-of date: ``wanted`` if given, else the end of the next quarter or month; refused
+    before or on the input's date and past the end of the input's fiscal year."""
+    new = wanted or next_as_of(as_of, any(s.period == "month" for s in specs))
+    if new <= as_of:
+        raise RollForwardError(
+            f"--as-of {new.isoformat()} ไม่หลังวันที่ข้อมูลของไฟล์เดิม ({as_of.isoformat()}) / --as-of {new.isoformat()}"
+            f" is not after the input's as-of date {as_of.isoformat()}")
+    _, end = fiscal_year_bounds(year)
+    if new > end:
+        raise RollForwardError(
+            f"ปีงบประมาณ {year} สิ้นสุด {format_thai_date(end)} ({new.isoformat()} อยู่ในปีถัดไป): เริ่มปีใหม่ด้วย"
+            f" osmep-xl new เพราะงบประมาณ เป้าหมาย และโครงการเป็นของปีใหม่ / fiscal year {year} ends on"
+            f" {end.isoformat()} and {new.isoformat()} is past it: start the new year with osmep-xl new (its budget,"
+            " targets and projects are new)")
+    return new
+
+
+def _date_cell(value: object, new: dt.date) -> int | str:
+    """How the new as-of date is written: a date serial where the input holds a date (the cell keeps its date
+    format), the same kind of text where a person typed it as text."""
+    if isinstance(value, (dt.date, dt.datetime)) or (isinstance(value, float | int) and not isinstance(value, bool)):
+        return (new - EXCEL_EPOCH).days
+    text = str(value).strip()
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return format_thai_date(new, full=True)
+    return new.isoformat()
+
+
+def roll_forward(source: Path, out: Path, as_of: dt.date | None = None) -> Rolled:
+    """Write ``out``: ``source`` started for its next period (see the module's docstring). ``out`` must be
+    another file than ``source``; checking that it may be written is the caller's (``check_out``)."""
+    source, out = Path(source), Path(out)
+    if not source.exists():
+        raise FileNotFoundError(f"ไม่พบไฟล์ / file not found: {source}")
+    if out.resolve() == source.resolve():
+        raise RollForwardError(f"ไฟล์ผลลัพธ์ต้องเป็นไฟล์ใหม่ ไม่ใช่ไฟล์ต้นฉบับ / the output must be a new file, not the"
+                               f" input {source} (--force does not change that)")
+    books = open_all(source)
+    before, year = _meta_dates(books, source)
+    new = _new_as_of(before, year, as_of, [wb.spec for wb in books])
+    rolled = Rolled(out, [wb.spec.id for wb in books], before, new, fiscal_quarter(new))
+    patch = WorkbookPatch(source)
+    cells = books[0].meta_cells  # the information sheet is shared by every template of a workbook
+    if "as_of" in cells:
+        sheet, cell = cells["as_of"]
+        patch.set_cell(sheet, cell, _date_cell(_raw(source, sheet, cell), new))
+    if "quarter" in cells:
+        patch.set_cell(*cells["quarter"], rolled.quarter)
+    if books[0].meta.get("title") and "title" in cells:  # free text, often naming the quarter: the user's to edit
+        rolled.kept.append("!".join(cells["title"]))
+    if DASHBOARD_SHEET in _sheet_names(source):  # the target beside each chart is typed there, editable
+        rolled.kept.append(DASHBOARD_SHEET)
+    for wb in books:
+        for rb in wb.blocks.values():
+            entries = [c.id for c in rb.block.columns if c.period_entry and c.id in rb.columns]
+            for i, raw in enumerate(rb.raw):
+                for column in entries:
+                    if raw.get(column) not in (None, ""):
+                        patch.set_cell(rb.sheet, rb.address(i, column), None)
+                        rolled.blanked.append(f"{rb.sheet}!{rb.address(i, column)}")
+    patch.save(out)
+    return rolled
+
+
+def _sheet_names(path: Path) -> list[str]:
+    source = FileSource(path)
+    try:
+        return source.sheet_names()
+    finally:
+        source.close()
+
+
+def _raw(path: Path, sheet: str, cell: str) -> object:
+    """The value of one cell as stored (a date, a number or text), to write the new one alike."""
+    row, col = parse_a1(cell)
+    source = FileSource(path)
+    try:
+        grid = source.grid(sheet)
+    finally:
+        source.close()
+    return grid[row][col] if row < len(grid) and col < len(grid[row]) else None
