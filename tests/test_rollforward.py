@@ -182,7 +182,7 @@ def test_libreoffice_recalculates_the_rolled_workbook(q1: dict[str, Path], tmp_p
     assert wb.meta["as_of"] == dt.date(2021, 3, 31) and wb.meta["quarter"] == 2
     assert rules(findings(recalculated)) == []
     rb = wb.blocks["lines"]
-    total = rb.rows[[i for i, r in enumerate(rb.rows) if r["code"] == "T"][0]]
+    total = next(r for r in rb.rows if r["code"] == "T")
     assert (total["disbursed"], total["committed"], total["pct_total"]) == (Decimal(470), Decimal(270), Decimal(74))
 
 
