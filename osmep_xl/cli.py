@@ -312,8 +312,10 @@ def next_period(
                f" {rolled.as_of_before.isoformat()} → {rolled.as_of.isoformat()} (ไตรมาส/quarter {rolled.quarter});"
                f" ล้างช่องของงวดเดิม {len(rolled.blanked)} ช่อง / {len(rolled.blanked)} period entries blanked")
     for where in rolled.kept:
-        typer.echo(f"  ตรวจ {where} ซึ่งคงไว้ตามที่พิมพ์ (ชื่อรายงาน/เป้าหมายข้างแผนภูมิ) / check {where}, kept as typed"
-                   " (the report title, the target beside each chart)")
+        typer.echo(f"  ตรวจชื่อรายงานที่ {where} ซึ่งคงไว้ตามที่พิมพ์ / check the report title at {where}, kept as typed")
+    if rolled.retargeted:
+        typer.echo(f"  เป้าหมายข้างแผนภูมิ {len(rolled.retargeted)} แผนภูมิเป็นของไตรมาสใหม่ / the target beside"
+                   f" {len(rolled.retargeted)} chart(s) is the new quarter's")
     typer.echo(f"  ตรวจ / check: osmep-xl validate {out} --previous {path}")
 
 

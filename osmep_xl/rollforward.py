@@ -10,7 +10,8 @@ is not rolled into the next: a new year has a new Budget Act, new allocations, n
 projects, so it starts from ``osmep-xl new``. Nothing here is template-specific: every registered template
 rolls forward by its spec.
 
-The output is the input patched (:class:`~osmep_xl.xlsx.patch.WorkbookPatch`): the cells named above change,
+The dashboard's target beside each chart is set to the new quarter's (from the settings). The output is the
+input patched (:class:`~osmep_xl.xlsx.patch.WorkbookPatch`): the cells named above change,
 every other part of the package is copied byte for byte, and the file is written atomically.
 """
 
@@ -19,13 +20,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .a1 import parse_a1
 from .check import open_all
 from .fiscal import BE_YEARS, fiscal_quarter, fiscal_year, fiscal_year_bounds, format_thai_date, quarter_end
 from .model.load import DataError
+from .rules.config import Settings, load_settings
+from .rules.variance import target_lookup
 from .spec.base import TemplateSpec
-from .xlsx.dashboard import DASHBOARD_SHEET
+from .xlsx.dashboard import DASHBOARD_SHEET, retarget
 from .xlsx.patch import WorkbookPatch
 from .xlsx.read import ReadWorkbook
 from .xlsx.source import FileSource
@@ -48,6 +52,7 @@ class Rolled:
     quarter: int
     blanked: list[str] = field(default_factory=list)  # sheet!cell of each period entry left blank
     kept: list[str] = field(default_factory=list)  # fields carried as typed that may need a new text (title)
+    retargeted: list[str] = field(default_factory=list)  # the dashboard's target cells set for the new quarter
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -112,7 +117,7 @@ def _date_cell(value: object, new: dt.date) -> int | str:
     return new.isoformat()
 
 
-def roll_forward(source: Path, out: Path, as_of: dt.date | None = None) -> Rolled:
+def roll_forward(source: Path, out: Path, as_of: dt.date | None = None, settings: Settings | None = None) -> Rolled:
     """Write ``out``: ``source`` started for its next period (see the module's docstring). ``out`` must be
     another file than ``source``; checking that it may be written is the caller's (``check_out``)."""
     source, out = Path(source), Path(out)
@@ -134,8 +139,11 @@ def roll_forward(source: Path, out: Path, as_of: dt.date | None = None) -> Rolle
         patch.set_cell(*cells["quarter"], rolled.quarter)
     if books[0].meta.get("title") and "title" in cells:  # free text, often naming the quarter: the user's to edit
         rolled.kept.append("!".join(cells["title"]))
-    if DASHBOARD_SHEET in _sheet_names(source):  # the target beside each chart is typed there, editable
-        rolled.kept.append(DASHBOARD_SHEET)
+    dashboard = _grid(source, DASHBOARD_SHEET)
+    if dashboard is not None:  # the government's target beside each chart: the new quarter's
+        planned = [(block, list(wb.blocks[block.id].rows) if block.id in wb.blocks else [], new)
+                   for wb in books for block in wb.spec.blocks]
+        rolled.retargeted = retarget(patch, dashboard, planned, target_lookup(settings or load_settings()))
     for wb in books:
         for rb in wb.blocks.values():
             entries = [c.id for c in rb.block.columns if c.period_entry and c.id in rb.columns]
@@ -148,20 +156,17 @@ def roll_forward(source: Path, out: Path, as_of: dt.date | None = None) -> Rolle
     return rolled
 
 
-def _sheet_names(path: Path) -> list[str]:
+def _grid(path: Path, sheet: str) -> list[list[Any]] | None:
+    """A sheet's values as stored (dates, numbers, text), None when the workbook has no such sheet."""
     source = FileSource(path)
     try:
-        return source.sheet_names()
+        return source.grid(sheet) if sheet in source.sheet_names() else None
     finally:
         source.close()
 
 
 def _raw(path: Path, sheet: str, cell: str) -> object:
-    """The value of one cell as stored (a date, a number or text), to write the new one alike."""
+    """The value of one cell as stored, to write the new one alike."""
     row, col = parse_a1(cell)
-    source = FileSource(path)
-    try:
-        grid = source.grid(sheet)
-    finally:
-        source.close()
+    grid = _grid(path, sheet) or []
     return grid[row][col] if row < len(grid) and col < len(grid[row]) else None

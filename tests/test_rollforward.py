@@ -166,7 +166,7 @@ def test_force_overwrites_an_output(q1: dict[str, Path], tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     wb = read_workbook(out)
     assert (wb.meta["as_of"], wb.meta["quarter"]) == (dt.date(2021, 2, 28), 2)
-    assert "check ข้อมูล!" in result.stdout and f"validate {out} --previous" in result.stdout
+    assert "check the report title at ข้อมูล!" in result.stdout and f"validate {out} --previous" in result.stdout
 
 
 @pytest.mark.libreoffice
@@ -235,3 +235,38 @@ def test_meta_cell_of_the_rolled_date_is_the_generators(q1: dict[str, Path], tmp
     cell = ws[meta_cell("as_of")]
     assert cell.is_date and cell.value.date() == dt.date(2021, 3, 31)
     assert ACT  # the generated data's budget source (imported for the reader of this module)
+
+
+def test_the_dashboards_target_is_the_new_quarters(tmp_path: Path) -> None:
+    """The target typed beside each chart follows the roll: the Budget Act chart's overall target goes from
+    Q1's to Q2's, and says so where the settings give none for the new quarter."""
+    from osmep_xl.model.workbook import WorkbookData
+    from osmep_xl.rules.variance import target_lookup
+    from osmep_xl.xlsx.dashboard import DASHBOARD_SHEET
+    from osmep_xl.xlsx.generate import write_workbook
+
+    toml = tmp_path / "osmep.toml"
+    toml.write_text('[[disbursement.targets]]\nfiscal_year = 2564\nkind = "overall"\nquarters = ["32", "54", "", ""]\n'
+                    f'source = "ตัวอย่าง"\nbudget_sources = ["{ACT}"]\n', encoding="utf-8")
+    cfg = load_settings(toml)
+    src = disbursement_q1(tmp_path / "plain.xlsx")
+    book = read_workbook(src)
+    data = WorkbookData.parse({"template": "disbursement", "meta": {**book.meta, "as_of": "2020-12-31"},
+                               "blocks": {"lines": [dict(r) for r in book.blocks["lines"].raw]}})
+    q1 = write_workbook(data, tmp_path / "q1.xlsx", target=target_lookup(cfg))
+
+    def targets(path: Path) -> list[tuple[str, object]]:
+        import openpyxl
+
+        ws = openpyxl.load_workbook(path)[DASHBOARD_SHEET]
+        return [(str(c.value), ws.cell(c.row + 1, c.column).value) for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith(("เป้าหมาย", "ไม่มีเป้าหมาย"))]
+
+    assert [(label.split(" (")[0], value) for label, value in targets(q1)] == [("เป้าหมายภาพรวม ไตรมาส 1", 32)]
+    rolled = roll_forward(q1, tmp_path / "q2.xlsx", settings=cfg)
+    assert len(rolled.retargeted) == 1
+    assert [(label.split(" (")[0], value) for label, value in targets(tmp_path / "q2.xlsx")] == [
+        ("เป้าหมายภาพรวม ไตรมาส 2", 54)]
+    roll_forward(tmp_path / "q2.xlsx", tmp_path / "q3.xlsx", settings=cfg)
+    assert [(label.split(" / ")[0], value) for label, value in targets(tmp_path / "q3.xlsx")] == [
+        ("ไม่มีเป้าหมายในค่าตั้งสำหรับไตรมาสนี้", None)]

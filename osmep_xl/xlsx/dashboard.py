@@ -21,7 +21,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from ..a1 import column_letter
+from ..a1 import a1, column_letter
 from ..model.evaluate import BlockCalc, group_key
 from ..model.workbook import WorkbookData
 from ..spec.base import STATUS_ACHIEVED, STATUS_NOT_YET, STATUS_PENDING, Block
@@ -40,6 +40,7 @@ from .layout import (
     text_lines,
 )
 from .metrics import row_height
+from .patch import WorkbookPatch
 
 DASHBOARD_SHEET = "แดชบอร์ด"
 # Row levels charted: the roll-up rows an executive reads (projects and groups are too many for a chart).
@@ -173,12 +174,17 @@ def _filled(data: WorkbookData) -> bool:
     return False
 
 
+def _status_column(block: Block) -> str | None:
+    """The KPI status column a dashboard counts, if the block has one."""
+    if block.kpi is None:
+        return None
+    return next((c.id for c in block.columns if c.formula is not None and c.formula.rule == "kpi.status"), None)
+
+
 def _kpi_status(book: xlsxwriter.Workbook, ws: Worksheet, block: Block, rows: list[dict[str, Any]],
                 at: int) -> ChartSpec | None:
     """A status count table on the dashboard (COUNTIF over the KPI status column) and its chart's spec."""
-    if block.kpi is None or not rows:
-        return None
-    status = next((c.id for c in block.columns if c.formula is not None and c.formula.rule == "kpi.status"), None)
+    status = _status_column(block) if rows else None
     if status is None:
         return None
     letter = column_letter(block.column_ids.index(status))
@@ -293,3 +299,38 @@ def thai_chart_fonts(path: Path) -> None:
             if item.filename.startswith("xl/charts/chart"):
                 data = data.replace(latin, every)
             zout.writestr(item, data)
+
+
+def _label_row(grid: list[list[Any]], column: int) -> int | None:
+    """The row of a chart's target label in ``column``: text above the typed target (a number)."""
+    def at(r: int) -> Any:
+        return grid[r][column] if r < len(grid) and column < len(grid[r]) else None
+    return next((r for r in range(len(grid)) if isinstance(at(r), str) and at(r)
+                 and isinstance(at(r + 1), int | float) and not isinstance(at(r + 1), bool)), None)
+
+
+def retarget(patch: WorkbookPatch, grid: list[list[Any]],
+             planned: Sequence[tuple[Block, list[dict[str, Any]], dt.date]], target: TargetLookup) -> list[str]:
+    """Set each spending chart's target cells on a written dashboard (``grid``) to what ``target`` gives for the
+    planned blocks and as-of date: the label, the typed value and the cells repeating it, in the places
+    :func:`add_dashboard` put them; the charts themselves are unchanged. A chart drawn without a target series
+    keeps none (a series cannot be added by patching cells); one whose target is no longer configured keeps
+    its series at 0, labelled so. Returns the value cells changed (sheet!cell)."""
+    kpis = sum(1 for block, rows, _ in planned if rows and _status_column(block) is not None)
+    specs = [s for block, rows, as_of in planned for s in chart_specs(block, rows, target, as_of)]
+    changed: list[str] = []
+    for n, spec in enumerate(specs, start=kpis):  # the KPI status charts come first, as add_dashboard puts them
+        column = TARGET_COLUMN + n
+        row = _label_row(grid, column)
+        if row is None:
+            continue
+        value, label = spec.target or (None, "ไม่มีเป้าหมายในค่าตั้งสำหรับไตรมาสนี้ / no target configured for"
+                                             " this quarter")
+        letter = column_letter(column)
+        patch.set_cell(DASHBOARD_SHEET, a1(row, column), label)
+        patch.set_cell(DASHBOARD_SHEET, a1(row + 1, column), value)
+        for k in range(spec.categories):
+            patch.set_cell(DASHBOARD_SHEET, a1(row + 2 + k, column), value if value is not None else 0,
+                           formula=f"${letter}${row + 2}")
+        changed.append(f"{DASHBOARD_SHEET}!{a1(row + 1, column)}")
+    return changed
