@@ -54,8 +54,11 @@ BUDGET_SOURCE = Column("budget_source", "แหล่งงบประมาณ
 # government's disbursement targets it is judged against (งบลงทุน: investment; the others: recurrent).
 BUDGET_CATEGORIES = ("งบบุคลากร", "งบดำเนินงาน", "งบลงทุน", "งบเงินอุดหนุน", "งบรายจ่ายอื่น")
 INVESTMENT_CATEGORIES = frozenset({"งบลงทุน"})
+# Off paper (placed with the trailing columns that do not print): it picks the target a line is judged
+# against; the printed tables are the report's, which has no category.
 BUDGET_CATEGORY = Column(
     "budget_category", "หมวดงบรายจ่าย", "Budget category", ColType.CHOICE, choices=BUDGET_CATEGORIES, width=12,
+    printed=False,
     aliases=aliases({
         "งบบุคลากร": ["บุคลากร", "personnel", "personnel expenditure"],
         "งบดำเนินงาน": ["ดำเนินงาน", "operating", "operating expenses", "operations"],
