@@ -295,8 +295,8 @@ def next_period(
     = None,
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ -o เดิม / overwrite an existing -o file")] = False,
 ) -> None:
-    """เริ่มแม่แบบของงวดถัดไปจากงวดนี้: โครงสร้าง แผน และผลสะสมคงไว้ ช่องที่เป็นของงวดนี้เท่านั้นว่าง วันที่ข้อมูลและ
-    ไตรมาสเลื่อน ไม่ข้ามปีงบประมาณ / start the next month's or quarter's workbook from this one: structure, plans
+    """เริ่มแม่แบบของงวดถัดไปจากงวดนี้: โครงสร้าง แผน และผลสะสมคงไว้ ช่องที่เป็นของงวดนี้เท่านั้นว่าง
+    วันที่ข้อมูลและไตรมาสเลื่อน ไม่ข้ามปีงบประมาณ / start the next month's or quarter's workbook from this one: structure, plans
     and cumulative actuals carried, this period's own entries blank, the as-of date and quarter moved; never
     across a fiscal year. Check it with `validate OUT --previous IN`."""
     from .cli_report import parse_period

@@ -132,14 +132,15 @@ def roll_forward(source: Path, out: Path, as_of: dt.date | None = None, settings
     rolled = Rolled(out, [wb.spec.id for wb in books], before, new, fiscal_quarter(new))
     patch = WorkbookPatch(source)
     cells = books[0].meta_cells  # the information sheet is shared by every template of a workbook
+    grids = _grids(source, {DASHBOARD_SHEET, *(sheet for sheet, _ in cells.values())})
     if "as_of" in cells:
         sheet, cell = cells["as_of"]
-        patch.set_cell(sheet, cell, _date_cell(_raw(source, sheet, cell), new))
+        patch.set_cell(sheet, cell, _date_cell(_at(grids.get(sheet, []), cell), new))
     if "quarter" in cells:
         patch.set_cell(*cells["quarter"], rolled.quarter)
     if books[0].meta.get("title") and "title" in cells:  # free text, often naming the quarter: the user's to edit
         rolled.kept.append("!".join(cells["title"]))
-    dashboard = _grid(source, DASHBOARD_SHEET)
+    dashboard = grids.get(DASHBOARD_SHEET)
     if dashboard is not None:  # the government's target beside each chart: the new quarter's
         planned = [(block, list(wb.blocks[block.id].rows) if block.id in wb.blocks else [], new)
                    for wb in books for block in wb.spec.blocks]
@@ -156,17 +157,15 @@ def roll_forward(source: Path, out: Path, as_of: dt.date | None = None, settings
     return rolled
 
 
-def _grid(path: Path, sheet: str) -> list[list[Any]] | None:
-    """A sheet's values as stored (dates, numbers, text), None when the workbook has no such sheet."""
+def _grids(path: Path, sheets: set[str]) -> dict[str, list[list[Any]]]:
+    """The values of those of ``sheets`` the workbook has, as stored (dates, numbers, text), in one read."""
     source = FileSource(path)
     try:
-        return source.grid(sheet) if sheet in source.sheet_names() else None
+        return {name: source.grid(name) for name in source.sheet_names() if name in sheets}
     finally:
         source.close()
 
 
-def _raw(path: Path, sheet: str, cell: str) -> object:
-    """The value of one cell as stored, to write the new one alike."""
+def _at(grid: list[list[Any]], cell: str) -> object:
     row, col = parse_a1(cell)
-    grid = _grid(path, sheet) or []
     return grid[row][col] if row < len(grid) and col < len(grid[row]) else None

@@ -22,7 +22,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 def test_help_is_bilingual() -> None:
     out = run("--help").stdout
-    for command in ("templates", "new", "fill", "demo", "validate", "recalc", "rules"):
+    for command in ("templates", "new", "fill", "demo", "validate", "recalc", "rules", "next-period"):
         assert command in out
     assert "Fill, validate" in out and "เครื่องมือ" in out
 
