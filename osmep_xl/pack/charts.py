@@ -80,8 +80,8 @@ def make_charts(content: ReportContent, settings: Settings, out_dir: Path) -> li
         fig, ax = plt.subplots(figsize=(8, 4.5))
         if stated:
             ax.plot([n for n, _ in stated], [float(t) for _, t in stated], marker="o", color=TARGET_LINE,
-                    linewidth=2, zorder=3, label=f"เป้าหมายการเบิกจ่ายของรัฐบาล ({KIND_TEXT[kind][0]},"
-                                                 f" วัดด้วย{BASIS_TEXT[cfg.basis][0]})")
+                    linewidth=2, zorder=3, label=f"เป้าหมายการเบิกจ่ายของรัฐบาล ({KIND_TEXT[kind][0]})\n"
+                                                 f"วัดด้วย{BASIS_TEXT[cfg.basis][0]}")  # two lines: clear of the bars
             for q, t in stated:  # left of the point, clear of the bars
                 ax.annotate(f"{float(t):g}", (q, float(t)), textcoords="offset points",
                             xytext=(8, -14) if q == 1 else (-8, 4), ha="left" if q == 1 else "right",
