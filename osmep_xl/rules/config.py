@@ -29,6 +29,11 @@ class KpiSettings(BaseModel):
     behind_tolerance: Decimal
 
 
+class OutputSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    over_target_factor: Decimal
+
+
 class DisbursementSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     basis: Basis
@@ -55,6 +60,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tolerance: Tolerance
     kpi: KpiSettings
+    outputs: OutputSettings
     disbursement: DisbursementSettings
 
 

@@ -153,6 +153,17 @@ def chart_specs(block: Block, rows: list[dict[str, Any]], target: TargetLookup |
                 series=(Series("เป้าหมาย (ราย)", names, cells_ref(block, "target_persons", picked)),
                         Series("ผล (ราย)", names, cells_ref(block, "result_persons", picked))), y_title="ราย",
                 categories=len(picked)))
+    elif block.outputs is not None and rows:
+        picked = list(range(len(rows)))
+        names = cells_ref(block, NAME.id, picked)
+        # The target and each quarter that holds a figure: a blank quarter would only add an empty series.
+        shown = [c for c in (block.outputs.target, *block.outputs.results)
+                 if any(isinstance(row.get(c), Decimal | int | float) for row in rows)]
+        if shown:
+            specs.append(ChartSpec(
+                title="ผลผลิตโครงการ: เป้าหมายและผลสะสม / outputs: target and cumulative results", kind="bar",
+                series=tuple(Series(block.column(c).th, names, cells_ref(block, c, picked)) for c in shown),
+                y_title="หน่วยนับของแต่ละผลผลิต", categories=len(picked)))
     return specs
 
 
