@@ -146,7 +146,7 @@ SPEC = TemplateSpec(
                        formula=Achievement("result", "target", "direction"), width=9),
                 Column("status", "สถานะ", "Status", ColType.TEXT,
                        formula=KpiStatus("result", "target", "direction"), width=9),
-                Column("kpi_type", "ประเภทตัวชี้วัด", "KPI type", ColType.CHOICE, choices=KPI_TYPES, width=11,
+                Column("kpi_type", "ประเภทตัวชี้วัด", "KPI type", ColType.CHOICE, choices=KPI_TYPES, width=13,
                        structure=True, aliases=KPI_TYPE_NAMES),
                 Column("counted", "ประเภทการนับ", "Counted as", ColType.CHOICE, choices=(SUM_OF_OUTPUTS,),
                        width=11, structure=True, aliases=COUNTED_NAMES),

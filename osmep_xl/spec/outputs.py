@@ -6,7 +6,8 @@ from __future__ import annotations
 from .base import Block, ColType, Column, OutputRoles, TemplateSpec, load_skeleton
 from .columns import COMMON_META, TRAILER, quarter_columns
 
-RESULTS = quarter_columns("result", "ผลสะสม", "Cumulative result")
+# Outputs are counts (enterprises served, clusters formed): whole numbers shown #,##0, never negative.
+RESULTS = quarter_columns("result", "ผลสะสม", "Cumulative result", ColType.COUNT)
 
 SPEC = TemplateSpec(
     id="outputs",
@@ -29,9 +30,9 @@ SPEC = TemplateSpec(
                        structure=True),
                 Column("target_group", "กลุ่มเป้าหมาย", "Target group", ColType.TEXT, width=18, structure=True),
                 Column("unit", "หน่วยนับ", "Unit", ColType.TEXT, required=True, width=9, structure=True),
-                Column("target", "เป้าหมายทั้งปี", "Annual target", ColType.NUMBER, width=10),
+                Column("target", "เป้าหมายทั้งปี", "Annual target", ColType.COUNT, width=10),
                 *RESULTS,
-                Column("kpi", "รหัสตัวชี้วัด", "KPI code", ColType.CODE, width=8, structure=True),
+                Column("kpi", "รหัสตัวชี้วัด", "KPI code", ColType.CODE, width=10, structure=True),
                 *TRAILER,
             ),
             outputs=OutputRoles(unit="unit", target="target", results=tuple(c.id for c in RESULTS), kpi="kpi"),
