@@ -137,6 +137,8 @@ def test_validate_writes_the_cores_findings_with_flags(work: Path, monkeypatch: 
     assert_flags(work, core)
     assert openpyxl.load_workbook(work).sheetnames[:2] == [FRONT_SHEET, FINDINGS_SHEET]
     errors = sum(f.severity.value == "error" for f in core)
+    # A workbook of several templates: the checks across them run too (KPIs 3 and 5 against their outputs).
+    assert sum(f.rule == "kpi.outputs_sum" for f in core) == 2
     assert status.startswith(f"ตรวจสอบ {', '.join(TEMPLATES)}: ผิดพลาด {errors}")  # every template the workbook holds
     # Whole-range writes: the sheet in one write (and its link column in another), one colour write per sheet.
     funcs = [a["func"] for a in actions]
