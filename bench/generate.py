@@ -181,14 +181,41 @@ def _kpi(rng: random.Random, small: bool) -> dict[str, list[Row]]:
     return {"strategies": strategies, "kpis": kpis}
 
 
+def _outputs(rng: random.Random, small: bool) -> dict[str, list[Row]]:
+    """Project outputs with cumulative results up to Q3 (META's quarter), each linked to one of _kpi's KPIs."""
+    rows = []
+    for n in range(1, (5 if small else rng.randint(10, 16)) + 1):
+        strategy = rng.randint(1, 4)
+        tactic, project = f"{strategy}.{rng.randint(1, 3)}", str(rng.randint(1, 41))
+        target = Decimal(rng.choice([50, 100, 300, 1000, 5000, 20000]))
+        q1 = (target * Decimal(str(round(rng.uniform(0.05, 0.3), 2)))).quantize(Decimal(1))
+        q2 = q1 + (target * Decimal(str(round(rng.uniform(0.05, 0.3), 2)))).quantize(Decimal(1))
+        q3 = q2 + (target * Decimal(str(round(rng.uniform(0.05, 0.4), 2)))).quantize(Decimal(1))
+        rows.append({"strategy": str(strategy), "tactic": tactic, "project": project,
+                     "project_name": _name(rng, "โครงการ"), "code": f"{project}-{n}",
+                     "name": f"จำนวน{rng.choice(OBJECTS)}ที่ได้รับการพัฒนา", "target_group": rng.choice(OBJECTS),
+                     "unit": "ราย", "target": target, "result_q1": q1, "result_q2": q2, "result_q3": q3,
+                     "kpi": str(rng.randint(1, 6))})
+    return {"outputs": rows}
+
+
 BUILDERS = {"disbursement": _disbursement, "action_plan": _action_plan, "integrated_plan": _integrated_plan,
-            "kpi": _kpi}
+            "kpi": _kpi, "outputs": _outputs}
 AMOUNT = {"disbursement": "allocated", "action_plan": "budget", "integrated_plan": "budget"}
 
 
 def _inject(rng: random.Random, template: str, blocks: dict[str, list[Row]]) -> list[str]:
     """One to three mistakes a person makes in Excel; returns their kinds."""
     kinds: list[str] = []
+    if template == "outputs":
+        rows = blocks["outputs"]
+        row = rng.choice(rows)
+        row["code"] = next(r["code"] for r in rows if r is not row)  # an output row copied and not renumbered
+        kinds.append("ref.duplicate_key")
+        if rng.random() < 0.5:
+            row["result_q3"] = row["result_q2"] - 1  # and Q3 typed below Q2
+            kinds.append("outputs.decreasing")
+        return kinds
     if template == "kpi":
         rows = blocks["kpis"]
         row = rng.choice(rows)

@@ -21,13 +21,22 @@ class TargetKind(StrEnum):
     RANGE = "range"  # "ร้อยละ 70-80"
 
 
+class Change(StrEnum):
+    """A target on the size of a change, not on a level: "ลดลงร้อยละ 10" is a reduction of at least 10 %."""
+
+    DECREASE = "decrease"
+    INCREASE = "increase"
+
+
 class Target(BaseModel):
-    """A KPI target: kind, bounds and unit, with the text it came from."""
+    """A KPI target: kind, bounds and unit, with the text it came from. ``change`` says when the number is
+    the size of a decrease or an increase ("ลดลงร้อยละ 10"), measured so that more is better."""
 
     kind: TargetKind
     low: Decimal
     high: Decimal | None = None
     unit: str | None = None
+    change: Change | None = None
     text: str
 
     @property
@@ -52,6 +61,11 @@ class KpiResult(BaseModel):
 _NUM = r"[0-9](?:[0-9,]*[0-9])?(?:\.[0-9]+)?"  # a separator only between digits: "0," is 0 and a comma
 MINIMUM_WORDS = ("ไม่น้อยกว่า", "อย่างน้อย", "≥", ">=")  # how a target says "at least"
 MAXIMUM_WORDS = ("ไม่เกิน", "ไม่มากกว่า", "≤", "<=")  # ... and "at most"
+# A target on a change: the number is the size of the reduction (or increase), so a reduction target is met
+# when the reduction is at least that big (direction >=), never "at most 10" of the level itself.
+_CHANGE = re.compile(r"^(?P<word>ลดลง|ลด|เพิ่มขึ้น|เพิ่ม)(?=\s*(?:ร้อยละ|[0-9]|ไม่|อย่างน้อย))")
+_CHANGE_KIND = {"ลดลง": Change.DECREASE, "ลด": Change.DECREASE, "เพิ่มขึ้น": Change.INCREASE,
+                "เพิ่ม": Change.INCREASE}
 _PREFIX_UNITS = "ร้อยละ|จำนวน"
 _RANGE = re.compile(rf"(?P<low>{_NUM})\s*(?:[-–]|ถึง|to)\s*(?P<high>{_NUM})")
 # A result that says the work is still going on is pending, whatever count it names ("1 เรื่อง อยู่ระหว่าง
@@ -75,22 +89,28 @@ def parse_target(text: str) -> Target:
     clean = translate_thai_digits(text).strip()
     body = clean
     kind = TargetKind.EXACT
+    change = _CHANGE.match(body)
+    if change:
+        body = body[change.end():].strip()
+        kind = TargetKind.MINIMUM  # "ลดลงร้อยละ 10": a reduction of at least 10 %
     for words, k in ((MINIMUM_WORDS, TargetKind.MINIMUM), (MAXIMUM_WORDS, TargetKind.MAXIMUM)):
         for word in words:
             if body.startswith(word) or f" {word}" in body:
                 kind, body = k, body.replace(word, " ", 1).strip()
+    changed = _CHANGE_KIND[change["word"]] if change else None
     rng = _RANGE.search(body)
     if rng:
         low, high = parse_number(rng["low"]), parse_number(rng["high"])
         assert low is not None and high is not None
-        return Target(kind=TargetKind.RANGE, low=low, high=high, text=text,
+        return Target(kind=TargetKind.RANGE, low=low, high=high, text=text, change=changed,
                       unit=_unit(body[:rng.start()], body[rng.end():]))
     first = _FIRST.search(body)
     if not first:
         raise ValueError(f"ไม่พบตัวเลขในเป้าหมาย / no number in target {text!r}")
     value = parse_number(first["num"])
     assert value is not None
-    return Target(kind=kind, low=value, text=text, unit=_unit(body[:first.start()], body[first.end():]))
+    return Target(kind=kind, low=value, text=text, change=changed,
+                  unit=_unit(body[:first.start()], body[first.end():]))
 
 
 def parse_result(text: str) -> KpiResult:

@@ -27,16 +27,20 @@ def test_help_is_bilingual() -> None:
     assert "Fill, validate" in out and "เครื่องมือ" in out
 
 
-def test_demo_writes_four_workbooks_and_validates(tmp_path: Path) -> None:
+def test_demo_writes_every_report_workbook_and_validates_them_together(tmp_path: Path) -> None:
+    from osmep_xl.check import check_files
+    from osmep_xl.data import has_report
+    from osmep_xl.report import summary
+    from osmep_xl.rules.config import load_settings
+    from osmep_xl.spec import TEMPLATES
+
     result = run("demo", "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in (tmp_path / "out").glob("*.xlsx"))
-    assert files == ["action_plan.xlsx", "disbursement.xlsx", "integrated_plan.xlsx", "kpi.xlsx"]
-    from osmep_xl.check import check_file
-    from osmep_xl.report import summary
-    from osmep_xl.rules.config import load_settings
-
-    s = summary([r for p in sorted((tmp_path / "out").glob("*.xlsx")) for r in check_file(p, load_settings())])
+    assert files == sorted(f"{t}.xlsx" for t in TEMPLATES if has_report(t))
+    assert "outputs.xlsx" in files
+    s = summary(check_files(sorted((tmp_path / "out").glob("*.xlsx")), load_settings()))
+    assert s["by_rule"].get("kpi.outputs_sum") == 2  # KPI 3 and KPI 5 against their linked outputs
     assert f"errors {s['errors']} · warnings {s['warnings']} · info {s['info']}" in " ".join(result.stdout.split())
     assert s["errors"] > 0  # the report's own inconsistencies are found
 

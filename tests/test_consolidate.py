@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
-from bench.generate import AGENCIES, generate, submission
+from bench.generate import AGENCIES, BUILDERS, generate, submission
 from osmep_xl.a1 import parse_a1
 from osmep_xl.check import check_file
 from osmep_xl.consolidate import (
@@ -78,7 +78,7 @@ def error_rules(findings: Any) -> Counter[str]:
     return Counter(f.rule for f in findings if f.severity is Severity.ERROR)
 
 
-@pytest.mark.parametrize("template", ["disbursement", "action_plan", "integrated_plan", "kpi"])
+@pytest.mark.parametrize("template", list(BUILDERS))
 def test_totals_add_up_and_each_submissions_errors_survive(template: str, tmp_path: Path) -> None:
     paths = submissions(tmp_path / "in", template)
     out = tmp_path / "all.xlsx"

@@ -44,6 +44,7 @@ from osmep_xl.model.load import load_data
 from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.report import sheet_rows
 from osmep_xl.rules.config import load_settings
+from osmep_xl.spec import TEMPLATES
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.layout import FIRST_DATA_ROW, meta_name
 from tests.cells import Table
@@ -136,7 +137,9 @@ def test_validate_writes_the_cores_findings_with_flags(work: Path, monkeypatch: 
     assert_flags(work, core)
     assert openpyxl.load_workbook(work).sheetnames[:2] == [FRONT_SHEET, FINDINGS_SHEET]
     errors = sum(f.severity.value == "error" for f in core)
-    assert status.startswith("ตรวจสอบ action_plan, disbursement, kpi, integrated_plan: ผิดพลาด " + str(errors))
+    # A workbook of several templates: the checks across them run too (KPIs 3 and 5 against their outputs).
+    assert sum(f.rule == "kpi.outputs_sum" for f in core) == 2
+    assert status.startswith(f"ตรวจสอบ {', '.join(TEMPLATES)}: ผิดพลาด {errors}")  # every template the workbook holds
     # Whole-range writes: the sheet in one write (and its link column in another), one colour write per sheet.
     funcs = [a["func"] for a in actions]
     assert funcs.count("setValues") == 2 and funcs.count("setFormula") == 1

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from osmep_xl.data import load_report
-from osmep_xl.kpi_text import TargetKind, parse_result, parse_target
+from osmep_xl.kpi_text import Change, TargetKind, parse_result, parse_target
 
 units = st.sampled_from(["ราย", "เรื่อง", "ฐานข้อมูล", "ระบบ", "กระบวนการ", "คะแนน", "ล้านบาท", "ศูนย์"])
 amounts = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
@@ -67,3 +67,17 @@ def test_report_texts_agree_with_their_numbers() -> None:
         assert row["target_high"] == target.high
         if row["result_text"]:
             assert row["result"] == parse_result(row["result_text"]).value
+
+
+@pytest.mark.parametrize(("text", "kind", "low", "unit", "change"), [
+    ("ลดลงร้อยละ 10", TargetKind.MINIMUM, Decimal(10), "ร้อยละ", Change.DECREASE),
+    ("ลดลง ไม่น้อยกว่าร้อยละ 5", TargetKind.MINIMUM, Decimal(5), "ร้อยละ", Change.DECREASE),
+    ("เพิ่มขึ้นร้อยละ 3", TargetKind.MINIMUM, Decimal(3), "ร้อยละ", Change.INCREASE),
+    ("ลดต้นทุน 2 เรื่อง", TargetKind.EXACT, Decimal(2), "เรื่อง", None),  # "ลด" starting a name is no change
+])
+def test_a_reduction_target_is_met_by_at_least_that_reduction(text: str, kind: TargetKind, low: Decimal,
+                                                               unit: str, change: Change | None) -> None:
+    """"ลดลงร้อยละ 10": the number is the size of the decrease, more is better, never "at most 10"."""
+    target = parse_target(text)
+    assert (target.kind, target.low, target.unit, target.change) == (kind, low, unit, change)
+    assert target.direction == ">="

@@ -147,9 +147,10 @@ def _sheet_of(page: str, names: list[str]) -> str | None:
 
 # Most pages a sheet may take: a table of the report's rows fills a few pages down, two across when wide.
 MAX_PAGES = {
-    "ข้อมูล": 1, "หน้าหลัก": 3, "xlwings.conf": 1, "ยุทธศาสตร์": 1, "ตัวชี้วัด": 4, "แหล่งงบประมาณ": 3,
+    "ข้อมูล": 1, "หน้าหลัก": 3, "xlwings.conf": 1, "ยุทธศาสตร์": 1, "ตัวชี้วัด": 8, "แหล่งงบประมาณ": 3,
     "แผนปฏิบัติการ": 12, "เบิกจ่าย": 10, "แนวทาง": 6, "เบิกจ่ายแนวทาง": 2, "ผลตรวจสอบ": 16,
     "ผลตรวจรายหน่วยงาน": 36, "แดชบอร์ด": 24,  # a chart a page
+    "ผลผลิตโครงการ": 8,  # the outputs: 2 pages across (quarters), 4 down for 17 outputs
 }
 MAX_PAGES_CONSOLIDATED = {"เบิกจ่าย": 20}  # two submitters' rows under a grand total
 

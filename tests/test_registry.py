@@ -161,3 +161,33 @@ def test_registry_refuses_clashes() -> None:
     with pytest.raises(ValueError, match="sheet names"):
         register(clash)
     assert "clash" not in TEMPLATES
+
+
+def test_outputs_template_through_every_command(tmp_path: Path) -> None:
+    """The registered outputs template: new, fill, validate (alone and with the KPI workbook), recalc, batch,
+    consolidate, all through the command line."""
+    from osmep_xl.data import load_report
+
+    blank = tmp_path / "blank.xlsx"
+    assert cli("new", "outputs", blank)[0] == 0
+    data = tmp_path / "outputs.json"
+    data.write_text(json.dumps(load_report("outputs").model_dump(mode="json"), ensure_ascii=False), "utf-8")
+    books = []
+    for name in ("a", "b"):
+        books.append(tmp_path / f"{name}.xlsx")
+        code, out = cli("fill", "outputs", data, books[-1])
+        assert code == 0, out
+    code, out = cli("validate", books[0], "--json")
+    assert code == 0 and json.loads(out)["summary"]["errors"] == 0, out
+    kpi = tmp_path / "kpi.json"
+    kpi.write_text(json.dumps(load_report("kpi").model_dump(mode="json"), ensure_ascii=False), "utf-8")
+    assert cli("fill", "kpi", kpi, tmp_path / "kpi.xlsx")[0] == 0
+    code, out = cli("validate", tmp_path / "kpi.xlsx", books[0], "--json")
+    assert json.loads(out)["summary"]["by_rule"].get("kpi.outputs_sum") == 2, out
+    assert cli("recalc", books[0], "-o", tmp_path / "recalc.xlsx")[0] == 0
+    code, out = cli("batch", "validate", *books, "--jobs", "2", "--quiet")
+    assert code == 0, out
+    merged = tmp_path / "all.xlsx"
+    code, out = cli("consolidate", "outputs", *books, "-o", merged)
+    assert code == 0, out
+    assert len(read_workbook(merged).blocks["outputs"].rows) == 2 * len(load_report("outputs").blocks["outputs"])

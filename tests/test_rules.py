@@ -22,7 +22,7 @@ from osmep_xl.data import load_report
 from osmep_xl.findings import Finding
 from osmep_xl.rules.catalog import RULES
 from osmep_xl.rules.config import load_settings
-from osmep_xl.rules.validate import validate
+from osmep_xl.rules.validate import validate, validate_set
 from osmep_xl.spec import TEMPLATES, get_spec
 from osmep_xl.spec.columns import BUDGET_SOURCES
 from osmep_xl.xlsx.generate import write_workbook
@@ -981,3 +981,150 @@ def test_a_total_over_inconsistent_subtotals_expects_the_corrected_sum(tmp_path:
     assert "1,185.00" in total.message_en  # the stated sub-totals' sum, named
     part = next(f for f in of_rule(findings, "rollup.sum") if f.cell == table.at("allocated", "A"))
     assert part.expected == D(205) and "inconsistent" not in part.message_en  # its lines are consistent
+
+
+# --------------------------------------------------------------------------- KPI types and project outputs
+
+
+def output(code: str, kpi_code: str | None = None, unit: str = "ราย", target: Any = None,
+           **results: Any) -> dict[str, Any]:
+    """A row of the outputs template: project P1's output ``code``; ``results`` as result_q1=... ."""
+    return {"strategy": "1", "tactic": "1.1", "project": "P1", "project_name": "โครงการ 1", "code": code,
+            "name": f"ผลผลิต {code}", "unit": unit, "target": target, "kpi": kpi_code, **results}
+
+
+OUTPUTS = Table("outputs", "outputs", [output("O1"), output("O2")])
+
+
+def _outputs_book(path: Path, *rows: dict[str, Any]) -> Path:
+    return build(path, "outputs", {"outputs": list(rows)})
+
+
+def check_set(*paths: Path) -> list[Finding]:
+    """Validate workbooks together (cross-template checks included), every finding in one list."""
+    return [f for found in validate_set([read_workbook(p) for p in paths], load_settings(), strict=True)
+            for f in found]
+
+
+@pytest.mark.parametrize(("rows", "want"), [
+    pytest.param([output("O1", result_q1="120", result_q2="90")],
+                 expect("outputs.decreasing", "warning", OUTPUTS.sheet, OUTPUTS.at("result_q2", "O1"), D(120), D(90)),
+                 id="q2-below-q1"),
+    pytest.param([output("O1", result_q1="50", result_q3="40")],
+                 expect("outputs.decreasing", "warning", OUTPUTS.sheet, OUTPUTS.at("result_q3", "O1"), D(50), D(40)),
+                 id="q3-below-q1-across-a-blank-q2"),
+])
+def test_output_results_go_down(tmp_path: Path, rows: list[dict[str, Any]], want: Expect) -> None:
+    assert_single(check(_outputs_book(tmp_path / "o.xlsx", *rows)), want)
+
+
+def test_output_results_that_grow_or_stay_are_clean(tmp_path: Path) -> None:
+    rows = [output("O1", result_q1="50", result_q2="50", result_q4="90"), output("O2", result_q3="7")]
+    assert_none(check(_outputs_book(tmp_path / "o.xlsx", *rows)), "outputs.decreasing")
+
+
+@pytest.mark.parametrize("want", [expect("outputs.far_over_target", "info", OUTPUTS.sheet,
+                                         OUTPUTS.at("result_q3", "O1"), D(100), D(1000))])
+def test_output_far_over_target(tmp_path: Path, want: Expect) -> None:
+    """An extra zero: 1,000 typed for 100 is ten times the target of 100 (the default factor is 5)."""
+    book = _outputs_book(tmp_path / "o.xlsx", output("O1", target="100", result_q2="60", result_q3="1000"))
+    assert_single(check(book), want)
+
+
+@pytest.mark.parametrize("row", [
+    pytest.param(output("O1", target="100", result_q3="450"), id="over-target-within-factor"),
+    pytest.param(output("O1", target="100", result_q3="500"), id="at-the-factor"),
+    pytest.param(output("O1", result_q3="1000"), id="no-target"),
+])
+def test_output_over_target_within_factor_is_clean(tmp_path: Path, row: dict[str, Any]) -> None:
+    assert_none(check(_outputs_book(tmp_path / "o.xlsx", row)), "outputs.far_over_target")
+
+
+SUMMED = kpi("K1", "100", "30", counted="ผลรวมผลผลิต")
+
+
+@pytest.mark.parametrize(("kpi_row", "rows", "want"), [
+    pytest.param(SUMMED, [output("O1", "K1", result_q3="10"), output("O2", "K1", result_q3="15")],
+                 expect("kpi.outputs_sum", "warning", KPIS, KPI.at("result", "K1"), D(25), D(30)),
+                 id="as-of-result-vs-sum"),
+    pytest.param(kpi("K1", "100", "30", counted="sum of outputs", result_q2="12"),
+                 [output("O1", "K1", result_q2="5"), output("O2", "K1", result_q2="5", result_q3="20"),
+                  output("O3", "K1", result_q3="10")],
+                 expect("kpi.outputs_sum", "warning", KPIS, KPI.at("result_q2", "K1"), D(10), D(12)),
+                 id="each-quarter-vs-its-sum"),
+    pytest.param(SUMMED, [output("O1", "K1", result_q3="30"), output("O2", "K1", unit="แห่ง", result_q3="4")],
+                 expect("kpi.outputs_unit", "warning", OUTPUTS.sheet, OUTPUTS.at("unit", "O2"), "ราย", "แห่ง"),
+                 id="other-unit-named-not-added"),
+    pytest.param(SUMMED, [output("O1", None, result_q3="30")],
+                 expect("kpi.outputs_missing", "warning", KPIS, KPI.at("counted", "K1")), id="no-output-linked"),
+    pytest.param(SUMMED, [output("O1", "K1", result_q3="30"), output("O2", "K9", result_q3="4")],
+                 expect("outputs.kpi_unknown", "warning", OUTPUTS.sheet, OUTPUTS.at("kpi", "O2"), None, "K9"),
+                 id="unknown-kpi-code"),
+])
+def test_kpi_is_the_sum_of_its_outputs(tmp_path: Path, kpi_row: dict[str, Any], rows: list[dict[str, Any]],
+                                       want: Expect) -> None:
+    kpis = _kpi_book(tmp_path / "k.xlsx", "2021-06-30", kpi_row)
+    assert_single(check_set(kpis, _outputs_book(tmp_path / "o.xlsx", *rows)), want)
+    clean = {"kpi.outputs_sum", "kpi.outputs_unit", "kpi.outputs_missing", "outputs.kpi_unknown"} - {want.rule}
+    assert not [f for f in check_set(kpis, _outputs_book(tmp_path / "o.xlsx", *rows)) if f.rule in clean]
+
+
+def test_kpi_equal_to_the_sum_of_its_outputs_is_clean(tmp_path: Path) -> None:
+    kpis = _kpi_book(tmp_path / "k.xlsx", "2021-06-30", kpi("K1", "100", "30", counted="ผลรวมผลผลิต", result_q1="8"),
+                     kpi("K2", "10", "3"))  # K2 is not counted from outputs: an output may still point at it
+    outputs = _outputs_book(tmp_path / "o.xlsx", output("O1", "K1", result_q1="8", result_q3="25"),
+                            output("O2", "K1", result_q3="5"), output("O3", "K2", result_q3="1"))
+    found = check_set(kpis, outputs)
+    assert not [f for f in found if f.rule.startswith(("kpi.outputs", "outputs."))], found
+    # Alone, neither workbook is checked against the other.
+    assert not of_rule(check(_kpi_book(tmp_path / "k2.xlsx", "2021-06-30", SUMMED)), "kpi.outputs_missing")
+
+
+@pytest.mark.parametrize(("as_of", "row", "want"), [
+    pytest.param("2021-01-15", kpi("K1", "70", "65", target_high="80", kpi_type="rate"),
+                 expect("variance.kpi_behind", "warning", KPIS, KPI.at("result", "K1"), D(70), D(65)),
+                 id="rate-judged-on-its-value-not-pro-rated"),
+    pytest.param("2021-06-30", kpi("K1", "4.10", "3.9", kpi_type="คะแนน"),
+                 expect("variance.kpi_behind", "warning", KPIS, KPI.at("result", "K1"), D("4.10"), D("3.9")),
+                 id="score-judged-on-its-value"),
+    pytest.param("2021-06-30", kpi("K1", "2", "0", kpi_type="milestone", plan_q3="1"),
+                 expect("variance.kpi_behind", "warning", KPIS, KPI.at("result", "K1"), D(1), D(0)),
+                 id="milestone-by-its-quarterly-plan"),
+    pytest.param("2021-06-30", kpi("K1", "100", "50", plan_q3="60"),
+                 expect("variance.kpi_behind", "warning", KPIS, KPI.at("result", "K1"), D(60), D(50)),
+                 id="cumulative-by-its-plan-when-given"),
+    pytest.param("2021-06-30", kpi("K1", "1", None, kpi_type="annual", result_text="อยู่ระหว่างดำเนินการ"),
+                 expect("variance.kpi_annual", "info", KPIS, KPI.at("result", "K1")), id="annual-before-q4"),
+    pytest.param("2021-06-30", kpi("K1", "10", "12", "<=", kpi_type="rate"),
+                 expect("variance.kpi_behind", "warning", KPIS, KPI.at("result", "K1"), D(10), D(12)),
+                 id="lower-is-better-rate-above-its-ceiling"),
+])
+def test_kpi_behind_by_type(tmp_path: Path, as_of: str, row: dict[str, Any], want: Expect) -> None:
+    assert_single(check(_kpi_book(tmp_path / "t.xlsx", as_of, row)), want)
+
+
+@pytest.mark.parametrize(("as_of", "row"), [
+    pytest.param("2021-01-15", kpi("K1", "70", "72", target_high="80", kpi_type="rate"), id="rate-in-range"),
+    pytest.param("2021-06-30", kpi("K1", "2", "1", kpi_type="milestone"), id="milestone-without-a-plan-for-q3"),
+    pytest.param("2021-06-30", kpi("K1", "2", "1", kpi_type="milestone", plan_q3="1"), id="milestone-on-plan"),
+    pytest.param("2021-06-30", kpi("K1", "2", "0", kpi_type="annual"), id="annual-not-judged-before-q4"),
+    pytest.param("2021-06-30", kpi("K1", "100", "70", plan_q3="60"), id="cumulative-ahead-of-its-plan"),
+])
+def test_kpi_not_behind_by_type(tmp_path: Path, as_of: str, row: dict[str, Any]) -> None:
+    assert_none(check(_kpi_book(tmp_path / "t.xlsx", as_of, row)), "variance.kpi_behind")
+
+
+def test_annual_kpi_is_judged_at_q4(tmp_path: Path) -> None:
+    found = check(_kpi_book(tmp_path / "t.xlsx", "2021-09-30", kpi("K1", "2", "1", kpi_type="annual")))
+    assert_none(found, "variance.kpi_annual")
+    assert [(f.cell, f.expected) for f in of_rule(found, "variance.kpi_behind")] == [(KPI.at("result", "K1"), D(2))]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("ไม่น้อยกว่า 190,000 ราย", "สะสม"), ("1 ฐานข้อมูล", "ขั้นความสำเร็จ"), ("1 ระบบ/ปี", "รายปี"),
+    ("ไม่น้อยกว่า 4.10 คะแนน", "คะแนน"), ("ร้อยละ 70-80", "อัตรา"), ("ลดลงร้อยละ 10", "อัตรา"),
+])
+def test_kpi_type_from_its_target_text(tmp_path: Path, text: str, kind: str) -> None:
+    row = {**kpi("K1", None, None), "target_text": text, "direction": None}
+    book = _kpi_book(tmp_path / "t.xlsx", "2021-06-30", row)
+    assert read_workbook(book).blocks["kpis"].rows[0]["kpi_type"] == kind

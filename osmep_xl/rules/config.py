@@ -77,6 +77,11 @@ class DisbursementTarget(BaseModel):
         return self.quarters[quarter - 1]
 
 
+class OutputSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    over_target_factor: Decimal
+
+
 class DisbursementSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     basis: Basis
@@ -107,6 +112,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tolerance: Tolerance
     kpi: KpiSettings
+    outputs: OutputSettings
     disbursement: DisbursementSettings
 
 

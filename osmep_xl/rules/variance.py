@@ -1,4 +1,4 @@
-"""Variance flags: KPIs behind the quarter's pro-rata target or above target, disbursement
+"""Variance flags (KPI progress: kpi_progress.py): disbursement
 behind the government's quarterly targets, and cumulative figures that went down."""
 
 from __future__ import annotations
@@ -9,20 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 from ..findings import Finding
-from ..fiscal import BE_YEARS, fiscal_year
-from ..kpi_text import LOWER_IS_BETTER
-from ..money import excel_round
+from ..fiscal import fiscal_year
 from ..xlsx.coerce import CellProblem
 from ..xlsx.dashboard import TargetLookup
 from .catalog import INFO, W, check, rule
 from .config import Kind, Settings
 from .context import Context
-from .quarters import quarter_reached
+from .quarters import as_of_year
 from .targets import BASIS_TEXT, KIND_TEXT, Judgement, judge
 
-KPI_BEHIND = rule("variance.kpi_behind", W, "ผลตัวชี้วัดต่ำกว่าเป้าหมายตามสัดส่วนไตรมาส",
-                  "KPI result behind the pro-rata expectation for the quarter")
-KPI_OVER = rule("variance.kpi_over", INFO, "ผลตัวชี้วัดสูงกว่าเป้าหมาย", "KPI result above target (over-achievement)")
 DISBURSEMENT_BEHIND = rule("variance.disbursement_behind", W, "การเบิกจ่ายต่ำกว่าเป้าหมายการเบิกจ่ายรายไตรมาสของรัฐบาล",
                            "disbursement behind the government's quarterly target")
 NO_TARGET = rule("variance.no_target", INFO, "ไม่มีเป้าหมายการเบิกจ่ายของรัฐบาลในค่าตั้งสำหรับปีและประเภทนี้ จึงไม่ได้เทียบเป้า",
@@ -34,46 +29,7 @@ DECREASED = rule("variance.decreased", W, "ตัวเลขสะสมลด�
 
 
 def _as_of(ctx: Context) -> tuple[dt.date, int] | None:
-    as_of, fy = ctx.workbook.meta.get("as_of"), ctx.workbook.meta.get("fiscal_year")
-    if not isinstance(as_of, dt.date) or not isinstance(fy, int) or fy not in BE_YEARS:
-        return None  # meta.invalid / meta.required say why
-    return as_of, fy
-
-
-@check(KPI_BEHIND, KPI_OVER)
-def kpi_findings(ctx: Context) -> Iterator[Finding]:
-    when = _as_of(ctx)
-    tol = ctx.settings.kpi.behind_tolerance
-    for rb, calc in ctx.blocks():
-        roles = rb.block.kpi
-        if roles is None or not {roles.result, roles.target, roles.direction} <= set(rb.columns):
-            continue
-        for i, row in enumerate(rb.rows):
-            result, target = calc.cell(i, roles.result).value, calc.cell(i, roles.target).value
-            if not isinstance(result, Decimal) or not isinstance(target, Decimal):
-                continue
-            cell = rb.address(i, roles.result)
-            name = row.get("name") or row.get("code")
-            fmt = rb.block.column(roles.result).format
-            lower_better = row.get(roles.direction) == LOWER_IS_BETTER
-            high = row.get(roles.target_high)
-            ceiling = high if isinstance(high, Decimal) else target
-            if (result < target) if lower_better else (result > ceiling):
-                yield KPI_OVER.at(rb.sheet, cell, expected=ceiling, actual=result,
-                                  th=f"{name}: ผล {fmt(result)} เป้าหมาย {fmt(ceiling)}",
-                                  en=f"{name}: result {fmt(result)} vs target {fmt(ceiling)}")
-            if when is None or lower_better:
-                continue
-            quarter = quarter_reached(*when)
-            if quarter is None:
-                continue
-            expected = excel_round(target * quarter / 4, 2)
-            if result < expected * (1 - tol):
-                yield KPI_BEHIND.at(rb.sheet, cell, expected=expected, actual=result,
-                                    th=f"{name}: ณ ไตรมาส {quarter} ควรได้ {fmt(expected)}"
-                                       f" ({quarter}/4 ของ {fmt(target)}) ได้ {fmt(result)}",
-                                    en=f"{name}: by Q{quarter} expected {fmt(expected)} ({quarter}/4 of {fmt(target)}),"
-                                       f" got {fmt(result)}")
+    return as_of_year(ctx.workbook.meta)  # None: meta.invalid / meta.required say why
 
 
 @check(DISBURSEMENT_BEHIND, OVERSPENT, NO_TARGET)

@@ -325,12 +325,38 @@ class SpendingRoles:
 
 @dataclass(frozen=True)
 class KpiRoles:
-    """Which columns of a block hold a KPI's result, target (low end and upper bound) and direction."""
+    """Which columns of a block hold a KPI's result, target (low end and upper bound) and direction; and,
+    where the block tracks them, its type (what "behind target" means), whether its result is the sum of
+    project outputs, and its plan and result per quarter (Q1-Q4, cumulative)."""
 
     result: str
     target: str
     target_high: str
     direction: str
+    kind: str = ""
+    counted: str = ""
+    unit: str = ""
+    plans: tuple[str, ...] = ()
+    results: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutputRoles:
+    """Which columns of a block hold a project output: its unit, annual target, cumulative result per quarter
+    (Q1-Q4) and the code of the KPI its results count towards."""
+
+    unit: str
+    target: str
+    results: tuple[str, ...]
+    kpi: str
+
+
+def role_columns(roles: object) -> list[str]:
+    """Every column id a roles object names (tuples of quarters flattened; "" is an unused role)."""
+    out: list[str] = []
+    for value in vars(roles).values():
+        out.extend(value if isinstance(value, tuple) else (value,))
+    return [c for c in out if c]
 
 
 @dataclass(frozen=True)
@@ -346,6 +372,7 @@ class Block:
     group_by: tuple[str, ...] = ()  # columns that split the table into independent blocks
     spending: SpendingRoles | None = None
     kpi: KpiRoles | None = None
+    outputs: OutputRoles | None = None
 
     def __post_init__(self) -> None:
         ids = [c.id for c in self.columns]
@@ -357,8 +384,8 @@ class Block:
                     raise ValueError(f"block {self.id}: {col.id} uses unknown column {dep}")
             if col.stated_from is not None and col.stated_from.column not in ids:
                 raise ValueError(f"block {self.id}: {col.id} is stated in unknown column {col.stated_from.column}")
-        for roles in (self.spending, self.kpi):
-            unknown = [c for c in vars(roles).values() if c not in ids] if roles is not None else []
+        for roles in (self.spending, self.kpi, self.outputs):
+            unknown = [c for c in role_columns(roles) if c not in ids] if roles is not None else []
             if unknown:
                 raise ValueError(f"block {self.id}: roles name unknown columns {unknown}")
 

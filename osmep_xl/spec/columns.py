@@ -98,3 +98,13 @@ COMMON_META = (
     MetaField("as_of", "ข้อมูล ณ วันที่", "Data as of", "date", required=True),
     MetaField("title", "ชื่อรายงาน", "Report title", "text"),
 )
+
+QUARTERS = (1, 2, 3, 4)
+
+
+def quarter_columns(prefix: str, th: str, en: str, col_type: ColType = ColType.NUMBER, *,
+                    cumulative: bool = True, width: float = 10) -> tuple[Column, ...]:
+    """One column per fiscal quarter (``prefix_q1`` ... ``prefix_q4``): a plan or a result to the end of each
+    quarter, cumulative from the start of the fiscal year (so it must not go down)."""
+    return tuple(Column(f"{prefix}_q{q}", f"{th} ไตรมาส {q}", f"{en} Q{q}", col_type, width=width,
+                        cumulative=cumulative) for q in QUARTERS)

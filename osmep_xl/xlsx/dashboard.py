@@ -48,6 +48,7 @@ CHART_LEVELS = ("total", "part", "strategy", "approach")
 CHART_WIDTH = 900  # px
 CHART_COLUMNS = 13  # A (30) + B, C (20) + 10 default columns: wider than a chart, one printed page across
 TARGET_COLUMN = CHART_COLUMNS + 1  # each chart's target cells, right of the printed page
+OUTPUT_BARS = 10  # the outputs chart is sized for this many bars: its codes are short, more bars get thinner
 MAX_CHART_HEIGHT = 700  # px: at the print scale a chart fits one landscape A4 page (its bars get thinner)
 NOTE_COLUMNS = 3  # the note under the title spans the status table's columns and one more (20 wide)
 ROW_POINTS = row_height(1, FONT_SIZE)  # every row one Thai line high, written as a custom height so that
@@ -155,6 +156,19 @@ def chart_specs(block: Block, rows: list[dict[str, Any]], target: TargetLookup |
                 series=(Series("เป้าหมาย (ราย)", names, cells_ref(block, "target_persons", picked)),
                         Series("ผล (ราย)", names, cells_ref(block, "result_persons", picked))), y_title="ราย",
                 categories=len(picked)))
+    elif block.outputs is not None and rows:
+        picked = list(range(len(rows)))
+        # Output codes, not names: an indicator's name is a sentence, and long names leave the bars no room.
+        names = cells_ref(block, "code", picked)
+        # The target and each quarter that holds a figure: a blank quarter would only add an empty series.
+        shown = [c for c in (block.outputs.target, *block.outputs.results)
+                 if any(isinstance(row.get(c), Decimal | int | float) for row in rows)]
+        if shown:
+            specs.append(ChartSpec(
+                title="ผลผลิตโครงการ: เป้าหมายและผลสะสม / outputs: target and cumulative results", kind="bar",
+                series=tuple(Series(block.column(c).th, names, cells_ref(block, c, picked)) for c in shown),
+                y_title="ตามหน่วยนับของแต่ละผลผลิต (รหัสผลผลิตตามตาราง) / each in its own unit",
+                categories=min(len(picked), OUTPUT_BARS)))
     return specs
 
 

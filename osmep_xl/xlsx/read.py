@@ -108,12 +108,14 @@ def identify(source: Source) -> list[tuple[TemplateSpec, str | None]]:
     ids = [t for t in props.get(PROP_TEMPLATE, "").split(",") if t]
     versions: list[str | None] = [v or None for v in props.get(PROP_VERSION, "").split(",")]
     if not ids and INFO_SHEET in source.sheet_names():
+        # A template row per template (ids and versions down the sheet), or one row listing them all across.
+        versions = []
         for row in source.grid(INFO_SHEET):
             cells = [str(c) for c in row if c not in (None, "")]
             if cells and cells[0].startswith("แม่แบบ"):
-                ids = [c for c in cells[1:] if c in TEMPLATES]
+                ids += [c for c in cells[1:] if c in TEMPLATES]
             if cells and cells[0].startswith("รุ่น"):
-                versions = list(cells[1:])
+                versions += cells[1:]
     if not ids:
         raise UnreadableWorkbookError(
             "ไม่พบรหัสแม่แบบ osmep_xl ในไฟล์ / not an osmep_xl template (no template id found)")
