@@ -1,0 +1,186 @@
+"""The search: the typed cells (or the parent code, or the row entered twice) that explain each cluster of
+violated constraints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ...model.evaluate import resolve_structure
+from ...spec.base import Value
+from .constraints import Cell, Constraint, Scenario
+from .solve import Solver, typo_distance
+
+
+@dataclass
+class Diagnosis:
+    """What explains a group of violated constraints."""
+
+    cause: Cell | None  # the typed cell (None when only a row explains it)
+    value: Value  # its corrected value
+    explains: list[Constraint]
+    candidates: list[tuple[Cell, Value]] = field(default_factory=list)  # when ambiguous, most likely first
+    at: Cell | None = None  # where the finding goes, when not the cause cell (a row's code)
+    what: str = "value"  # "value" | "parent" | "duplicate"
+
+
+def _what(cell: Cell) -> str:
+    return "parent" if cell[2] == "parent" else "value"
+
+
+
+class Diagnoser(Solver):
+    """The search for the typed cells that break a workbook's constraints."""
+
+    # ----- structural hypotheses: a wrong parent code, a row entered twice ----------------------------------
+
+    def _rescan(self, b: str, sc: Scenario) -> set[Constraint]:
+        return {con for con in self.constraints(b, sc=sc) if not self.satisfied(con, sc)} | {
+            con for con in self.link_constraints if b in (con.at[0], (con.other or con.at)[0])
+            and not self.satisfied(con, sc)}
+
+    def moved_parents(self, violated: list[Constraint]) -> Iterator[tuple[Cell, str, set[Constraint]]]:
+        """(parent-code cell, the right code, constraints it explains): a line under the wrong parent leaves
+        its right parent short by exactly its own figure (and the wrong one over, when that one is typed)."""
+        rollups = [con for con in violated if con.kind == "rollup"]
+        tried: set[tuple[str, int, str]] = set()
+        for short in rollups:
+            b, s, c = short.at
+            r_short = self._residual(short, self.base)
+            if r_short is None or r_short <= 0:
+                continue
+            rb, calc = self.rb[b], self.calcs[b]
+            block = rb.block
+            ranks = {lv.id: n for n, lv in enumerate(block.levels)}
+            rank_s = ranks.get(rb.rows[s].get("level") or "", len(ranks))
+            code = rb.rows[s].get("code")
+            group = tuple(rb.rows[s].get(g) for g in block.group_by)
+            for k, row in enumerate(rb.rows):
+                if (k == s or calc.structure.parent.get(k) == s or ranks.get(row.get("level") or "", -1) <= rank_s
+                        or tuple(row.get(g) for g in block.group_by) != group
+                        or self._value((b, k, c), self.base) != r_short or (b, k, str(code)) in tried):
+                    continue
+                tried.add((b, k, str(code)))
+                rows = list(rb.rows)
+                rows[k] = {**rows[k], "parent": code}
+                structure = resolve_structure(block, rows)
+                if structure.parent.get(k) != s:
+                    continue
+                sc = Scenario(self, {}, {b: structure}, {b: rows})
+                left = self._rescan(b, sc)
+                before = {con for con in violated if con.at[0] == b or (con.other or con.at)[0] == b}
+                if left <= before:
+                    yield (b, k, "parent"), str(code), before - left
+
+    def moved_out(self, violated: list[Constraint]) -> Iterator[tuple[Cell, str, set[Constraint]]]:
+        """(parent-code cell, the codes that would do, constraints it explains): a line under a typed parent
+        that its figures put over by exactly their amount, whose right parent may carry no typed figure (so
+        only the wrong parent shows the move)."""
+        for over in [con for con in violated if con.kind == "rollup"]:
+            b, p, c = over.at
+            r_over = self._residual(over, self.base)
+            if r_over is None or r_over >= 0 or "parent" not in self.rb[b].columns:
+                continue
+            rb, calc = self.rb[b], self.calcs[b]
+            block = rb.block
+            ranks = {lv.id: n for n, lv in enumerate(block.levels)}
+            before = {con for con in violated if con.at[0] == b or (con.other or con.at)[0] == b}
+            for k in calc.structure.children.get(p, []):
+                if self._value((b, k, c), self.base) != -r_over or k in calc.structure.duplicates:
+                    continue  # (a row entered twice is tried as such)
+                rank_k = ranks.get(rb.rows[k].get("level") or "", 0)
+                group = tuple(rb.rows[k].get(g) for g in block.group_by)
+                by_fix: dict[frozenset[Constraint], list[str]] = {}
+                for q, row in enumerate(rb.rows):
+                    if (q == p or ranks.get(row.get("level") or "", len(ranks)) >= rank_k or row.get("code") is None
+                            or tuple(row.get(g) for g in block.group_by) != group):
+                        continue
+                    if calc.is_stated(q, c) and calc.structure.children.get(q):
+                        continue  # a typed total would go over: only a short one takes it (moved_parents)
+                    rows = list(rb.rows)
+                    rows[k] = {**rows[k], "parent": row.get("code")}
+                    structure = resolve_structure(block, rows)
+                    if structure.parent.get(k) != q:
+                        continue
+                    left = self._rescan(b, Scenario(self, {}, {b: structure}, {b: rows}))
+                    if left <= before and over not in left:
+                        by_fix.setdefault(frozenset(before - left), []).append(str(row.get("code")))
+                for fixes, codes in by_fix.items():
+                    yield (b, k, "parent"), " | ".join(codes[:5]), set(fixes)
+
+    def duplicates(self, violated: list[Constraint]) -> Iterator[tuple[int, str, set[Constraint]]]:
+        for b, calc in self.calcs.items():
+            for d in calc.structure.duplicates:
+                rb = self.rb[b]
+                rows = [r for n, r in enumerate(rb.rows) if n != d]
+                sc = Scenario(self, {}, {b: resolve_structure(rb.block, rows)}, {b: rows})
+                # constraints are re-indexed without the row: compare by what is left
+                left = {con for con in self.constraints(b, sc=sc) if not self.satisfied(con, sc)}
+                before = [con for con in violated if con.at[0] == b]
+                if before and not left:
+                    yield d, b, set(before)
+
+    # ----- clusters ------------------------------------------------------------------------------------------
+
+    def diagnose(self) -> list[Diagnosis]:
+        violated = self.violated_all = self.violated()
+        if not violated:
+            return []
+        conflicts = {con: self.conflict(con) for con in violated}
+        # connected components of violated constraints sharing a typed cell
+        owner: dict[Cell, int] = {}
+        groups: list[list[Constraint]] = []
+        for con in violated:
+            joined = sorted({owner[cell] for cell in conflicts[con] if cell in owner})
+            if not joined:
+                groups.append([con])
+                n = len(groups) - 1
+            else:
+                n = joined[0]
+                groups[n].append(con)
+                for m in joined[1:]:
+                    groups[n] += groups[m]
+                    groups[m] = []
+                    for cell, g in owner.items():
+                        if g == m:
+                            owner[cell] = n
+            for cell in conflicts[con]:
+                owner[cell] = n
+        clusters = [g for g in groups if g]
+        out: list[Diagnosis] = []
+        single_moves: dict[int, list[tuple[Cell, Value]]] = {}
+        # A wrong parent code or a row entered twice breaks several clusters at once (one per column and
+        # parent): one such change is a smaller diagnosis than a figure per cluster, so it is tried first.
+        if any(con.kind == "rollup" for con in violated):
+            hypotheses = [*self.moved_parents(violated), *self.moved_out(violated)]
+            moves = sorted(((sum(set(g) <= fixes for g in clusters), n, cell, code, fixes)
+                            for n, (cell, code, fixes) in enumerate(hypotheses)), key=lambda m: (-m[0], m[1]))
+            for count, _, cell, code, fixes in moves:  # the move that explains most, first
+                fixed = [g for g in clusters if set(g) <= fixes]
+                if count >= 2 and len(fixed) == count:
+                    out.append(Diagnosis(cell, code, [con for g in fixed for con in g], what="parent"))
+                    clusters = [g for g in clusters if not set(g) <= fixes]
+                elif count == 1 and len(fixed) == 1:  # one cluster: the move is one of its candidates
+                    single_moves.setdefault(id(fixed[0]), []).append((cell, code))
+            for d, b, fixes in self.duplicates(violated):
+                fixed = [g for g in clusters if set(g) <= fixes]
+                if fixed:
+                    out.append(Diagnosis(None, None, [con for g in fixed for con in g], at=(b, d, "code"),
+                                         what="duplicate"))
+                    clusters = [g for g in clusters if not set(g) <= fixes]
+        for cluster in clusters:
+            common = set.intersection(*(conflicts[con] for con in cluster))
+            found: list[tuple[Cell, Value]] = [
+                (x, v) for x in sorted(common, key=self._order) if (v := self.explain_single(x, cluster)) is not None]
+            found += single_moves.get(id(cluster), [])
+            if len(found) == 1:
+                out.append(Diagnosis(found[0][0], found[0][1], cluster, what=_what(found[0][0])))
+            elif found:
+                found.sort(key=lambda xv: self.typo_rank(xv[0], xv[1]))
+                out.append(Diagnosis(found[0][0], found[0][1], cluster, candidates=found, what=_what(found[0][0])))
+        return out
+
+    def typo_rank(self, cell: Cell, value: Value) -> tuple[int, tuple[int, int, int]]:
+        b, i, c = cell
+        was = self.rb[b].rows[i].get(c)
+        return (typo_distance(was, value), self._order(cell))
