@@ -211,8 +211,10 @@ def _finding(cell: str, rule: str = "rollup.sum", **extra: Any) -> Finding:
 
 def test_annotate_flags_cause_red_and_consequences_lighter() -> None:
     cause = _finding("B2", "diagnosis.cause", expected=D(5))
-    flags = cell_flags([_finding("A1", cause="S!B2"), cause, _finding("C3")], {"S"})
+    pair = _finding("D4", "diagnosis.pair", expected=D(7))  # one of two causes: red with its value too
+    flags = cell_flags([_finding("A1", cause="S!B2"), cause, _finding("C3"), pair], {"S"})
     assert flags[("S", "B2")][0] == CAUSE_FILL and "5" in flags[("S", "B2")][1]
+    assert flags[("S", "D4")][0] == CAUSE_FILL and "7" in flags[("S", "D4")][1]
     assert flags[("S", "A1")][0] == CONSEQUENCE_FILL and "S!B2" in flags[("S", "A1")][1]
     assert flags[("S", "C3")][0] == HIGHLIGHT[Severity.ERROR]
 
@@ -285,3 +287,45 @@ def test_line_moved_away_from_its_only_parent(bases: dict[str, Path], tmp_path: 
     (cause,) = causes(found)
     assert (cause.rule, cause.cell, cause.expected, cause.actual) == ("diagnosis.cause", cell, "5.1", "2.1")
     assert len(found) > 2 and all(f.cause == f"{rb.sheet}!{cell}" for f in found if f is not cause)
+
+
+def _pair_edit(base: Path, tmp_path: Path,
+               changes: dict[str, Decimal]) -> tuple[ReadBlock, list[Finding], dict[str, str]]:
+    """Strategies of FY2564 (by code) given new allocations: their cells and the errors it gives."""
+    rb = block(base, "lines")
+    cells = {code: rb.address(row_where(rb, fiscal_year=2564, level="strategy", code=code), "allocated")
+             for code in changes}
+    found = errors(edit(base, tmp_path / "bad.xlsx", {(rb.sheet, cells[k]): v for k, v in changes.items()}))
+    return rb, found, cells
+
+
+def test_two_typos_under_one_parent_are_both_causes(bases: dict[str, Path], tmp_path: Path) -> None:
+    """Two strategies' allocations mistyped (a transposition, an extra zero): no single cell explains the part's
+    roll-up and both lines' percentages, the pair does; each is reported with its corrected value."""
+    rb = block(bases["disbursement"], "lines")
+    right = {code: rb.rows[row_where(rb, fiscal_year=2564, level="strategy", code=code)]["allocated"]
+             for code in ("1", "2")}
+    first = f"{right['1']:f}".split(".")[0]
+    n = next(k for k in range(len(first) - 1) if first[k] != first[k + 1])
+    typed = {"1": D(first[:n] + first[n + 1] + first[n] + first[n + 2:]), "2": right["2"] * 10}
+    rb, found, cells = _pair_edit(bases["disbursement"], tmp_path, typed)
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected, f.actual) for f in pair) == sorted(
+        ("diagnosis.pair", cells[k], right[k], typed[k]) for k in ("1", "2"))
+    assert all(not f.candidates for f in pair)
+    assert f"{rb.sheet}!{cells['2']}" in pair[0].message_en + pair[1].message_en  # each names the other
+    consequences = [f for f in found if f.cause is not None]
+    assert len(consequences) >= 9 and {f.cause for f in consequences} == {f"{rb.sheet}!{c}" for c in cells.values()}
+
+
+def test_two_typos_that_cancel_in_their_total(bases: dict[str, Path], tmp_path: Path) -> None:
+    """One strategy 1,000,000 over, its sibling 1,000,000 short: the part's total still holds, so each line's
+    findings are a cluster of their own that its cell alone cannot fix (the total would break); one pair does."""
+    rb = block(bases["disbursement"], "lines")
+    right = {code: rb.rows[row_where(rb, fiscal_year=2564, level="strategy", code=code)]["allocated"]
+             for code in ("1", "3")}
+    typed = {"1": right["1"] + 1000000, "3": right["3"] - 1000000}
+    _, found, cells = _pair_edit(bases["disbursement"], tmp_path, typed)
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected) for f in pair) == sorted(
+        ("diagnosis.pair", cells[k], right[k]) for k in ("1", "3"))

@@ -24,10 +24,20 @@ the result is exact, not a guess. One diagnosis is reported as the cause (:data:
 = the corrected value); several are one finding listing them (most typo-like first); a parent code
 that moves a line between two parents, or a row entered twice, is tried when no single figure
 explains the clusters it touches. The cluster's other findings name the cause (``Finding.cause``).
+
+When no single cell explains a cluster, the double-fault step looks for two (:data:`PAIR`): the minimal
+hitting sets of size two of the cluster's conflicts (one cell of its smallest conflict, the other in every
+conflict the first misses), or one cell from each of two unexplained clusters (two typos that cancel in a
+total that still holds). Both values are solved and verified as above; a unique pair is reported as two
+causes, several as candidates when their corrections are typo-like, and nothing is guessed otherwise.
+
+Modules: :mod:`.constraints` (the constraint system), :mod:`.solve` (exact corrections of one or two
+cells), :mod:`.search` (clusters and the hypotheses tried on them), :mod:`.report` (findings).
 """
 
-from .report import CAUSE, STATED_TEXT, diagnose_findings
+from .report import CAUSE, CAUSE_RULES, PAIR, STATED_TEXT, diagnose_findings
 from .search import Diagnoser, Diagnosis
 from .solve import typo_distance
 
-__all__ = ["CAUSE", "STATED_TEXT", "Diagnoser", "Diagnosis", "diagnose_findings", "typo_distance"]
+__all__ = ["CAUSE", "CAUSE_RULES", "PAIR", "STATED_TEXT", "Diagnoser", "Diagnosis", "diagnose_findings",
+           "typo_distance"]

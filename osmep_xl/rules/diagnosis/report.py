@@ -12,6 +12,9 @@ CAUSE = rule("diagnosis.cause", E, "ช่องนี้ที่พิมพ�
              "this typed cell is the cause: correcting it alone makes every related figure agree")
 STATED_TEXT = rule("diagnosis.stated_text", E, "ตัวเลขไม่ตรงกับข้อความที่ระบุไว้ข้างกัน",
                    "a figure differs from the text stating it beside it")
+PAIR = rule("diagnosis.pair", E, "ช่องนี้เป็นหนึ่งในสองช่องที่พิมพ์ผิด ต้องแก้ทั้งสองช่องตัวเลขอื่นจึงจะตรงกัน",
+            "this typed cell is one of two causes: correcting both makes every related figure agree")
+CAUSE_RULES = frozenset({CAUSE.id, PAIR.id})  # a typed cell found to be wrong, with its corrected value
 MAX_CANDIDATES = 12  # listed in an ambiguous cause
 
 
@@ -60,13 +63,14 @@ def _apply(dx: Diagnoser, d: Diagnosis, findings: list[Finding]) -> list[Finding
         return findings
     where = _where(rb, i, c)
     sheet, address = rb.sheet, rb.address(i, c)
+    partner = _where(dx.rb[d.partner[0][0]], d.partner[0][1], d.partner[0][2]) if d.partner else None
     effects = {_where(dx.rb[cb], ci, cc) for con in d.explains for (cb, ci, cc) in con.cells
-               if cc in dx.rb[cb].columns} - {where}
+               if cc in dx.rb[cb].columns} - {where, partner}
     candidates = tuple(_where(dx.rb[x[0]], x[1], x[2]) for x, _ in d.candidates[:MAX_CANDIDATES]) or None
     out: list[Finding] = []
     at_cause = [f for f in findings if f.where == where and f.severity is Severity.ERROR]
     reported = [f for f in findings if f.where in effects and f.severity is Severity.ERROR and f.cause is None]
-    if candidates and not at_cause and len(reported) == 1 and not _one_keystroke(dx, d):
+    if candidates and not partner and not at_cause and len(reported) == 1 and not _one_keystroke(dx, d):
         # One finding already says what is wrong: it lists the cells that may be the typo.
         return [f.model_copy(update={"candidates": candidates}) if f is reported[0] else f for f in findings]
     for f in findings:
@@ -100,7 +104,17 @@ def _apply(dx: Diagnoser, d: Diagnosis, findings: list[Finding]) -> list[Finding
     if texts and texts[0].stated_from is not None:
         text = row.get(texts[0].stated_from.column)
         because, because_en = f" ข้อความระบุ '{text}'", f" its text says '{text}'"
-    if candidates:
+    if d.partner is not None:
+        (pb, _, pc), pv = d.partner
+        should = dx.rb[pb].block.column(pc).format(pv)
+        th = (f"{label} · {col.th} ระบุ {col.format(stated)} ควรเป็น {col.format(d.value)}{because}"
+              f" พร้อมกับ {partner} ควรเป็น {should} (พิมพ์ผิดสองช่อง)")
+        en = (f"{label} · {col.en} states {col.format(stated)}, should be {col.format(d.value)}{because_en},"
+              f" together with {partner} (should be {should}): two typos")
+        if candidates:
+            th += f" หรือสองช่องอื่นในกลุ่มนี้: {', '.join(candidates)}"
+            en += f"; or another two of: {', '.join(candidates)}"
+    elif candidates:
         others = ", ".join(candidates[1:])
         th = (f"{label} · {col.th} ระบุ {col.format(stated)} ควรเป็น {col.format(d.value)}{because}"
               f" หรือช่องใดช่องหนึ่งต่อไปนี้ผิดแทน: {others}")
@@ -109,7 +123,9 @@ def _apply(dx: Diagnoser, d: Diagnosis, findings: list[Finding]) -> list[Finding
     else:
         th = f"{label} · {col.th} ระบุ {col.format(stated)} ควรเป็น {col.format(d.value)}{because}"
         en = f"{label} · {col.en} states {col.format(stated)}, should be {col.format(d.value)}{because_en}"
-    if len(d.explains) == 1 and d.explains[0].kind == "text" and not candidates:
+    if d.partner is not None:
+        finding = PAIR.at(sheet, address, expected=d.value, actual=stated, th=th, en=en)
+    elif len(d.explains) == 1 and d.explains[0].kind == "text" and not candidates:
         finding = STATED_TEXT.at(sheet, address, expected=d.value, actual=stated, th=th, en=en)
     else:
         finding = CAUSE.at(sheet, address, expected=d.value, actual=stated, th=th, en=en)

@@ -22,6 +22,27 @@ class Diagnosis:
     candidates: list[tuple[Cell, Value]] = field(default_factory=list)  # when ambiguous, most likely first
     at: Cell | None = None  # where the finding goes, when not the cause cell (a row's code)
     what: str = "value"  # "value" | "parent" | "duplicate"
+    partner: tuple[Cell, Value] | None = None  # a double fault: the other typed cell and its corrected value
+
+
+MAX_PAIRS = 200  # pairs of typed cells tried for one cluster: beyond it, nothing is guessed
+MAX_CLUSTERS = 8  # unexplained clusters paired with each other
+
+
+def _pairs_within(confs: list[set[Cell]]) -> list[tuple[Cell, Cell]]:
+    """The hitting sets of size two of ``confs``: one cell of the smallest conflict, the other in every
+    conflict the first misses (or anywhere in them when it misses none); empty beyond :data:`MAX_PAIRS`."""
+    union: set[Cell] = set().union(*confs)
+    pairs: dict[frozenset[Cell], tuple[Cell, Cell]] = {}
+    smallest: set[Cell] = min(confs, key=len)
+    for x in sorted(smallest):
+        rest = [c for c in confs if x not in c]
+        for y in sorted(set.intersection(*rest) if rest else union):
+            if y != x:
+                pairs.setdefault(frozenset((x, y)), (x, y))
+        if len(pairs) > MAX_PAIRS:
+            return []
+    return list(pairs.values())
 
 
 def _what(cell: Cell) -> str:
@@ -168,6 +189,7 @@ class Diagnoser(Solver):
                     out.append(Diagnosis(None, None, [con for g in fixed for con in g], at=(b, d, "code"),
                                          what="duplicate"))
                     clusters = [g for g in clusters if not set(g) <= fixes]
+        unexplained: list[list[Constraint]] = []
         for cluster in clusters:
             common = set.intersection(*(conflicts[con] for con in cluster))
             found: list[tuple[Cell, Value]] = [
@@ -178,7 +200,63 @@ class Diagnoser(Solver):
             elif found:
                 found.sort(key=lambda xv: self.typo_rank(xv[0], xv[1]))
                 out.append(Diagnosis(found[0][0], found[0][1], cluster, candidates=found, what=_what(found[0][0])))
+            else:
+                unexplained.append(cluster)
+        return out + self.doubles(unexplained, conflicts)
+
+    # ----- double faults -------------------------------------------------------------------------------------
+
+    def doubles(self, clusters: list[list[Constraint]], conflicts: dict[Constraint, set[Cell]]) -> list[Diagnosis]:
+        """Two typed cells for what no single one explains: both in one cluster (a minimal hitting set of size
+        two of its conflicts), or one in each of two clusters (two typos whose effects cancel in a constraint
+        that still holds, such as the total over both lines)."""
+        out: list[Diagnosis] = []
+        left = []
+        for cluster in clusters:
+            found = self._explain_pairs(_pairs_within([conflicts[con] for con in cluster]), cluster, conflicts)
+            out += found
+            if not found:
+                left.append(cluster)
+        if not 2 <= len(left) <= MAX_CLUSTERS:
+            return out
+        common = [set.intersection(*(conflicts[con] for con in g)) for g in left]
+        done: set[int] = set()
+        for n, a in enumerate(left):
+            for m in range(n + 1, len(left)):
+                if n in done or m in done:
+                    continue
+                pairs = [(x, y) for x in sorted(common[n]) for y in sorted(common[m]) if x != y]
+                if len(pairs) > MAX_PAIRS:
+                    continue
+                found = self._explain_pairs(pairs, a + left[m], conflicts)
+                if found:
+                    out += found
+                    done |= {n, m}
         return out
+
+    def _explain_pairs(self, pairs: list[tuple[Cell, Cell]], cluster: list[Constraint],
+                       conflicts: dict[Constraint, set[Cell]]) -> list[Diagnosis]:
+        """The two causes (each naming the other as its partner) when one pair of cells explains ``cluster``.
+
+        Several pairs: those whose two corrections are each a single keystroke away from what is typed are
+        kept, the first reported and the cells of all listed as candidates; when no pair is typo-like, two
+        arbitrary corrections tell the user nothing (the printed report's own inconsistencies are such), and
+        the checks' findings stand as they are."""
+        found = [(x, vw[0], y, vw[1]) for x, y in pairs if (vw := self.explain_pair(x, y, cluster)) is not None]
+        if len(found) > 1:
+            found = [s for s in found if self.typo_rank(s[0], s[1])[0] <= 1 and self.typo_rank(s[2], s[3])[0] <= 1]
+        if not found:
+            return []
+        x, v, y, w = found[0]
+        candidates: list[tuple[Cell, Value]] = []
+        if len(found) > 1:
+            values = {c: val for s in reversed(found) for c, val in ((s[0], s[1]), (s[2], s[3]))}
+            candidates = [(c, values[c]) for c in dict.fromkeys(c for s in found for c in (s[0], s[2]))]
+        # each violated constraint goes to the cause it depends on (x's when both)
+        mine = [con for con in cluster if con.at != y and (con.at == x or x in conflicts[con])]
+        theirs = [con for con in cluster if con not in mine]
+        return [Diagnosis(x, v, mine, candidates=candidates, partner=(y, w)),
+                Diagnosis(y, w, theirs, candidates=candidates, partner=(x, v))]
 
     def typo_rank(self, cell: Cell, value: Value) -> tuple[int, tuple[int, int, int]]:
         b, i, c = cell

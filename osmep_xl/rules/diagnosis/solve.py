@@ -14,32 +14,34 @@ class Solver(System):
     """Exact corrections: a value solved from a linear constraint (or an inverted percentage), then verified
     against every constraint the cell takes part in."""
 
-    def _solve(self, x: Cell, cons: list[Constraint]) -> list[Decimal]:
-        """Values of ``x`` that may satisfy ``cons`` (to be verified)."""
+    def _solve(self, x: Cell, cons: list[Constraint], sc: Scenario | None = None) -> list[Decimal]:
+        """Values of ``x`` that may satisfy ``cons`` in scenario ``sc`` (to be verified)."""
+        sc = sc or self.base
         b, i, c = x
-        x0 = self.base.rows.get(b, self.rb[b].rows)[i].get(c)
+        x0 = sc.rows.get(b, self.rb[b].rows)[i].get(c)
         x0 = x0 if isinstance(x0, Decimal) else Decimal(0)
+        moved = Scenario(self, {**sc.changes, x: x0 + 1})
         out: list[Decimal] = []
         for con in sorted(cons, key=lambda k: not self._linear(k)):
             if con.at == x and con.kind in ("formula", "rollup"):
-                exp = self.calcs[b].expected(i, c).value
+                exp = sc.calc(b).expected(i, c).value
                 if isinstance(exp, Decimal):
                     return [exp]
                 continue
             if self._linear(con):
-                r0 = self._residual(con, self.base)
-                r1 = self._residual(con, Scenario(self, {x: x0 + 1}))
+                r0 = self._residual(con, sc)
+                r1 = self._residual(con, moved)
                 if r0 is None or r1 is None or r1 == r0:
                     continue
                 return [x0 - r0 / (r1 - r0)]
-            out += self._invert(x, x0, con)
+            out += self._invert(x, x0, con, sc, moved)
         return out
 
-    def _invert(self, x: Cell, x0: Decimal, con: Constraint) -> list[Decimal]:
+    def _invert(self, x: Cell, x0: Decimal, con: Constraint, sc: Scenario, moved: Scenario) -> list[Decimal]:
         """Solve a stated percentage (or KPI achievement) for ``x``: the part or the whole behind it."""
         b, i, c = con.at
         formula = self.rb[b].block.column(c).formula
-        rows = self.rb[b].rows
+        rows = sc.rows.get(b, self.rb[b].rows)
         stated = rows[i].get(c)
         if not isinstance(stated, Decimal):
             return []
@@ -50,14 +52,13 @@ class Solver(System):
             num, den = (formula.target, formula.result) if lower else (formula.result, formula.target)
         else:
             return []
-        moved = Scenario(self, {x: x0 + 1})
         out = []
         for side, other in ((num, den), (den, num)):
-            v0 = self._value((b, i, side), self.base)
+            v0 = self._value((b, i, side), sc)
             slope = self._value((b, i, side), moved) - v0
-            if slope == 0 or self._value((b, i, other), moved) != self._value((b, i, other), self.base):
+            if slope == 0 or self._value((b, i, other), moved) != self._value((b, i, other), sc):
                 continue
-            fixed = self._value((b, i, other), self.base)
+            fixed = self._value((b, i, other), sc)
             if side == num:
                 want = stated * fixed / HUNDRED
             elif stated != 0:
@@ -91,6 +92,61 @@ class Solver(System):
                 if all(self.satisfied(con, sc) for con in touched | set(cluster)):
                     return v
         return None
+
+    def explain_pair(self, x: Cell, y: Cell, cluster: list[Constraint]) -> tuple[Decimal, Decimal] | None:
+        """Values of ``x`` and ``y`` that together satisfy every constraint either takes part in and all of
+        ``cluster`` (a double fault). One of them is solved from the constraints only it takes part in, the
+        other then from what is still violated; when both appear only in shared constraints, two independent
+        linear ones give both (Cramer's rule). Every solution is verified, so it is exact."""
+        tx, ty = self.dependents(x), self.dependents(y)
+        touched = tx | ty | set(cluster)
+        for first, second, own, other in ((x, y, tx - ty, ty), (y, x, ty - tx, tx)):
+            mine = [con for con in cluster if con in own]
+            if not mine:
+                continue
+            for raw in self._solve(first, mine):
+                for v in self._roundings(first, raw):
+                    sc = Scenario(self, {first: v})
+                    left = [con for con in sorted(other, key=_order) if not self.satisfied(con, sc)]
+                    for raw2 in self._solve(second, left, sc) if left else []:
+                        for w in self._roundings(second, raw2):
+                            both = Scenario(self, {first: v, second: w})
+                            if all(self.satisfied(con, both) for con in touched):
+                                return (v, w) if first == x else (w, v)
+        return self._linear_pair(x, y, [con for con in cluster if con in tx and con in ty], touched)
+
+    def _linear_pair(self, x: Cell, y: Cell, shared: list[Constraint],
+                     touched: set[Constraint]) -> tuple[Decimal, Decimal] | None:
+        """``x`` and ``y`` from two independent linear constraints both take part in."""
+        x0, y0 = self._value(x, self.base), self._value(y, self.base)
+        rows: list[tuple[Decimal, Decimal, Decimal]] = []  # a·dx + b·dy = -r0
+        for con in shared:
+            if not self._linear(con):
+                continue
+            r0 = self._residual(con, self.base)
+            rx = self._residual(con, Scenario(self, {x: x0 + 1}))
+            ry = self._residual(con, Scenario(self, {y: y0 + 1}))
+            if r0 is None or rx is None or ry is None:
+                continue
+            rows.append((rx - r0, ry - r0, -r0))
+        for n, (a1, b1, c1) in enumerate(rows):
+            for a2, b2, c2 in rows[n + 1:]:
+                det = a1 * b2 - a2 * b1
+                if det == 0:
+                    continue
+                dx, dy = (c1 * b2 - c2 * b1) / det, (a1 * c2 - a2 * c1) / det
+                for v in self._roundings(x, x0 + dx):
+                    for w in self._roundings(y, y0 + dy):
+                        both = Scenario(self, {x: v, y: w})
+                        if all(self.satisfied(con, both) for con in touched):
+                            return v, w
+                return None
+        return None
+
+
+def _order(con: Constraint) -> tuple[str, Cell, Cell]:
+    """A fixed order of constraints (sets of them iterate in hash order, which varies from run to run)."""
+    return (con.kind, con.at, con.other or con.at)
 
 
 def _digits(value: object, places: int) -> str:
