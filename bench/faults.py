@@ -14,7 +14,8 @@ One fault per variant, of the kinds finance staff make: two adjacent digits tran
 missing zero, one digit changed, a percentage typed as a fraction, a number typed as text, a figure left
 blank, a wrong but existing parent code, a row deleted, a row entered twice. Per class:
 
-* detected: some new error or warning;
+* detected: some new error or warning, or a new ``rollup.unsupported`` information (a typed total whose
+  lines are all blank, listing them as candidates: the only line under a parent left blank);
 * at cause: a finding at the typed cell that is not a consequence and lists no other candidate;
 * candidate: the typed cell is the cause or among a finding's candidates;
 * false alarm: a new error at a cell that is neither the typed cell nor marked as a consequence (``cause``)
@@ -47,6 +48,7 @@ from osmep_xl.xlsx.patch import WorkbookPatch
 from osmep_xl.xlsx.read import ReadBlock, read_workbook
 
 ERROR_RULES = {r.id for r in RULES.values() if r.severity is Severity.ERROR}
+DETECTING_INFO = {"rollup.unsupported"}  # an information that lists the blank cells as candidates
 VALUE_CLASSES = ("transpose", "extra_zero", "missing_zero", "digit", "pct_fraction", "as_text", "blank")
 CLASSES = ("transpose", "extra_zero", "missing_zero", "digit", "pct_fraction", "as_text", "blank",
            "wrong_parent", "row_deleted", "row_duplicated")
@@ -272,8 +274,14 @@ class Tally:
     listed: int = 0  # not identifiable, and the typed cell among the candidates
 
 
+def _new(found: list[Finding], before: set[tuple[str, str, str]]) -> list[Finding]:
+    """What a variant adds to its base: errors, warnings and the information that names cells a figure may be
+    missing from (a total over lines all blank: what the only line under a parent left blank looks like)."""
+    return [f for f in found if (f.severity is not Severity.INFO or f.rule in DETECTING_INFO) and _key(f) not in before]
+
+
 def judge(fault: Fault, found: list[Finding], before: set[tuple[str, str, str]], t: Tally) -> dict[str, bool]:
-    new = [f for f in found if f.severity is not Severity.INFO and _key(f) not in before]
+    new = _new(found, before)
     where = f"{fault.sheet}!{fault.cell}"
     detected = bool(new)
     mine = [f for f in new if f.where == where and f.cause is None]
@@ -309,7 +317,7 @@ class DoubleTally:
 
 def judge_double(pair: tuple[Fault, Fault], found: list[Finding], before: set[tuple[str, str, str]],
                  t: DoubleTally) -> dict[str, bool]:
-    new = [f for f in found if f.severity is not Severity.INFO and _key(f) not in before]
+    new = _new(found, before)
     wheres = {f"{fault.sheet}!{fault.cell}" for fault in pair}
     causes = {f.where for f in new if f.where in wheres and f.cause is None}
     listed = causes | {c for f in new for c in f.candidates or () if c in wheres}
@@ -347,7 +355,7 @@ def run_double(per_class: int, seed: int, synthetic: int, settings: Settings,
                     if verbose and (not verdict["listed"] or verdict["false"]):
                         print(kind, base.name, [(f.sheet, f.cell, f.edits[0][2]) for f in pair], verdict)
                         for f in found:
-                            if f.severity is not Severity.INFO and _key(f) not in base_findings[base]:
+                            if f in _new([f], base_findings[base]):
                                 print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
                     variant.unlink()
     return tallies
@@ -403,7 +411,7 @@ def run(per_class: int, seed: int, synthetic: int, settings: Settings, verbose: 
                     if verbose and (not verdict["candidate"] or verdict["false"]):
                         print(kind, base.name, fault.sheet, fault.cell, fault.edits[:1], verdict)
                         for f in found:
-                            if f.severity is not Severity.INFO and _key(f) not in base_findings[base]:
+                            if f in _new([f], base_findings[base]):
                                 print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
                     variant.unlink()
     return tallies

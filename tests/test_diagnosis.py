@@ -252,6 +252,19 @@ def test_fault_injection_slice() -> None:
     assert n >= 40 and sum(t.false_alarm for t in tallies.values()) <= max(1, n // 50)
 
 
+def test_double_fault_injection_slice() -> None:
+    """A small seeded slice of ``bench/faults.py --double``: two faults of one class in a workbook, both typed
+    cells reported as causes or candidates, no false alarm."""
+    from bench.faults import run_double
+
+    tallies = run_double(per_class=4, seed=3, synthetic=0, settings=load_settings())
+    n = sum(t.n for t in tallies.values())
+    assert n >= 15 and all(t.detected == t.n for t in tallies.values())
+    assert sum(t.both_listed for t in tallies.values()) >= n - 1
+    assert sum(t.false_alarm for t in tallies.values()) == 0
+    assert sum(t.as_pair for t in tallies.values()) >= 1
+
+
 
 def test_a_zero_over_blank_lines_gets_the_verdict_of_its_formula(tmp_path: Path) -> None:
     """fill puts =SUM(...) on a sub-row whose lines are all blank (it shows 0); the same sheet with those
@@ -329,3 +342,24 @@ def test_two_typos_that_cancel_in_their_total(bases: dict[str, Path], tmp_path: 
     pair = causes(found)
     assert sorted((f.rule, f.cell, f.expected) for f in pair) == sorted(
         ("diagnosis.pair", cells[k], right[k]) for k in ("1", "3"))
+
+
+@pytest.mark.parametrize("typed", [
+    pytest.param({"2": D(51250000), "4": D(28062000)}, id="no-single-explains"),  # both an extra zero
+    pytest.param({"2": D(51250000), "4": D(2086200)}, id="one-figure-far-off-explains"),  # and a transposition
+])
+def test_two_typos_against_one_total(bases: dict[str, Path], tmp_path: Path, typed: dict[str, Decimal]) -> None:
+    """Two projects of one tactic mistyped: only the tactic's total tells, so any two of its projects could
+    take the error; the one pair whose corrections are each a single keystroke from what is typed is the
+    diagnosis. With an extra zero in both, no single project can absorb the error (it would go negative);
+    with a transposition in the second, the first alone could, but only at a figure far from what is typed."""
+    rb = block(bases["action_plan"], "plan")
+    rows = {code: row_where(rb, fiscal_year=2564, level="project", code=code) for code in typed}
+    cells = {code: rb.address(i, "budget") for code, i in rows.items()}
+    found = [f for f in errors(edit(bases["action_plan"], tmp_path / "bad.xlsx",
+                                    {(rb.sheet, cells[k]): v for k, v in typed.items()}))
+             if f.rule != "link.mismatch"]
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected) for f in pair) == sorted(
+        ("diagnosis.pair", cells[k], rb.rows[i]["budget"]) for k, i in rows.items())
+    assert [f.rule for f in found if f.cause is not None] == ["rollup.sum"]

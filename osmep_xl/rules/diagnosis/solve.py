@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ...spec.base import Achievement, ColType, Pct
+from ..context import Context
 from .constraints import Cell, Constraint, Scenario, System
 
 HUNDRED = Decimal(100)
@@ -13,6 +14,10 @@ HUNDRED = Decimal(100)
 class Solver(System):
     """Exact corrections: a value solved from a linear constraint (or an inverted percentage), then verified
     against every constraint the cell takes part in."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._near_cache: dict[tuple[Cell, int], set[int]] = {}  # near_units of a typed figure
 
     def _solve(self, x: Cell, cons: list[Constraint], sc: Scenario | None = None) -> list[Decimal]:
         """Values of ``x`` that may satisfy ``cons`` in scenario ``sc`` (to be verified)."""
@@ -113,11 +118,19 @@ class Solver(System):
                             both = Scenario(self, {first: v, second: w})
                             if all(self.satisfied(con, both) for con in touched):
                                 return (v, w) if first == x else (w, v)
-        return self._linear_pair(x, y, [con for con in cluster if con in tx and con in ty], touched)
+        return self._linear_pair(x, y, [con for con in cluster if con in tx and con in ty], touched,
+                                 typos=self.free_pair(tx, ty, cluster))
 
-    def _linear_pair(self, x: Cell, y: Cell, shared: list[Constraint],
-                     touched: set[Constraint]) -> tuple[Decimal, Decimal] | None:
-        """``x`` and ``y`` from two independent linear constraints both take part in."""
+    def free_pair(self, tx: set[Constraint], ty: set[Constraint], cluster: list[Constraint]) -> bool:
+        """False when one of two cells takes part in a linear constraint outside ``cluster`` that the other does
+        not: it holds now and would break with any change of that cell alone (a line's remaining beside its
+        allocation), so the two cannot be corrected together by a keystroke each."""
+        return not any(self._linear(con) for con in (tx ^ ty) - set(cluster))
+
+    def _linear_pair(self, x: Cell, y: Cell, shared: list[Constraint], touched: set[Constraint],
+                     typos: bool = True) -> tuple[Decimal, Decimal] | None:
+        """``x`` and ``y`` from two independent linear constraints both take part in, or from one and a
+        keystroke each (``typos``: see :meth:`free_pair`)."""
         x0, y0 = self._value(x, self.base), self._value(y, self.base)
         rows: list[tuple[Decimal, Decimal, Decimal]] = []  # a·dx + b·dy = -r0
         for con in shared:
@@ -141,8 +154,47 @@ class Solver(System):
                         if all(self.satisfied(con, both) for con in touched):
                             return v, w
                 return None
+        return self._typo_pair(x, y, rows, touched) if rows and typos else None
+
+    def _typo_pair(self, x: Cell, y: Cell, rows: list[tuple[Decimal, Decimal, Decimal]],
+                   touched: set[Constraint]) -> tuple[Decimal, Decimal] | None:
+        """Two typed figures tied by one linear constraint only (two lines of one total) have a correction
+        for every value of one of them: the one where both are a single keystroke from what is typed (a digit
+        changed, added, dropped or two swapped) is the diagnosis, verified against every constraint."""
+        a, b, c = rows[0]
+        for v, w in self.typo_solutions(x, y, a, b, c):
+            if all(ai * (v - self._value(x, self.base)) + bi * (w - self._value(y, self.base)) == ci
+                   for ai, bi, ci in rows[1:]):
+                both = Scenario(self, {x: v, y: w})
+                if all(self.satisfied(con, both) for con in touched):
+                    return v, w
         return None
 
+    def typo_solutions(self, x: Cell, y: Cell, a: Decimal, b: Decimal, c: Decimal) -> list[tuple[Decimal, Decimal]]:
+        """Values ``v``, ``w`` each a single keystroke from what ``x``, ``y`` hold, with a·dv + b·dw = c. Only
+        for coefficients ±1 (sums, differences, roll-ups, links), in whole units of the finest decimal, so the
+        search is a set lookup per neighbour of ``x``."""
+        typed_x, typed_y = (self.rb[cell[0]].rows[cell[1]].get(cell[2]) for cell in (x, y))
+        if not isinstance(typed_x, Decimal) or not isinstance(typed_y, Decimal) or {abs(a), abs(b)} != {1}:
+            return []  # a blank can take any value: no keystroke to undo
+        scale = max(_places(typed_x), _places(typed_y), _places(c))
+        units = Decimal(10) ** scale
+        if abs(c) >= Decimal("1e20"):
+            return []
+        big_x, big_y, big_c = (int(v * units) for v in (typed_x, typed_y, c))
+        near_y = self._near(y, typed_y, scale)
+        out = []
+        for big_v in sorted(self._near(x, typed_x, scale)):
+            big_w = big_y + (big_c - int(a) * (big_v - big_x)) * int(b)
+            if big_w in near_y:
+                out.append((Decimal(big_v).scaleb(-scale), Decimal(big_w).scaleb(-scale)))
+        return out
+
+    def _near(self, cell: Cell, typed: Decimal, scale: int) -> set[int]:
+        key = (cell, scale)
+        if key not in self._near_cache:
+            self._near_cache[key] = near_units(typed, scale)
+        return self._near_cache[key]
 
 def _order(con: Constraint) -> tuple[str, Cell, Cell]:
     """A fixed order of constraints (sets of them iterate in hash order, which varies from run to run)."""
@@ -160,6 +212,27 @@ def _places(value: object) -> int:
         return 0
     text = f"{abs(value):f}"
     return len(text.partition(".")[2].rstrip("0"))
+
+
+def near_units(value: Decimal, scale: int) -> set[int]:
+    """Every non-negative value a single keystroke from ``value`` (a digit changed, added or dropped, or two
+    adjacent digits swapped; the decimal point kept where it is from the right), in units of ``10**-scale``
+    (``scale`` at least ``value``'s decimals): whole numbers, so that a search over them is set lookups."""
+    places = _places(value)
+    digits = _digits(value, places).replace(".", "")
+    variants: set[str] = set()
+    for n in range(len(digits) + 1):
+        for d in "0123456789":
+            variants.add(digits[:n] + d + digits[n:])  # added
+            if n < len(digits):
+                variants.add(digits[:n] + d + digits[n + 1:])  # changed
+        if n < len(digits):
+            variants.add(digits[:n] + digits[n + 1:])  # dropped
+        if n + 1 < len(digits):
+            variants.add(digits[:n] + digits[n + 1] + digits[n] + digits[n + 2:])  # swapped
+    variants.discard(digits)
+    factor = 10 ** (scale - places)
+    return {int(v or 0) * factor for v in variants}
 
 
 def typo_distance(was: object, should: object) -> int:
