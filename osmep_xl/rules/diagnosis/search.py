@@ -51,7 +51,6 @@ def _what(cell: Cell) -> str:
     return "parent" if cell[2] == "parent" else "value"
 
 
-
 class Diagnoser(Solver):
     """The search for the typed cells that break a workbook's constraints."""
 
@@ -245,10 +244,9 @@ class Diagnoser(Solver):
                    conflicts: dict[Constraint, set[Cell]]) -> list[Diagnosis]:
         """When the one cell that explains ``cluster`` needs a figure far from what is typed, two figures each a
         keystroke off may explain it instead: that cell (it absorbs the larger error) and any typed cell of
-        the cluster. Pairs are screened on one linear
-        constraint by :meth:`typo_solutions` (set lookups), then solved and verified as any pair; only one
-        such pair replaces the single diagnosis (the printed report's strategy 3 total, 60,000,900 over its
-        projects, has several: it stays one finding listing the projects)."""
+        the cluster. Pairs are screened on one linear constraint by :meth:`typo_solutions` (set lookups),
+        then solved and verified as any pair; only one such pair replaces the single diagnosis (the printed
+        report's strategy 3 total, 60,000,900 over its projects, has several: it stays as it is)."""
         con = next((k for k in cluster if self._linear(k)), None)
         r0 = self._residual(con, self.base) if con is not None else None
         if con is None or r0 is None:
