@@ -22,6 +22,7 @@ from osmep_xl.findings import Finding, Severity
 from osmep_xl.report import FileResult, fold_consequences, print_results
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.diagnosis import typo_distance
+from osmep_xl.rules.diagnosis.solve import near_units
 from osmep_xl.spec.base import StatedText
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.patch import WorkbookPatch
@@ -237,6 +238,18 @@ def test_console_folds_consequences_under_their_cause() -> None:
 def test_typo_distance(was: Decimal | None, should: Decimal, distance: int) -> None:
     assert typo_distance(was, should) == distance
 
+
+@pytest.mark.parametrize(("value", "typos"), [
+    (D(5996000), [D(59960000), D(599600), D(5969000), D(5996001)]),  # zero added, dropped; swapped; changed
+    (D("409098442.06"), [D("4090984420.06"), D("490098442.06"), D("409098442.60"), D("409098442")]),
+    (D("4.1"), [D("14.1"), D("4.01"), D("0.1"), D("4.7")]),
+])
+def test_near_units_are_one_keystroke_away(value: Decimal, typos: list[Decimal]) -> None:
+    """The values the typo search tries, in hundredths: a keystroke from ``value`` as typed, never ``value``."""
+    near = near_units(value, 2)
+    assert value * 100 not in near
+    assert all(t * 100 in near for t in typos), [t for t in typos if t * 100 not in near]
+    assert D("41") * 100 not in near_units(D("4.1"), 2)  # the decimal point is not a digit: it stays
 
 def test_fault_injection_slice() -> None:
     """A small seeded slice of bench/faults.py: every class detected, the typed cell the cause or a

@@ -215,24 +215,27 @@ def _places(value: object) -> int:
 
 
 def near_units(value: Decimal, scale: int) -> set[int]:
-    """Every non-negative value a single keystroke from ``value`` (a digit changed, added or dropped, or two
-    adjacent digits swapped; the decimal point kept where it is from the right), in units of ``10**-scale``
-    (``scale`` at least ``value``'s decimals): whole numbers, so that a search over them is set lookups."""
-    places = _places(value)
-    digits = _digits(value, places).replace(".", "")
+    """Every non-negative value a single keystroke from ``value`` as typed (a digit changed, added or dropped,
+    or two adjacent digits swapped; the decimal point stays between the same digits), in units of
+    ``10**-scale``: whole numbers, so that a search over them is set lookups. Values with more decimals than
+    ``scale`` are left out."""
+    text = _digits(value, _places(value))
     variants: set[str] = set()
-    for n in range(len(digits) + 1):
+    for n in range(len(text) + 1):
         for d in "0123456789":
-            variants.add(digits[:n] + d + digits[n:])  # added
-            if n < len(digits):
-                variants.add(digits[:n] + d + digits[n + 1:])  # changed
-        if n < len(digits):
-            variants.add(digits[:n] + digits[n + 1:])  # dropped
-        if n + 1 < len(digits):
-            variants.add(digits[:n] + digits[n + 1] + digits[n] + digits[n + 2:])  # swapped
-    variants.discard(digits)
-    factor = 10 ** (scale - places)
-    return {int(v or 0) * factor for v in variants}
+            variants.add(text[:n] + d + text[n:])  # added
+            if n < len(text) and text[n] != ".":
+                variants.add(text[:n] + d + text[n + 1:])  # changed
+        if n < len(text) and text[n] != ".":
+            variants.add(text[:n] + text[n + 1:])  # dropped
+        if n + 1 < len(text) and "." not in text[n:n + 2]:
+            variants.add(text[:n] + text[n + 1] + text[n] + text[n + 2:])  # swapped
+    out = set()
+    for v in variants:
+        whole, _, frac = v.partition(".")
+        if len(frac) <= scale and (whole or frac):
+            out.add(int(whole or 0) * 10 ** scale + int(frac.ljust(scale, "0") or 0))
+    return out - {int(value * 10 ** scale)}  # a leading 0 added changes nothing
 
 
 def typo_distance(was: object, should: object) -> int:
