@@ -28,8 +28,11 @@ explains the clusters it touches. The cluster's other findings name the cause (`
 When no single cell explains a cluster, the double-fault step looks for two (:data:`PAIR`): the minimal
 hitting sets of size two of the cluster's conflicts (one cell of its smallest conflict, the other in every
 conflict the first misses), or one cell from each of two unexplained clusters (two typos that cancel in a
-total that still holds). Both values are solved and verified as above; a unique pair is reported as two
-causes, several as candidates when their corrections are typo-like, and nothing is guessed otherwise.
+total that still holds). Both values are solved and verified as above; two lines that only their total
+ties (which cannot fix two values) take the one pair of corrections a single keystroke each from what is
+typed, which is also preferred to a lone cell that explains a cluster only at a figure far from what is
+typed. A unique pair is reported as two causes, several as candidates when their corrections are
+typo-like, and nothing is guessed otherwise.
 
 Modules: :mod:`.constraints` (the constraint system), :mod:`.solve` (exact corrections of one or two
 cells), :mod:`.search` (clusters and the hypotheses tried on them), :mod:`.report` (findings).

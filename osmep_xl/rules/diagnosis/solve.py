@@ -101,8 +101,8 @@ class Solver(System):
     def explain_pair(self, x: Cell, y: Cell, cluster: list[Constraint]) -> tuple[Decimal, Decimal] | None:
         """Values of ``x`` and ``y`` that together satisfy every constraint either takes part in and all of
         ``cluster`` (a double fault). One of them is solved from the constraints only it takes part in, the
-        other then from what is still violated; when both appear only in shared constraints, two independent
-        linear ones give both (Cramer's rule). Every solution is verified, so it is exact."""
+        other then from what is still violated; when both appear only in constraints they share, from a
+        keystroke each (:meth:`_typo_pair`). Every solution is verified, so it is exact."""
         tx, ty = self.dependents(x), self.dependents(y)
         touched = tx | ty | set(cluster)
         for first, second, own, other in ((x, y, tx - ty, ty), (y, x, ty - tx, tx)):
@@ -118,8 +118,9 @@ class Solver(System):
                             both = Scenario(self, {first: v, second: w})
                             if all(self.satisfied(con, both) for con in touched):
                                 return (v, w) if first == x else (w, v)
-        return self._linear_pair(x, y, [con for con in cluster if con in tx and con in ty], touched,
-                                 typos=self.free_pair(tx, ty, cluster))
+        if not self.free_pair(tx, ty, cluster):
+            return None
+        return self._typo_pair(x, y, [con for con in cluster if con in tx and con in ty], touched)
 
     def free_pair(self, tx: set[Constraint], ty: set[Constraint], cluster: list[Constraint]) -> bool:
         """False when one of two cells takes part in a linear constraint outside ``cluster`` that the other does
@@ -127,44 +128,24 @@ class Solver(System):
         allocation), so the two cannot be corrected together by a keystroke each."""
         return not any(self._linear(con) for con in (tx ^ ty) - set(cluster))
 
-    def _linear_pair(self, x: Cell, y: Cell, shared: list[Constraint], touched: set[Constraint],
-                     typos: bool = True) -> tuple[Decimal, Decimal] | None:
-        """``x`` and ``y`` from two independent linear constraints both take part in, or from one and a
-        keystroke each (``typos``: see :meth:`free_pair`)."""
-        x0, y0 = self._value(x, self.base), self._value(y, self.base)
-        rows: list[tuple[Decimal, Decimal, Decimal]] = []  # a·dx + b·dy = -r0
-        for con in shared:
-            if not self._linear(con):
-                continue
-            r0 = self._residual(con, self.base)
-            rx = self._residual(con, Scenario(self, {x: x0 + 1}))
-            ry = self._residual(con, Scenario(self, {y: y0 + 1}))
-            if r0 is None or rx is None or ry is None:
-                continue
-            rows.append((rx - r0, ry - r0, -r0))
-        for n, (a1, b1, c1) in enumerate(rows):
-            for a2, b2, c2 in rows[n + 1:]:
-                det = a1 * b2 - a2 * b1
-                if det == 0:
-                    continue
-                dx, dy = (c1 * b2 - c2 * b1) / det, (a1 * c2 - a2 * c1) / det
-                for v in self._roundings(x, x0 + dx):
-                    for w in self._roundings(y, y0 + dy):
-                        both = Scenario(self, {x: v, y: w})
-                        if all(self.satisfied(con, both) for con in touched):
-                            return v, w
-                return None
-        return self._typo_pair(x, y, rows, touched) if rows and typos else None
-
-    def _typo_pair(self, x: Cell, y: Cell, rows: list[tuple[Decimal, Decimal, Decimal]],
+    def _typo_pair(self, x: Cell, y: Cell, shared: list[Constraint],
                    touched: set[Constraint]) -> tuple[Decimal, Decimal] | None:
-        """Two typed figures tied by one linear constraint only (two lines of one total) have a correction
-        for every value of one of them: the one where both are a single keystroke from what is typed (a digit
-        changed, added, dropped or two swapped) is the diagnosis, verified against every constraint."""
-        a, b, c = rows[0]
-        for v, w in self.typo_solutions(x, y, a, b, c):
-            if all(ai * (v - self._value(x, self.base)) + bi * (w - self._value(y, self.base)) == ci
-                   for ai, bi, ci in rows[1:]):
+        """Two typed figures tied only by the constraints they share (two lines of one total) have a
+        correction for every value of one of them: the one where both are a single keystroke from what is
+        typed (a digit changed, added, dropped or two swapped) is the diagnosis, verified against every
+        constraint."""
+        x0, y0 = self._value(x, self.base), self._value(y, self.base)
+        rows: list[tuple[Decimal, Decimal, Decimal]] = []  # a·dx + b·dy = c, c = -(stated - computed)
+        for con in shared:
+            r0 = self._residual(con, self.base) if self._linear(con) else None
+            rx = self._residual(con, Scenario(self, {x: x0 + 1})) if r0 is not None else None
+            ry = self._residual(con, Scenario(self, {y: y0 + 1})) if rx is not None else None
+            if r0 is not None and rx is not None and ry is not None:
+                rows.append((rx - r0, ry - r0, -r0))
+        if not rows:
+            return None
+        for v, w in self.typo_solutions(x, y, *rows[0]):
+            if all(a * (v - x0) + b * (w - y0) == c for a, b, c in rows[1:]):
                 both = Scenario(self, {x: v, y: w})
                 if all(self.satisfied(con, both) for con in touched):
                     return v, w
