@@ -376,3 +376,23 @@ def test_two_typos_against_one_total(bases: dict[str, Path], tmp_path: Path, typ
     assert sorted((f.rule, f.cell, f.expected) for f in pair) == sorted(
         ("diagnosis.pair", cells[k], rb.rows[i]["budget"]) for k, i in rows.items())
     assert [f.rule for f in found if f.cause is not None] == ["rollup.sum"]
+
+
+def test_several_pairs_of_typos_are_listed_as_candidates(tmp_path: Path) -> None:
+    """Projects A and B of 100 each typed 1000 (an extra zero) under a strategy of 1,200 that its part fixes:
+    no single project can take the 1,800 over, but three pairs of keystrokes can (A and B back to 100, or
+    either with C 1,000 → 100). The first pair is reported, all three cells listed as candidates."""
+    from tests.cells import Table
+    from tests.rule_cases import build, plan_row
+
+    plan = [plan_row("total", "T", None, None), plan_row("part", "PT", "T", "1200"),
+            plan_row("strategy", "S", "PT", "1200"), plan_row("project", "A", "S", "1000"),
+            plan_row("project", "B", "S", "1000"), plan_row("project", "C", "S", "1000")]
+    blocks = {"sources": [plan_row("total", "T", None, "1200")], "plan": plan}
+    table = Table("action_plan", "plan", plan)
+    found = errors(build(tmp_path / "typos.xlsx", "action_plan", blocks))
+    listed = tuple(f"{table.sheet}!{table.at('budget', code)}" for code in ("A", "B", "C"))
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected, f.candidates) for f in pair) == sorted(
+        ("diagnosis.pair", table.at("budget", code), D(100), listed) for code in ("A", "B"))
+    assert [(f.rule, f.cell) for f in found if f.cause is not None] == [("rollup.sum", table.at("budget", "S"))]
