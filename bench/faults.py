@@ -1,6 +1,7 @@
 """Fault injection: does validation point at the typed cell?
 
     .venv/bin/python -m bench.faults --per-class 40 --seed 1        # the table in bench/README.md
+    .venv/bin/python -m bench.faults --double --per-class 100 --synthetic 16 --seed 1   # two faults a variant
     .venv/bin/python -m bench.faults --overhead --n 200             # what diagnosis adds to batch validate
 
 Clean bases: the demo workbooks (``osmep-xl demo``) and synthetic submissions (bench/generate.py, no
@@ -13,7 +14,8 @@ One fault per variant, of the kinds finance staff make: two adjacent digits tran
 missing zero, one digit changed, a percentage typed as a fraction, a number typed as text, a figure left
 blank, a wrong but existing parent code, a row deleted, a row entered twice. Per class:
 
-* detected: some new error or warning;
+* detected: some new error or warning, or a new ``rollup.unsupported`` information (a typed total whose
+  lines are all blank, listing them as candidates: the only line under a parent left blank);
 * at cause: a finding at the typed cell that is not a consequence and lists no other candidate;
 * candidate: the typed cell is the cause or among a finding's candidates;
 * false alarm: a new error at a cell that is neither the typed cell nor marked as a consequence (``cause``)
@@ -46,6 +48,8 @@ from osmep_xl.xlsx.patch import WorkbookPatch
 from osmep_xl.xlsx.read import ReadBlock, read_workbook
 
 ERROR_RULES = {r.id for r in RULES.values() if r.severity is Severity.ERROR}
+DETECTING_INFO = {"rollup.unsupported"}  # an information that lists the blank cells as candidates
+VALUE_CLASSES = ("transpose", "extra_zero", "missing_zero", "digit", "pct_fraction", "as_text", "blank")
 CLASSES = ("transpose", "extra_zero", "missing_zero", "digit", "pct_fraction", "as_text", "blank",
            "wrong_parent", "row_deleted", "row_duplicated")
 
@@ -151,26 +155,13 @@ def faults(path: Path, kind: str, rng: random.Random, count: int) -> Iterator[Fa
 
 def _one(rb: ReadBlock, calc: BlockCalc, kind: str, rng: random.Random) -> Fault | None:
     sheet = rb.sheet
-    if kind in ("transpose", "extra_zero", "missing_zero", "digit", "as_text", "blank", "pct_fraction"):
+    if kind in VALUE_CLASSES:
         # A derived or roll-up cell left blank is computed (the template's formula): not a mistake.
         cells = _typed_cells(rb, calc, percent=kind == "pct_fraction", inputs=kind == "blank")
         if not cells:
             return None
         i, c = rng.choice(cells)
-        value = rb.rows[i][c]
-        cell = rb.address(i, c)
-        new: Any
-        if kind == "pct_fraction":
-            new = value / 100
-        elif kind == "as_text":
-            new = f"{value:f}"
-        elif kind == "blank":
-            new = None
-        else:
-            new = _digits_fault(kind, value, rng)
-            if new is None or new == value:
-                return None
-        return Fault(kind, sheet, cell, ((sheet, cell, new),))
+        return _value_fault(rb, kind, i, c, rng)
     if not rb.block.hierarchical or "parent" not in rb.columns:
         return None
     # lines with a figure (deleting or doubling a line that carries none changes no total)
@@ -200,8 +191,60 @@ def _one(rb: ReadBlock, calc: BlockCalc, kind: str, rng: random.Random) -> Fault
     return None
 
 
+def _value_fault(rb: ReadBlock, kind: str, i: int, c: str, rng: random.Random) -> Fault | None:
+    """A fault of a value class typed at row ``i``, column ``c``."""
+    value = rb.rows[i][c]
+    cell = rb.address(i, c)
+    new: Any
+    if kind == "pct_fraction":
+        new = value / 100
+    elif kind == "as_text":
+        new = f"{value:f}"
+    elif kind == "blank":
+        new = None
+    else:
+        new = _digits_fault(kind, value, rng)
+        if new is None or new == value:
+            return None
+    return Fault(kind, rb.sheet, cell, ((rb.sheet, cell, new),))
+
+
 def _plain(value: Any) -> Any:
     return value
+
+
+def double_faults(path: Path, kind: str, rng: random.Random, count: int) -> Iterator[tuple[Fault, Fault]]:
+    """Two faults of ``kind`` in one workbook: half of them in lines of one parent (the same cluster, most
+    often), the others anywhere."""
+    wb = read_workbook(path)
+    blocks = list(wb.blocks.values())
+    made = tries = 0
+    while made < count and tries < count * 20:
+        tries += 1
+        rb = rng.choice(blocks)
+        calc = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells)
+        cells = _typed_cells(rb, calc, percent=kind == "pct_fraction", inputs=kind == "blank")
+        if len(cells) < 2:
+            continue
+        i, c = rng.choice(cells)
+        if rng.random() < 0.5:  # near: the same line or a line of the same parent
+            p = calc.structure.parent.get(i)
+            near = [(j, d) for j, d in cells if (j, d) != (i, c) and (j == i or calc.structure.parent.get(j, -1) == p)]
+            if not near:
+                continue
+            orb, (j, d) = rb, rng.choice(near)
+        else:
+            orb = rng.choice(blocks)
+            ocalc = BlockCalc(orb.block, orb.rows, formula_cells=orb.formula_cells)
+            ocells = [(j, d) for j, d in _typed_cells(orb, ocalc, percent=kind == "pct_fraction",
+                                                      inputs=kind == "blank") if orb is not rb or (j, d) != (i, c)]
+            if not ocells:
+                continue
+            j, d = rng.choice(ocells)
+        first, second = _value_fault(rb, kind, i, c, rng), _value_fault(orb, kind, j, d, rng)
+        if first is not None and second is not None:
+            made += 1
+            yield first, second
 
 
 def inject(base: Path, fault: Fault, out: Path) -> Path:
@@ -231,8 +274,14 @@ class Tally:
     listed: int = 0  # not identifiable, and the typed cell among the candidates
 
 
+def _new(found: list[Finding], before: set[tuple[str, str, str]]) -> list[Finding]:
+    """What a variant adds to its base: errors, warnings and the information that names cells a figure may be
+    missing from (a total over lines all blank: what the only line under a parent left blank looks like)."""
+    return [f for f in found if (f.severity is not Severity.INFO or f.rule in DETECTING_INFO) and _key(f) not in before]
+
+
 def judge(fault: Fault, found: list[Finding], before: set[tuple[str, str, str]], t: Tally) -> dict[str, bool]:
-    new = [f for f in found if f.severity is not Severity.INFO and _key(f) not in before]
+    new = _new(found, before)
     where = f"{fault.sheet}!{fault.cell}"
     detected = bool(new)
     mine = [f for f in new if f.where == where and f.cause is None]
@@ -255,18 +304,101 @@ def judge(fault: Fault, found: list[Finding], before: set[tuple[str, str, str]],
     return {"detected": detected, "at_cause": at_cause, "candidate": candidate, "false": bool(false)}
 
 
+@dataclass
+class DoubleTally:
+    n: int = 0
+    detected: int = 0
+    as_pair: int = 0  # the diagnosis reported a double fault (diagnosis.pair)
+    both_causes: int = 0  # each typed cell reported at the cell, as a cause (no consequence)
+    both_listed: int = 0  # each typed cell a cause or among a finding's candidates
+    false_alarm: int = 0
+    seconds: float = 0.0
+
+
+def judge_double(pair: tuple[Fault, Fault], found: list[Finding], before: set[tuple[str, str, str]],
+                 t: DoubleTally) -> dict[str, bool]:
+    new = _new(found, before)
+    wheres = {f"{fault.sheet}!{fault.cell}" for fault in pair}
+    causes = {f.where for f in new if f.where in wheres and f.cause is None}
+    listed = causes | {c for f in new for c in f.candidates or () if c in wheres}
+    false = [f for f in new if f.severity is Severity.ERROR and f.where not in wheres and f.cause is None
+             and not (f.candidates and wheres & set(f.candidates))]
+    verdict = {"detected": bool(new), "pair": any(f.rule == "diagnosis.pair" for f in new),
+               "causes": causes == wheres, "listed": listed == wheres, "false": bool(false)}
+    t.n += 1
+    t.detected += verdict["detected"]
+    t.as_pair += verdict["pair"]
+    t.both_causes += verdict["causes"]
+    t.both_listed += verdict["listed"]
+    t.false_alarm += verdict["false"]
+    return verdict
+
+
+def run_double(per_class: int, seed: int, synthetic: int, settings: Settings,
+               verbose: bool = False) -> dict[str, DoubleTally]:
+    """Two faults of one class per variant (``--double``)."""
+    rng = random.Random(seed)
+    tallies: dict[str, DoubleTally] = defaultdict(DoubleTally)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        made, base_findings = _clean_bases(folder, synthetic, seed, settings)
+        for kind in VALUE_CLASSES:
+            per_base = max(1, per_class // len(made))
+            for base in made:
+                for n, pair in enumerate(double_faults(base, kind, rng, per_base)):
+                    both = Fault(kind, "", "", pair[0].edits + pair[1].edits)
+                    variant = inject(base, both, folder / f"d_{kind}_{n}_{base.name}")
+                    started = time.perf_counter()
+                    found = [f for r in check_file(variant, settings) for f in r.findings]
+                    tallies[kind].seconds += time.perf_counter() - started
+                    verdict = judge_double(pair, found, base_findings[base], tallies[kind])
+                    if verbose and (not verdict["listed"] or verdict["false"]):
+                        print(kind, base.name, [(f.sheet, f.cell, f.edits[0][2]) for f in pair], verdict)
+                        for f in found:
+                            if f in _new([f], base_findings[base]):
+                                print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
+                    variant.unlink()
+    return tallies
+
+
+def double_table(tallies: dict[str, DoubleTally]) -> str:
+    lines = ["| fault class (twice) | variants | detected | reported as a double (`diagnosis.pair`) |"
+             " both typed cells as causes | both typed cells causes or candidates | false alarms | ms / variant |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    total = DoubleTally()
+
+    def pct(k: int, n: int) -> str:
+        return f"{k} / {n} ({100 * k / n:.0f} %)" if n else "–"
+    for kind in [*VALUE_CLASSES, "**all**"]:
+        t = total if kind == "**all**" else tallies.get(kind)
+        if t is None or not t.n:
+            continue
+        if t is not total:
+            for f in ("n", "detected", "as_pair", "both_causes", "both_listed", "false_alarm", "seconds"):
+                setattr(total, f, getattr(total, f) + getattr(t, f))
+        lines.append(f"| {kind} | {t.n} | {pct(t.detected, t.n)} | {pct(t.as_pair, t.n)} | {pct(t.both_causes, t.n)} |"
+                     f" {pct(t.both_listed, t.n)} | {pct(t.false_alarm, t.n)} | {1000 * t.seconds / t.n:.0f} |")
+    return "\n".join(lines)
+
+
+def _clean_bases(folder: Path, synthetic: int, seed: int,
+                 settings: Settings) -> tuple[list[Path], dict[Path, set[tuple[str, str, str]]]]:
+    """The clean values-only bases and what validation reports on each (bases with an error left out)."""
+    made = bases(folder, synthetic, seed)
+    base_findings = {p: {_key(f) for r in check_file(p, settings) for f in r.findings} for p in made}
+    unclean = [p for p in made if any(k[0] in ERROR_RULES for k in base_findings[p])]
+    for p in unclean:  # a fault would meet the base's own errors in the same clusters
+        print(f"base {p.name} is not clean ({sorted(k for k in base_findings[p] if k[0] in ERROR_RULES)}):"
+              " left out")
+    return [p for p in made if p not in unclean], base_findings
+
+
 def run(per_class: int, seed: int, synthetic: int, settings: Settings, verbose: bool = False) -> dict[str, Tally]:
     rng = random.Random(seed)
     tallies: dict[str, Tally] = defaultdict(Tally)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        made = bases(folder, synthetic, seed)
-        base_findings = {p: {_key(f) for r in check_file(p, settings) for f in r.findings} for p in made}
-        unclean = [p for p in made if any(k[0] in ERROR_RULES for k in base_findings[p])]
-        for p in unclean:  # a fault would meet the base's own errors in the same clusters
-            print(f"base {p.name} is not clean ({sorted(k for k in base_findings[p] if k[0] in ERROR_RULES)}):"
-                  " left out")
-        made = [p for p in made if p not in unclean]
+        made, base_findings = _clean_bases(folder, synthetic, seed, settings)
         for kind in CLASSES:
             per_base = max(1, per_class // len(made))
             for base in made:
@@ -279,7 +411,7 @@ def run(per_class: int, seed: int, synthetic: int, settings: Settings, verbose: 
                     if verbose and (not verdict["candidate"] or verdict["false"]):
                         print(kind, base.name, fault.sheet, fault.cell, fault.edits[:1], verdict)
                         for f in found:
-                            if f.severity is not Severity.INFO and _key(f) not in base_findings[base]:
+                            if f in _new([f], base_findings[base]):
                                 print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
                     variant.unlink()
     return tallies
@@ -348,6 +480,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print each miss and false alarm")
     parser.add_argument("--overhead", action="store_true", help="measure diagnosis time on the bench corpus")
     parser.add_argument("--n", type=int, default=200, help="corpus size for --overhead")
+    parser.add_argument("--double", action="store_true", help="two faults of one class per variant")
     args = parser.parse_args()
     settings = load_settings()
     if args.overhead:
@@ -356,6 +489,11 @@ def main() -> None:
               f" (+{100 * (with_ / without - 1):.1f} %)")
         return
     started = time.perf_counter()
+    if args.double:
+        doubles = run_double(args.per_class, args.seed, args.synthetic, settings, args.verbose)
+        print(double_table(doubles))
+        print(f"\n{sum(t.n for t in doubles.values())} variants in {time.perf_counter() - started:.0f} s")
+        return
     tallies = run(args.per_class, args.seed, args.synthetic, settings, args.verbose)
     print(table(tallies))
     print(f"\n{sum(t.n for t in tallies.values())} variants in {time.perf_counter() - started:.0f} s")
@@ -364,4 +502,5 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-__all__ = ["CLASSES", "Fault", "bases", "faults", "inject", "judge", "run", "shutil", "values_only"]
+__all__ = ["CLASSES", "VALUE_CLASSES", "Fault", "bases", "double_faults", "faults", "inject", "judge", "run",
+           "run_double", "shutil", "values_only"]

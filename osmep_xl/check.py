@@ -14,6 +14,7 @@ from .findings import Finding, Severity, sort_findings
 from .model.load import DataError
 from .report import FINDINGS_PRINTED, FINDINGS_WIDTHS, FileResult, printed_rows, row_heights
 from .rules.config import ConfigError, Settings
+from .rules.diagnosis import CAUSE_RULES
 from .rules.recalc import plan_recalc_all, text_numbers
 from .rules.validate import validate_set
 from .spec import UnknownTemplateError
@@ -186,7 +187,7 @@ def _note(f: Finding) -> str:
     text = f"[{f.rule}] {f.message_th}\n{f.message_en}"
     if f.cause is not None:
         text += f"\nผลจาก / caused by {f.cause}"
-    elif f.rule == "diagnosis.cause" and f.expected is not None:
+    elif f.rule in CAUSE_RULES and f.expected is not None:
         text += f"\nแก้เป็น / correct to: {f.expected}"
     if f.candidates:
         text += f"\nช่องที่อาจผิด / candidate cells: {', '.join(f.candidates)}"
@@ -208,7 +209,7 @@ def cell_flags(findings: list[Finding], sheets: set[str]) -> dict[tuple[str, str
         worst = min(items, key=lambda f: f.severity.rank).severity
         colour = HIGHLIGHT[worst]
         if worst is Severity.ERROR and (f"{key[0]}!{key[1]}" in causes
-                                        or any(f.rule == "diagnosis.cause" for f in items)):
+                                        or any(f.rule in CAUSE_RULES for f in items)):
             colour = CAUSE_FILL
         elif all(f.cause is not None for f in items if f.severity is worst):
             colour = CONSEQUENCE_FILL

@@ -25,12 +25,15 @@ def read_frames(path: Path | str) -> dict[str, pd.DataFrame]:
     return frames
 
 
+# ``cause``: the "sheet!A1" a consequence comes from; ``candidates``: the cells an ambiguous cause may be, most
+# likely first (rules/diagnosis): both None elsewhere, so a script can drop consequences with one filter.
 FINDING_COLUMNS = ["path", "template", "rule", "severity", "sheet", "cell", "expected", "actual", "message_th",
-                   "message_en"]
+                   "message_en", "cause", "candidates"]
 
 
 def findings_frame(results: Iterable[FileResult]) -> pd.DataFrame:
-    """One row per finding of every file (unreadable files as one ``file.unreadable`` row each)."""
+    """One row per finding of every file (unreadable files as one ``file.unreadable`` row each), with the
+    diagnosis' ``cause`` and ``candidates`` (a tuple of cells) where set."""
     records: list[dict[str, object]] = []
     for result in results:
         if result.unreadable:

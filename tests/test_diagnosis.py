@@ -22,6 +22,7 @@ from osmep_xl.findings import Finding, Severity
 from osmep_xl.report import FileResult, fold_consequences, print_results
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.diagnosis import typo_distance
+from osmep_xl.rules.diagnosis.solve import near_units
 from osmep_xl.spec.base import StatedText
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.patch import WorkbookPatch
@@ -211,8 +212,10 @@ def _finding(cell: str, rule: str = "rollup.sum", **extra: Any) -> Finding:
 
 def test_annotate_flags_cause_red_and_consequences_lighter() -> None:
     cause = _finding("B2", "diagnosis.cause", expected=D(5))
-    flags = cell_flags([_finding("A1", cause="S!B2"), cause, _finding("C3")], {"S"})
+    pair = _finding("D4", "diagnosis.pair", expected=D(7))  # one of two causes: red with its value too
+    flags = cell_flags([_finding("A1", cause="S!B2"), cause, _finding("C3"), pair], {"S"})
     assert flags[("S", "B2")][0] == CAUSE_FILL and "5" in flags[("S", "B2")][1]
+    assert flags[("S", "D4")][0] == CAUSE_FILL and "7" in flags[("S", "D4")][1]
     assert flags[("S", "A1")][0] == CONSEQUENCE_FILL and "S!B2" in flags[("S", "A1")][1]
     assert flags[("S", "C3")][0] == HIGHLIGHT[Severity.ERROR]
 
@@ -236,6 +239,18 @@ def test_typo_distance(was: Decimal | None, should: Decimal, distance: int) -> N
     assert typo_distance(was, should) == distance
 
 
+@pytest.mark.parametrize(("value", "typos"), [
+    (D(5996000), [D(59960000), D(599600), D(5969000), D(5996001)]),  # zero added, dropped; swapped; changed
+    (D("409098442.06"), [D("4090984420.06"), D("490098442.06"), D("409098442.60"), D("409098442")]),
+    (D("4.1"), [D("14.1"), D("4.01"), D("0.1"), D("4.7")]),
+])
+def test_near_units_are_one_keystroke_away(value: Decimal, typos: list[Decimal]) -> None:
+    """The values the typo search tries, in hundredths: a keystroke from ``value`` as typed, never ``value``."""
+    near = near_units(value, 2)
+    assert value * 100 not in near
+    assert all(t * 100 in near for t in typos), [t for t in typos if t * 100 not in near]
+    assert D("41") * 100 not in near_units(D("4.1"), 2)  # the decimal point is not a digit: it stays
+
 def test_fault_injection_slice() -> None:
     """A small seeded slice of bench/faults.py: every class detected, the typed cell the cause or a
     candidate, no false alarm (the full table is in bench/README.md)."""
@@ -248,6 +263,19 @@ def test_fault_injection_slice() -> None:
             assert t.candidate >= t.n - 1, (kind, t)
     n = sum(t.n for t in tallies.values())
     assert n >= 40 and sum(t.false_alarm for t in tallies.values()) <= max(1, n // 50)
+
+
+def test_double_fault_injection_slice() -> None:
+    """A small seeded slice of ``bench/faults.py --double``: two faults of one class in a workbook, both typed
+    cells reported as causes or candidates, no false alarm."""
+    from bench.faults import run_double
+
+    tallies = run_double(per_class=4, seed=3, synthetic=0, settings=load_settings())
+    n = sum(t.n for t in tallies.values())
+    assert n >= 15 and all(t.detected == t.n for t in tallies.values())
+    assert sum(t.both_listed for t in tallies.values()) >= n - 1
+    assert sum(t.false_alarm for t in tallies.values()) == 0
+    assert sum(t.as_pair for t in tallies.values()) >= 1
 
 
 
@@ -285,3 +313,86 @@ def test_line_moved_away_from_its_only_parent(bases: dict[str, Path], tmp_path: 
     (cause,) = causes(found)
     assert (cause.rule, cause.cell, cause.expected, cause.actual) == ("diagnosis.cause", cell, "5.1", "2.1")
     assert len(found) > 2 and all(f.cause == f"{rb.sheet}!{cell}" for f in found if f is not cause)
+
+
+def _pair_edit(base: Path, tmp_path: Path,
+               changes: dict[str, Decimal]) -> tuple[ReadBlock, list[Finding], dict[str, str]]:
+    """Strategies of FY2564 (by code) given new allocations: their cells and the errors it gives."""
+    rb = block(base, "lines")
+    cells = {code: rb.address(row_where(rb, fiscal_year=2564, level="strategy", code=code), "allocated")
+             for code in changes}
+    found = errors(edit(base, tmp_path / "bad.xlsx", {(rb.sheet, cells[k]): v for k, v in changes.items()}))
+    return rb, found, cells
+
+
+def test_two_typos_under_one_parent_are_both_causes(bases: dict[str, Path], tmp_path: Path) -> None:
+    """Two strategies' allocations mistyped (a transposition, an extra zero): no single cell explains the part's
+    roll-up and both lines' percentages, the pair does; each is reported with its corrected value."""
+    rb = block(bases["disbursement"], "lines")
+    right = {code: rb.rows[row_where(rb, fiscal_year=2564, level="strategy", code=code)]["allocated"]
+             for code in ("1", "2")}
+    first = f"{right['1']:f}".split(".")[0]
+    n = next(k for k in range(len(first) - 1) if first[k] != first[k + 1])
+    typed = {"1": D(first[:n] + first[n + 1] + first[n] + first[n + 2:]), "2": right["2"] * 10}
+    rb, found, cells = _pair_edit(bases["disbursement"], tmp_path, typed)
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected, f.actual) for f in pair) == sorted(
+        ("diagnosis.pair", cells[k], right[k], typed[k]) for k in ("1", "2"))
+    assert all(not f.candidates for f in pair)
+    assert f"{rb.sheet}!{cells['2']}" in pair[0].message_en + pair[1].message_en  # each names the other
+    consequences = [f for f in found if f.cause is not None]
+    assert len(consequences) >= 9 and {f.cause for f in consequences} == {f"{rb.sheet}!{c}" for c in cells.values()}
+
+
+def test_two_typos_that_cancel_in_their_total(bases: dict[str, Path], tmp_path: Path) -> None:
+    """One strategy 1,000,000 over, its sibling 1,000,000 short: the part's total still holds, so each line's
+    findings are a cluster of their own that its cell alone cannot fix (the total would break); one pair does."""
+    rb = block(bases["disbursement"], "lines")
+    right = {code: rb.rows[row_where(rb, fiscal_year=2564, level="strategy", code=code)]["allocated"]
+             for code in ("1", "3")}
+    typed = {"1": right["1"] + 1000000, "3": right["3"] - 1000000}
+    _, found, cells = _pair_edit(bases["disbursement"], tmp_path, typed)
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected) for f in pair) == sorted(
+        ("diagnosis.pair", cells[k], right[k]) for k in ("1", "3"))
+
+
+@pytest.mark.parametrize("typed", [
+    pytest.param({"2": D(51250000), "4": D(28062000)}, id="no-single-explains"),  # both an extra zero
+    pytest.param({"2": D(51250000), "4": D(2086200)}, id="one-figure-far-off-explains"),  # and a transposition
+])
+def test_two_typos_against_one_total(bases: dict[str, Path], tmp_path: Path, typed: dict[str, Decimal]) -> None:
+    """Two projects of one tactic mistyped: only the tactic's total tells, so any two of its projects could
+    take the error; the one pair whose corrections are each a single keystroke from what is typed is the
+    diagnosis. With an extra zero in both, no single project can absorb the error (it would go negative);
+    with a transposition in the second, the first alone could, but only at a figure far from what is typed."""
+    rb = block(bases["action_plan"], "plan")
+    rows = {code: row_where(rb, fiscal_year=2564, level="project", code=code) for code in typed}
+    cells = {code: rb.address(i, "budget") for code, i in rows.items()}
+    found = [f for f in errors(edit(bases["action_plan"], tmp_path / "bad.xlsx",
+                                    {(rb.sheet, cells[k]): v for k, v in typed.items()}))
+             if f.rule != "link.mismatch"]
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected) for f in pair) == sorted(
+        ("diagnosis.pair", cells[k], rb.rows[i]["budget"]) for k, i in rows.items())
+    assert [f.rule for f in found if f.cause is not None] == ["rollup.sum"]
+
+
+def test_several_pairs_of_typos_are_listed_as_candidates(tmp_path: Path) -> None:
+    """Projects A and B of 100 each typed 1000 (an extra zero) under a strategy of 1,200 that its part fixes:
+    no single project can take the 1,800 over, but three pairs of keystrokes can (A and B back to 100, or
+    either with C 1,000 → 100). The first pair is reported, all three cells listed as candidates."""
+    from tests.cells import Table
+    from tests.rule_cases import build, plan_row
+
+    plan = [plan_row("total", "T", None, None), plan_row("part", "PT", "T", "1200"),
+            plan_row("strategy", "S", "PT", "1200"), plan_row("project", "A", "S", "1000"),
+            plan_row("project", "B", "S", "1000"), plan_row("project", "C", "S", "1000")]
+    blocks = {"sources": [plan_row("total", "T", None, "1200")], "plan": plan}
+    table = Table("action_plan", "plan", plan)
+    found = errors(build(tmp_path / "typos.xlsx", "action_plan", blocks))
+    listed = tuple(f"{table.sheet}!{table.at('budget', code)}" for code in ("A", "B", "C"))
+    pair = causes(found)
+    assert sorted((f.rule, f.cell, f.expected, f.candidates) for f in pair) == sorted(
+        ("diagnosis.pair", table.at("budget", code), D(100), listed) for code in ("A", "B"))
+    assert [(f.rule, f.cell) for f in found if f.cause is not None] == [("rollup.sum", table.at("budget", "S"))]

@@ -199,6 +199,20 @@ def test_rollup_of_counts_in_integrated_plan(tmp_path: Path, want: Expect) -> No
     assert_none(check(build(tmp_path / "good.xlsx", "integrated_plan", _counts("90"))), "rollup.sum")
 
 
+@pytest.mark.parametrize("want", [expect("rollup.unsupported", "info", APPROACHES.sheet,
+                                         APPROACHES.at("target_persons", "T"), None, D(100))])
+def test_total_over_blank_lines_is_an_information(tmp_path: Path, want: Expect) -> None:
+    """A typed total whose lines are all blank is the input there: no roll-up error, an information (the
+    blank lines it names and a typed 0: tests/test_unsupported.py)."""
+    blank = _counts("100")
+    for row in blank["approaches"][1:]:
+        row["target_persons"] = None
+    found = check(build(tmp_path / "bad.xlsx", "integrated_plan", blank))
+    assert_single(found, want)
+    assert_none(found, "rollup.sum")
+    assert_none(check(build(tmp_path / "good.xlsx", "integrated_plan", _counts("90"))), "rollup.unsupported")
+
+
 @pytest.mark.parametrize("want", [expect("rollup.sum", "error", DISB, LINES.at("disbursed", "T"), D(900), D(950))])
 def test_figure_consistent_with_corrected_inputs_is_not_flagged(tmp_path: Path, want: Expect) -> None:
     """T states disbursed 950 (lines sum to 900) and total 1280 = 900 + 380: only the roll-up is wrong."""

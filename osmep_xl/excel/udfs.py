@@ -487,6 +487,9 @@ class GridSource:
         return SheetCells()
 
 
+TYPED_OR_FORMULA = ("formula.overwritten", "rollup.unsupported")
+
+
 def validate_grid(grid: Sequence[Sequence[Any]], template: str, block: str = "") -> list[Finding]:
     """Findings of one block laid out as in a template (header row, Thai or English, then rows).
 
@@ -505,8 +508,10 @@ def validate_grid(grid: Sequence[Sequence[Any]], template: str, block: str = "")
     rows = [["" if v is None else v for v in row] for row in grid]
     workbook = read_template(GridSource(spec.id, sheet, rows), spec, None)
     workbook.blocks = {k: v for k, v in workbook.blocks.items() if v.sheet == sheet}
+    # A range holds values only: whether a figure was typed or is a formula's (overwritten; a total over
+    # blank lines, rollup.unsupported) is for the workbook's own validation to say.
     return [f for f in validate(workbook, _settings())
-            if f.sheet == sheet and not f.rule.startswith("meta.") and f.rule != "formula.overwritten"]
+            if f.sheet == sheet and not f.rule.startswith("meta.") and f.rule not in TYPED_OR_FORMULA]
 
 
 def _shift(cell: str, origin: tuple[int, int]) -> str:

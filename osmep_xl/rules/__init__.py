@@ -10,5 +10,6 @@ from . import (  # noqa: F401  (registration)
     recalc,
     references,
     structure,
+    unsupported,
     variance,
 )
