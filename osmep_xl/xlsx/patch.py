@@ -23,8 +23,8 @@ from .package import WORKBOOK_PART
 from .parts import Package
 from .rels import content_type, override, related, rels_doc
 from .sheet import Sheet, find_sheet, sheet_entries
-from .splice import SplicedSheet
 from .shift import shift_formula as _shift_formula
+from .splice import SplicedSheet
 from .styles import Styles
 from .values import address, check_value, clean_formula, xstring
 from .values import number_text as _number_text
