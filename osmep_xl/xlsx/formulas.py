@@ -35,6 +35,12 @@ _DATE_LIKE = re.compile(r"^\s*(\d{1,4})[./-](\d{1,2})(?:[./-]\d{1,4})?\s*$")
 
 def sum_formula(addresses: list[str]) -> str:
     """SUM of cells in one column, runs of consecutive rows folded into ranges."""
+    return _over("SUM", addresses)
+
+
+def _over(function: str, addresses: list[str]) -> str:
+    """``function`` (SUM, COUNT) of cells, runs of consecutive rows folded into ranges, at most
+    :data:`SUM_ARGS` arguments a call (several calls added)."""
     cells = sorted((*parse_a1(a), a) for a in addresses)
     parts: list[str] = []
     run: list[tuple[int, int, str]] = []
@@ -46,7 +52,7 @@ def sum_formula(addresses: list[str]) -> str:
     if run:
         parts.append(run[0][2] if len(run) == 1 else f"{run[0][2]}:{run[-1][2]}")
     chunks = [parts[i:i + SUM_ARGS] for i in range(0, len(parts), SUM_ARGS)]
-    return "+".join(f"SUM({','.join(chunk)})" for chunk in chunks)
+    return "+".join(f"{function}({','.join(chunk)})" for chunk in chunks)
 
 
 def _keys(value: Any) -> set[tuple[Any, ...]]:
@@ -110,6 +116,7 @@ class Rollups:
         self._index: dict[tuple[Any, ...], list[int]] | None = None
         self._spans: dict[int, _Span | None] = {}
         self._forms: dict[str, dict[int, str]] = {}
+        self._chosen: dict[str, dict[int, _Span]] = {}  # per column: the parents written as spans
 
     # --- one column's formulas --------------------------------------------------------------------------
 
@@ -139,8 +146,31 @@ class Rollups:
             if span is not None and rendered is not None:
                 forms[j], spans[j] = rendered, span
         if spans and self._circular(spans):
-            return lists
+            spans = {}
+            forms = lists
+        self._chosen[column_id] = spans
         return forms
+
+    def carries(self, i: int, column_id: str) -> str | None:
+        """Excel's test (text) that a line below parent ``i`` carries a figure in ``column_id``, as
+        :class:`~osmep_xl.model.evaluate.BlockCalc` decides it: a line without lines of its own carries a
+        number typed in it; a line with lines of its own carries a figure when it is not 0 (a SUM over blank
+        lines shows 0 — the one case read otherwise is lines below it that carry figures adding up to exactly
+        0). None when the test cannot be written (a span mixing both kinds of line)."""
+        self.formula(i, column_id)
+        children = self.calc.structure.children
+        kids = children[i]
+        leaves = [c for c in kids if c not in children]
+        span = self._chosen[column_id].get(i)
+        if span is not None:
+            if len(leaves) != len(kids):
+                return None
+            exact = _Span(span.spans, self._exact_criteria(i), exact=True)
+            counts = [self._term(exact, i, column_id, lo, hi, count=True) for lo, hi in exact.spans]
+            return f"{'+'.join(counts)}>0"
+        tests = [f"{_over('COUNT', [self.address(c, column_id) for c in leaves])}>0"] if leaves else []
+        tests += [f"N({self.address(c, column_id)})<>0" for c in kids if c in children]
+        return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
 
     def _circular(self, spans: dict[int, _Span]) -> bool:
         """True when the cells refer to one another in a circle: a span reaches another parent whose own
@@ -220,10 +250,16 @@ class Rollups:
                 level_keys = _keys(levels[0])
                 if {r for r in loose if _keys(rows[r].get(self._level)) & level_keys} == want:
                     return _Span(spans, ((PARENT.id, j), *groups, *by_level), exact=False)
-        # EXACT codes, equal group values and the children's levels select exactly the children: a row of one
-        # of those levels whose parent code is this row's code belongs to the nearest such parent, which is
-        # this one, or its sibling of the same level would belong to a nearer one too.
-        return _Span(spans, ((PARENT.id, j), *groups, *by_level), exact=True)
+        return _Span(spans, self._exact_criteria(j), exact=True)
+
+    def _exact_criteria(self, j: int) -> tuple[tuple[str, int | str], ...]:
+        """Criteria that, with EXACT codes, select exactly parent ``j``'s children: a row of one of their levels
+        whose parent code is this row's code belongs to the nearest such parent, which is this one, or its
+        sibling of the same level would belong to a nearer one too."""
+        rows, kids = self.calc.rows, self.calc.structure.children[j]
+        levels = sorted({str(rows[c].get(self._level)) for c in kids}) if self._level else []
+        by_level = tuple((self._level, lv) for lv in levels) if self._level else ()
+        return ((PARENT.id, j), *((g, j) for g in self.calc.block.group_by), *by_level)
 
     def _render(self, span: _Span, j: int, column_id: str) -> str | None:
         """The span form's text in ``column_id``; None when a column it needs is not in the sheet."""
@@ -237,11 +273,12 @@ class Rollups:
         """The parent's cell a criterion on ``column_id`` compares with: its code for the parent-code column."""
         return self.address(j, CODE.id if column_id == PARENT.id else column_id)
 
-    def _term(self, span: _Span, j: int, column_id: str, lo: int, hi: int) -> str:
+    def _term(self, span: _Span, j: int, column_id: str, lo: int, hi: int, *, count: bool = False) -> str:
+        """One span's sum (or with ``count``, how many of its selected cells hold a number)."""
         def rng(col: str) -> str:
             return f"{self.address(lo, col)}:{self.address(hi, col)}"
 
-        if not span.exact:
+        if not span.exact and not count:
             args = [rng(column_id)]
             for col, what in span.criteria:
                 args += [rng(col), self._cell(what, col) if isinstance(what, int) else _literal(what)]
@@ -257,6 +294,8 @@ class Rollups:
                 levels.append(f"({rng(col)}={_literal(what)})")
         if levels:
             factors.append(levels[0] if len(levels) == 1 else f"({'+'.join(levels)})")
+        if count:
+            return f"SUMPRODUCT({'*'.join(factors)}*ISNUMBER({rng(column_id)}))"
         return f"SUMPRODUCT({'*'.join(factors)},{rng(column_id)})"
 
 

@@ -26,7 +26,7 @@ from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..spec.columns import NAME
 from ..version import __version__
 from .dashboard import TargetLookup, add_dashboard, thai_chart_fonts
-from .formulas import row_cells
+from .formulas import rollups, row_cells
 from .layout import (
     COMPUTED_FILL,
     ENGLISH_TEXT,
@@ -164,7 +164,7 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
             else:
                 _write_value(ws, r, n, col, value, cell_fmt)
             if formula is not None and col.type.numeric and not col.derived:
-                _flag_mismatch(ws, (r, r), n, formula, fmt)
+                _flag_mismatch(ws, (r, r), n, formula, fmt, rollups(calc, address).carries(i, col.id))
             if n < len(printed) and not col.type.numeric and value is not None:
                 lines = max(lines, text_lines(str(value), widths[n], bold=has_children,
                                               indent=rank if col.id == NAME.id else 0))
@@ -186,13 +186,17 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
     _print_block(ws, block, plan)
 
 
-def _flag_mismatch(ws: Worksheet, rows: tuple[int, int], n: int, formula: str, fmt: Formats) -> None:
+def _flag_mismatch(ws: Worksheet, rows: tuple[int, int], n: int, formula: str, fmt: Formats,
+                   carries: str | None = None) -> None:
     """Red fill when a typed figure disagrees with what its formula would give, on rows ``rows`` (first, last)
-    of column ``n``; ``formula`` is the first row's (Excel moves it down the rows as it would a copied cell)."""
+    of column ``n``; ``formula`` is the first row's (Excel moves it down the rows as it would a copied cell).
+    A roll-up's ``carries`` tests that its lines carry a figure: a total typed over blank lines is the input
+    there, as validation judges it, not a total that fails to add up."""
     cell = a1(rows[0], n)
+    condition = f"{carries}," if carries else ""
     ws.conditional_format(rows[0], n, rows[1], n, {
         "type": "formula",
-        "criteria": f"=AND(ISNUMBER({cell}),ROUND({cell}-N({formula}),2)<>0)",
+        "criteria": f"=AND(ISNUMBER({cell}),{condition}ROUND({cell}-N({formula}),2)<>0)",
         "format": fmt.flag,
     })
 
