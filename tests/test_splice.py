@@ -15,6 +15,7 @@ import pytest
 
 from osmep_xl.check import recalc_result
 from osmep_xl.data import load_report
+from osmep_xl.xlsx import parts
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.package import sheet_parts
 from osmep_xl.xlsx.patch import WorkbookPatch
@@ -106,9 +107,39 @@ def test_a_cell_that_does_not_exist_yet_goes_through_the_tree_editor(demo: Path,
         r for r in rb.rows if r["code"] == "1" and r["level"] == "project"))]["allocated"] == 1
 
 
-def test_recalc_with_nothing_to_change_copies_the_file_byte_for_byte(demo: Path, tmp_path: Path) -> None:
+def test_recalc_with_nothing_to_change_copies_the_file_byte_for_byte(demo: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     first = tmp_path / "first.xlsx"
     recalc_result(demo, first)  # the demo keeps the printed report's figures: recalc restores formulas
     again = tmp_path / "again.xlsx"
+
+    def no_zip(*args: object) -> None:
+        raise AssertionError("a clean workbook went through the zip writer")
+
+    monkeypatch.setattr(parts, "write_zip", no_zip)  # copied as a file: nothing unzipped or deflated
     assert not [f for f in recalc_result(first, again).findings if f.rule == "recalc.changed"]
     assert again.read_bytes() == first.read_bytes()
+
+
+def test_an_edit_decompresses_only_the_parts_it_needs(demo: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[str] = []
+    original = parts.read_member
+
+    def counted(path: Path, info: zipfile.ZipInfo) -> bytes:
+        read.append(info.filename)
+        return original(path, info)
+
+    monkeypatch.setattr(parts, "read_member", counted)
+    rb = read_workbook(demo).blocks["lines"]
+    patch = WorkbookPatch(demo)
+    patch.set_cell(rb.sheet, address(rb, "allocated", "1", "project"), Decimal(1))
+    patch.save(tmp_path / "out.xlsx")
+    with zipfile.ZipFile(demo) as zf:
+        sheet = sheet_parts(zf)[rb.sheet]
+        others = set(zf.namelist()) - set(read)
+    # the sheet once, the workbook and how it finds its sheets; every other part copied as stored
+    assert read.count(sheet) == 1 and set(read) <= {sheet, "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                                                     f"xl/worksheets/_rels/{sheet.rsplit('/', 1)[1]}.rels",
+                                                     "[Content_Types].xml"}
+    assert len(others) >= 8
