@@ -51,14 +51,16 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
                     continue
                 if col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs):
                     continue  # an input column is missing: no formula can be written (validation says why)
-                new = calc.cell(i, col.id)
-                if new.stated:  # nothing below carries this figure: it stays the input here
+                shown = excel.cell(i, col.id)  # what Excel would store after recalculating
+                if shown.stated:  # nothing below carries this figure: it stays the input here
                     continue
-                cell = rb.address(i, col.id)
-                cached = excel.cell(i, col.id).value  # what Excel would store after recalculating
-                old = row.get(col.id)
+                cached, old = shown.value, row.get(col.id)
                 if is_current(col, calc, i, rb.address, rb.formula_text.get((i, col.id))) and _same(col, old, cached):
                     continue  # already a right formula with a fresh value: leave the cell (and its sheet) alone
+                # The exact value only for a cell that is written (whether a figure is input or derived does not
+                # depend on the arithmetic, so Excel's decides it for both).
+                new = calc.cell(i, col.id)
+                cell = rb.address(i, col.id)
                 formula = cell_formula(col, calc, i, rb.address)
                 edits.append(CellEdit(rb.sheet, cell, cached, formula))
                 if ((i, col.id) not in rb.formula_cells and old is not None
