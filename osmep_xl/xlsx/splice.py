@@ -26,6 +26,9 @@ _TYPED_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?\st=")
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 _DROPPED = (b"t", b"cm", b"vm")  # the old content's type and its dynamic-array / rich-value metadata
 _UNSAFE = (b"<!--", b"<![CDATA[", b"<!DOCTYPE", b"<!ENTITY")
+_CELL = re.compile(rb"<((?:[\w.-]+:)?)c\b([^>]*?)(/?)>")
+_REF = re.compile(rb"\sr=\"([A-Z]+[0-9]+)\"")
+_Cell = tuple[int, int, bytes, bytes, bytes]  # start, end, tag prefix, attributes, content
 
 
 class SplicedSheet:
@@ -37,6 +40,7 @@ class SplicedSheet:
         self._rows: dict[int, int] | None = None  # row number -> offset of its <row>
         self._starts: list[int] = []  # offsets of every <row>, ascending
         self._edits: dict[int, tuple[int, bytes]] = {}  # offset of the old <c> -> (its end, new bytes)
+        self._row_cells: dict[int, dict[bytes, _Cell]] = {}
         self.formulas_changed = False
 
     @classmethod
@@ -70,23 +74,11 @@ class SplicedSheet:
         rows = self._row_offsets()
         if rows is None or row + 1 not in rows:
             return False
-        start = rows[row + 1]
-        nxt = bisect_right(self._starts, start)
-        end = self._starts[nxt] if nxt < len(self._starts) else len(self.data)
-        ref = a1(row, col).encode("ascii")
-        cell = re.compile(rb"<((?:[\w.-]+:)?)c\b([^>]*?\sr=\"" + ref + rb"\"[^>]*?)(/?)>").search(
-            self.data, start, end)
-        if cell is None:
+        found = self._cells(row + 1).get(a1(row, col).encode("ascii"))
+        if found is None:
             return False
-        prefix, attrs = cell[1], cell[2]
+        begin, stop, prefix, attrs, body = found
         close = b"</" + prefix + b"c>"
-        if cell[3]:
-            stop, body = cell.end(), b""
-        else:
-            found = self.data.find(close, cell.end(), end)
-            if found < 0:
-                return False
-            stop, body = found + len(close), self.data[cell.end():found]
         if _TYPED_FORMULA.search(body):
             return False  # a shared or array formula: its dependants need the tree editor
         kept = [m[0] for m in _ATTR.finditer(attrs) if m[1] not in _DROPPED]
@@ -95,9 +87,33 @@ class SplicedSheet:
             kept.append(b't="' + kind + b'"')
         tag = prefix + b"c"
         new = b"<" + tag + b" " + b" ".join(kept) + (b">" + content + close if content else b"/>")
-        self._edits[cell.start()] = (stop, new)
+        self._edits[begin] = (stop, new)
         self.formulas_changed |= formula is not None or b"<" + prefix + b"f" in body
         return True
+
+    def _cells(self, number: int) -> dict[bytes, _Cell]:
+        """The cells of row ``number`` by address (read once per row): where each starts and ends, its tag's
+        prefix, attributes and content. A cell whose end cannot be found is left out (the tree editor's)."""
+        if number not in self._row_cells:
+            rows = self._rows or {}
+            start = rows[number]
+            nxt = bisect_right(self._starts, start)
+            end = self._starts[nxt] if nxt < len(self._starts) else len(self.data)
+            cells: dict[bytes, _Cell] = {}
+            for cell in _CELL.finditer(self.data, start, end):
+                ref = _REF.search(cell[2])
+                if ref is None:
+                    continue
+                prefix = cell[1]
+                if cell[3]:
+                    cells[ref[1]] = (cell.start(), cell.end(), prefix, cell[2], b"")
+                    continue
+                close = self.data.find(b"</" + prefix + b"c>", cell.end(), end)
+                if close >= 0:
+                    cells[ref[1]] = (cell.start(), close + len(prefix) + 4, prefix, cell[2],
+                                     self.data[cell.end():close])
+            self._row_cells[number] = cells
+        return self._row_cells[number]
 
     @property
     def edited(self) -> bool:
