@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from osmep_xl.a1 import column_letter
 from osmep_xl.check import recalc_result
-from osmep_xl.xlsx.formulas import LIST_LIMIT, sum_formula
+from osmep_xl.model.evaluate import BlockCalc
+from osmep_xl.spec import get_spec
+from osmep_xl.xlsx.formulas import LIST_LIMIT, rollups, sum_formula
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.patch import WorkbookPatch
 from osmep_xl.xlsx.read import ReadBlock, read_workbook
 from osmep_xl.xlsx.values import MAX_FORMULA
-from tests.big_tables import SOURCES, interleaved
+from tests.big_tables import SOURCES, interleaved, interleaved_rows
 from tests.cells import find_row
 
 # Every place a package holds formula text: cells, conditional formats, data validations, defined names.
@@ -109,3 +112,22 @@ def test_recalc_keeps_a_right_rollup_as_list_or_span_and_rewrites_a_wrong_one(mi
     patch.save(wrong)
     recalc_result(wrong, out)
     assert _lines(out).formula_text[(i, "allocated")] == rb.formula_text[(i, "allocated")]
+
+
+def test_a_list_beyond_excels_limit_is_not_kept() -> None:
+    """An earlier version's list of 1,400 cells (over 8,192 characters) is rewritten by recalc; a span is not."""
+    spec = get_spec("disbursement")
+    block = spec.block("lines")
+    rows = interleaved_rows(20_000)
+    calc = BlockCalc(block, rows)
+    letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
+
+    def address(i: int, column_id: str) -> str:
+        return f"{letters[column_id]}{i + 8}"
+
+    plan = rollups(calc, address)
+    i = find_row(rows, "1.2", "strategy", budget_source=SOURCES[0])
+    as_list = sum_formula([address(c, "allocated") for c in calc.structure.children[i]])
+    assert len(as_list) > MAX_FORMULA
+    assert not plan.accepts(i, "allocated", as_list)
+    assert plan.accepts(i, "allocated", plan.formula(i, "allocated"))

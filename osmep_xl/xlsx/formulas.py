@@ -22,6 +22,7 @@ from ..a1 import parse_a1
 from ..model.evaluate import BlockCalc
 from ..spec.base import ColType, Column
 from ..spec.columns import CODE, PARENT
+from .values import MAX_FORMULA
 
 Address = Callable[[int, str], str]  # (row index in block, column id) -> A1
 SUM_ARGS = 200  # Excel's SUM takes at most 255 arguments
@@ -128,10 +129,11 @@ class Rollups:
 
     def accepts(self, i: int, column_id: str, text: str | None) -> bool:
         """True when ``text`` is a right roll-up formula for the cell: the one this block gets, or the list
-        of its children (a short list written by an earlier version is as right as a span)."""
+        of its children within Excel's limit (a list written by an earlier version is as right as a span; one
+        beyond the limit is rewritten)."""
         if text is None:
             return False
-        return text in (self.formula(i, column_id), self._list(i, column_id))
+        return text == self.formula(i, column_id) or (len(text) <= MAX_FORMULA and text == self._list(i, column_id))
 
     def _list(self, i: int, column_id: str) -> str:
         return sum_formula([self.address(c, column_id) for c in self.calc.structure.children[i]])
