@@ -17,7 +17,7 @@ from pathlib import Path
 from .ooxml import fail
 from .package import WORKBOOK_PART
 from .xmldoc import XmlDoc, parse_xml, serialise
-from .zipio import PackageTooLargeError, copy_file, read_infos, read_member, write_zip
+from .zipio import Chunk, PackageTooLargeError, copy_file, read_infos, read_member, write_zip
 
 # What reading a damaged member can raise: a bad CRC or header, a corrupt deflate stream, an unknown method.
 _MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError, RuntimeError)
@@ -45,7 +45,8 @@ class Package:
             raise fail(f"ไม่มี {WORKBOOK_PART} / not an Excel workbook package: {self.source}")
         self._docs: dict[str, XmlDoc] = {}
         self._dirty: set[str] = set()
-        self._raw: dict[str, bytes] = {}  # parts replaced by bytes (VML, spliced sheets)
+        self._raw: dict[str, bytes] = {}  # parts replaced by bytes (VML)
+        self._pieces: dict[str, list[Chunk]] = {}  # parts replaced by pieces written one after another (spliced sheets)
         self._new: list[str] = []
         self._removed: set[str] = set()
         # Workbook-level consequences for the save: recalculate on open, drop a stale calc chain.
@@ -58,7 +59,7 @@ class Package:
     @property
     def unchanged(self) -> bool:
         """True when saving would write the package as it was read."""
-        return not (self._dirty or self._raw or self._new or self._removed)
+        return not (self._dirty or self._raw or self._pieces or self._new or self._removed)
 
     def original(self, part: str) -> bytes:
         """The part's bytes as read from the source."""
@@ -79,7 +80,7 @@ class Package:
 
     def lookup(self, part: str) -> str | None:
         """Actual zip name of a part; OPC part names are case-insensitive."""
-        if part in self._docs or part in self._infos or part in self._raw:
+        if part in self._docs or part in self._infos or part in self._raw or part in self._pieces:
             return part if part not in self._removed else None
         lowered = part.lower()
         return next((n for n in self.names() if n.lower() == lowered), None)
@@ -88,6 +89,8 @@ class Package:
         """The part's bytes as they would be saved now."""
         if part in self._raw:
             return self._raw[part]
+        if part in self._pieces:
+            return b"".join(self._pieces[part])
         if part in self._dirty:
             return serialise(self._docs[part])
         return self.original(part)
@@ -97,11 +100,12 @@ class Package:
             self._docs[part] = parse_xml(self.original(part), part)
         return self._docs[part]
 
-    def set_raw(self, part: str, data: bytes) -> None:
-        """Replace an existing part by these bytes (a spliced sheet); a parsed copy of it is dropped."""
+    def set_pieces(self, part: str, pieces: list[Chunk]) -> None:
+        """Replace an existing part by these bytes, in order (a spliced sheet: the original's slices and the
+        edited cells, never joined into a second copy of the sheet); a parsed copy of it is dropped."""
         self._docs.pop(part, None)
         self._dirty.discard(part)
-        self._raw[part] = data
+        self._pieces[part] = pieces
 
     def name_of(self, doc: XmlDoc) -> str:
         """The part a parsed document belongs to."""
@@ -130,6 +134,7 @@ class Package:
         self._removed.add(part)
         self._dirty.discard(part)
         self._raw.pop(part, None)
+        self._pieces.pop(part, None)
         if part in self._new:
             self._new.remove(part)
             self._removed.discard(part)
@@ -141,19 +146,20 @@ class Package:
             n += 1
         return pattern.format(n)
 
-    def entries(self) -> Iterable[tuple[zipfile.ZipInfo, bytes | None]]:
+    def entries(self) -> Iterable[tuple[zipfile.ZipInfo, bytes | list[Chunk] | None]]:
         """Zip entries to save: kept parts keep their date, compression and attributes; bytes None for a part
-        never touched (its stored bytes are copied)."""
+        never touched (its stored bytes are copied), pieces for a spliced sheet."""
         now = time.localtime()[:6]
         for name in self.names():
             old = self._infos.get(name)
-            if old is not None and name not in self._raw and name not in self._dirty:
+            changed = name in self._raw or name in self._dirty or name in self._pieces
+            if old is not None and not changed:
                 yield old, None
                 continue
             info = zipfile.ZipInfo(name, old.date_time if old else now)
             info.compress_type = old.compress_type if old else zipfile.ZIP_DEFLATED
             info.external_attr = old.external_attr if old else 0o644 << 16
-            yield info, self.data(name)
+            yield info, self._pieces.get(name) or self.data(name)
 
     def write(self, path: Path) -> None:
         """Write the package as a zip at ``path``: a copy of the source's bytes when nothing changed."""

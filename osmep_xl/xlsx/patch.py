@@ -170,7 +170,7 @@ class WorkbookPatch:
         pkg = self._pkg
         for part, spliced in self._spliced.items():
             if spliced is not None and spliced.edited:
-                pkg.set_raw(part, spliced.render())
+                pkg.set_pieces(part, spliced.pieces())
         if pkg.values_changed:
             book = pkg.doc(WORKBOOK_PART).root
             calc = book.find(m("calcPr"))

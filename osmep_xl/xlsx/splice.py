@@ -119,16 +119,22 @@ class SplicedSheet:
     def edited(self) -> bool:
         return bool(self._edits)
 
-    def render(self) -> bytes:
-        """The sheet's bytes with every edit spliced in."""
-        out: list[bytes] = []
+    def pieces(self) -> list[bytes | memoryview]:
+        """The sheet's bytes with every edit spliced in, as pieces: views of the original between the edits
+        (no copy of the sheet is made) and the edited cells."""
+        view = memoryview(self.data)
+        out: list[bytes | memoryview] = []
         pos = 0
         for start in sorted(self._edits):
             stop, new = self._edits[start]
-            out += [self.data[pos:start], new]
+            out += [view[pos:start], new]
             pos = stop
-        out.append(self.data[pos:])
-        return b"".join(out)
+        out.append(view[pos:])
+        return out
+
+    def render(self) -> bytes:
+        """The sheet's bytes with every edit spliced in."""
+        return b"".join(self.pieces())
 
 
 def _content(prefix: bytes, value: CellValue, formula: str | None) -> tuple[bytes, bytes]:

@@ -22,6 +22,8 @@ from typing import BinaryIO
 
 from .safety import MAX_UNCOMPRESSED
 
+Chunk = bytes | memoryview  # a piece of a part written in pieces
+
 
 class PackageTooLargeError(Exception):
     """The package would expand beyond :data:`~osmep_xl.xlsx.safety.MAX_UNCOMPRESSED` (a zip bomb)."""
@@ -70,12 +72,19 @@ def _stored_spans(path: Path) -> dict[str, tuple[zipfile.ZipInfo, int, int]]:
     return spans
 
 
-def write_zip(target: Path, source: Path, entries: Iterable[tuple[zipfile.ZipInfo, bytes | None]]) -> None:
-    """Write a zip at ``target``: each entry's bytes compressed anew, or (bytes None) the source's member of
-    that name copied as it is stored — the same compressed bytes, CRC, date and flags, never re-deflated."""
+def write_zip(target: Path, source: Path,
+              entries: Iterable[tuple[zipfile.ZipInfo, bytes | list[Chunk] | None]]) -> None:
+    """Write a zip at ``target``: each entry's bytes (or pieces, written one after another) compressed anew,
+    or (None) the source's member of that name copied as it is stored — the same compressed bytes, CRC,
+    date and flags, never re-deflated."""
     spans = _stored_spans(source)
     with target.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf, source.open("rb") as src:
         for info, data in entries:
+            if isinstance(data, list):
+                with zf.open(info, "w") as member:
+                    for piece in data:
+                        member.write(piece)
+                continue
             stored = spans.get(info.filename) if data is None else None
             if stored is None:
                 zf.writestr(info, data if data is not None else read_member(source, info))
