@@ -29,6 +29,7 @@ _UNSAFE = (b"<!--", b"<![CDATA[", b"<!DOCTYPE", b"<!ENTITY")
 _CELL = re.compile(rb"<((?:[\w.-]+:)?)c\b([^>]*?)(/?)>")
 _REF = re.compile(rb"\sr=\"([A-Z]+[0-9]+)\"")
 _Cell = tuple[int, int, bytes, bytes, bytes]  # start, end, tag prefix, attributes, content
+_FEW_ROWS = 32  # rows edited before every row is indexed
 
 
 class SplicedSheet:
@@ -51,30 +52,49 @@ class SplicedSheet:
         if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"encoding" in head and not re.search(
                 rb"encoding\s*=\s*[\"']utf-?8[\"']", head, re.I)):
             return None
-        if any(marker in data for marker in _UNSAFE) or _ARRAY.search(data):
+        if any(marker in data for marker in _UNSAFE):
             return None
-        merges = [box for ref in _MERGE.findall(data) if (box := cell_range(ref.decode("ascii", "replace")))]
+        if (b'"array"' in data or b'"dataTable"' in data) and _ARRAY.search(data):
+            return None
+        # Merged ranges follow the cells: only the bytes after them are scanned.
+        tail = max(data.rfind(b"sheetData>"), 0)
+        merges = [box for ref in _MERGE.findall(data, tail) if (box := cell_range(ref.decode("ascii", "replace")))]
         return cls(data, merges + headers)
 
     def _row_offsets(self) -> dict[int, int] | None:
         if self._rows is None:
             rows = {int(m[1]): m.start() for m in _ROW.finditer(self.data)}
             self._starts = sorted(rows.values())
-            if len(rows) != len(_ROW_TAG.findall(self.data)):
+            plain = sum(self.data.count(tag) for tag in (b"<row ", b"<row>", b"<row/>"))
+            if len(rows) != plain and len(rows) != len(_ROW_TAG.findall(self.data)):
                 self._starts = []
                 return None  # a row without its number (or twice the same): the tree editor numbers them
             self._rows = rows
         return self._rows
+
+    def _row_span(self, number: int) -> tuple[int, int] | None:
+        """Where row ``number``'s cells lie: from its <row> to the next row's (or the end)."""
+        if self._rows is None and len(self._row_cells) < _FEW_ROWS:
+            # A few rows: found by a search for the row as Excel and every writer we know write it (r first),
+            # which is far quicker than indexing every row of a large sheet.
+            start = self.data.find(b'<row r="%d"' % number)
+            if start >= 0:
+                end = self.data.find(b"<row", start + 4)
+                return start, end if end >= 0 else len(self.data)
+        rows = self._row_offsets()
+        if rows is None or number not in rows:
+            return None
+        start = rows[number]
+        nxt = bisect_right(self._starts, start)
+        return start, self._starts[nxt] if nxt < len(self._starts) else len(self.data)
 
     def set_cell(self, row: int, col: int, value: CellValue, formula: str | None) -> bool:
         """Replace the content of the existing cell at 0-based (row, col); False when the splice cannot (the
         caller then edits the sheet as a tree). ``value`` and ``formula`` are already checked and clean."""
         if any(inside(box, row, col) for box in self._blocked):
             return False
-        rows = self._row_offsets()
-        if rows is None or row + 1 not in rows:
-            return False
-        found = self._cells(row + 1).get(a1(row, col).encode("ascii"))
+        cells = self._cells(row + 1)
+        found = cells.get(a1(row, col).encode("ascii")) if cells is not None else None
         if found is None:
             return False
         begin, stop, prefix, attrs, body = found
@@ -91,14 +111,15 @@ class SplicedSheet:
         self.formulas_changed |= formula is not None or b"<" + prefix + b"f" in body
         return True
 
-    def _cells(self, number: int) -> dict[bytes, _Cell]:
+    def _cells(self, number: int) -> dict[bytes, _Cell] | None:
         """The cells of row ``number`` by address (read once per row): where each starts and ends, its tag's
-        prefix, attributes and content. A cell whose end cannot be found is left out (the tree editor's)."""
+        prefix, attributes and content; None when the row is not found. A cell whose end cannot be found is
+        left out (the tree editor's)."""
         if number not in self._row_cells:
-            rows = self._rows or {}
-            start = rows[number]
-            nxt = bisect_right(self._starts, start)
-            end = self._starts[nxt] if nxt < len(self._starts) else len(self.data)
+            span = self._row_span(number)
+            if span is None:
+                return None
+            start, end = span
             cells: dict[bytes, _Cell] = {}
             for cell in _CELL.finditer(self.data, start, end):
                 ref = _REF.search(cell[2])
