@@ -7,6 +7,7 @@ LibreOffice trusting the cached values.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -81,3 +82,64 @@ def strip_cached_values(src: Path, dst: Path) -> int:
                 removed += n
             zout.writestr(item, data)
     return removed
+
+
+_CF = re.compile(rb'<conditionalFormatting sqref="([^"]+)">(.*?)</conditionalFormatting>', re.S)
+_CF_FORMULA = re.compile(rb"<formula>([^<]*)</formula>")
+HELPER_OFFSET = 100  # helper cells sit this many columns right of the cell they stand for
+
+
+def conditional_formats(path: Path) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> the formula of the formula-type conditional format on that cell (moved to its row)."""
+    from osmep_xl.a1 import a1, parse_a1
+    from osmep_xl.xlsx.package import sheet_parts
+    from osmep_xl.xlsx.shift import shift_formula
+
+    out: dict[tuple[str, str], str] = {}
+    with zipfile.ZipFile(path) as zf:
+        for sheet, part in sheet_parts(zf).items():
+            for sqref, body in _CF.findall(zf.read(part)):
+                found = _CF_FORMULA.search(body)
+                if found is None:
+                    continue
+                formula = html.unescape(found.group(1).decode("utf-8"))
+                first, _, last = sqref.decode().partition(":")
+                (r0, c0), (r1, _) = parse_a1(first), parse_a1(last or first)
+                for r in range(r0, r1 + 1):
+                    out[(sheet, a1(r, c0))] = shift_formula(formula, r - r0, 0)
+    return out
+
+
+def evaluate_conditional_formats(paths: list[Path], out_dir: Path) -> list[dict[tuple[str, str], object]]:
+    """Per workbook, what LibreOffice computes for each conditional format's formula: each formula is written
+    into a helper cell :data:`HELPER_OFFSET` columns to the right, and the recalculated value read back."""
+    from python_calamine import CalamineWorkbook
+
+    from osmep_xl.a1 import a1, parse_a1
+    from osmep_xl.xlsx.patch import WorkbookPatch
+
+    helpers = out_dir / "helpers"
+    helpers.mkdir(parents=True, exist_ok=True)
+    formats, written = [], []
+    for path in paths:
+        found = conditional_formats(path)
+        patch = WorkbookPatch(path)
+        for (sheet, cell), formula in found.items():
+            r, c = parse_a1(cell)
+            patch.set_cell(sheet, a1(r, c + HELPER_OFFSET), None, formula=formula)
+        formats.append(found)
+        written.append(patch.save(helpers / path.name))
+    results = []
+    for found, recalculated in zip(formats, convert(written, out_dir / "recalculated"), strict=True):
+        book = CalamineWorkbook.from_path(str(recalculated))
+        grids: dict[str, list[list[object]]] = {}
+        values: dict[tuple[str, str], object] = {}
+        for sheet, cell in found:
+            if sheet not in grids:
+                grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            r, c = parse_a1(cell)
+            grid = grids[sheet]
+            values[(sheet, cell)] = grid[r][c + HELPER_OFFSET] if r < len(grid) and c + HELPER_OFFSET < len(
+                grid[r]) else None
+        results.append(values)
+    return results

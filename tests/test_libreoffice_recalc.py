@@ -24,6 +24,7 @@ from osmep_xl.spec.base import ColType
 from osmep_xl.xlsx.dashboard import DASHBOARD_SHEET
 from osmep_xl.xlsx.generate import blank_data, write_workbook
 from osmep_xl.xlsx.read import read_workbook
+from tests.big_tables import interleaved
 from tests.libreoffice import convert, strip_cached_values
 
 pytestmark = pytest.mark.libreoffice
@@ -55,6 +56,8 @@ def _workbooks() -> dict[str, WorkbookData]:
     books = {f"demo_{t}": load_report(t) for t in TEMPLATES}
     books.update({f"blank_{t}": blank_data(spec) for t, spec in TEMPLATES.items()})
     books.update({f"random_{n}": random_disbursement(n) for n in range(6)})
+    # Parents of many interleaved lines: roll-ups as SUMIFS / SUMPRODUCT over spans, not lists of cells.
+    books["interleaved_2000"] = interleaved(2000)
     return books
 
 

@@ -263,16 +263,18 @@ def stop():
 
 
 if stage == "write":
-    write = zipfile.ZipFile.writestr
-    written = []
+    from osmep_xl.xlsx.parts import Package
 
-    def writestr(self, *args, **kwargs):
-        write(self, *args, **kwargs)
-        written.append(args[0])
-        if len(written) == n:
-            stop()
+    entries = Package.entries
 
-    zipfile.ZipFile.writestr = writestr
+    def counted(self):
+        # The writer asks for the next part once it has written the one before (compressed anew or copied).
+        for k, entry in enumerate(entries(self), 1):
+            yield entry
+            if k == n:
+                stop()
+
+    Package.entries = counted
 else:
     replace = os.replace
 

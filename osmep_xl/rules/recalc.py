@@ -12,7 +12,7 @@ from ..model.evaluate import BlockCalc
 from ..money import EXCEL, excel_round
 from ..spec.base import ColType, Column, Value
 from ..xlsx.coerce import CellProblem
-from ..xlsx.formulas import cell_formula
+from ..xlsx.formulas import cell_formula, is_current
 from ..xlsx.read import ReadWorkbook
 from .catalog import INFO, RULES, rule
 
@@ -51,15 +51,17 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
                     continue
                 if col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs):
                     continue  # an input column is missing: no formula can be written (validation says why)
-                new = calc.cell(i, col.id)
-                if new.stated:  # nothing below carries this figure: it stays the input here
+                shown = excel.cell(i, col.id)  # what Excel would store after recalculating
+                if shown.stated:  # nothing below carries this figure: it stays the input here
                     continue
+                cached, old = shown.value, row.get(col.id)
+                if is_current(col, calc, i, rb.address, rb.formula_text.get((i, col.id))) and _same(col, old, cached):
+                    continue  # already a right formula with a fresh value: leave the cell (and its sheet) alone
+                # The exact value only for a cell that is written (whether a figure is input or derived does not
+                # depend on the arithmetic, so Excel's decides it for both).
+                new = calc.cell(i, col.id)
                 cell = rb.address(i, col.id)
-                cached = excel.cell(i, col.id).value  # what Excel would store after recalculating
                 formula = cell_formula(col, calc, i, rb.address)
-                old = row.get(col.id)
-                if rb.formula_text.get((i, col.id)) == formula and _same(col, old, cached):
-                    continue  # already this formula with a fresh value: leave the cell (and its sheet) alone
                 edits.append(CellEdit(rb.sheet, cell, cached, formula))
                 if ((i, col.id) not in rb.formula_cells and old is not None
                         and not _same(col, old, new.value) and not _same(col, old, cached)):

@@ -15,9 +15,10 @@ from .values import cell_range, inside, number_text, xstring
 from .xmldoc import sub
 
 
-def table_headers(pkg: Package, sheet: Sheet) -> list[tuple[int, int, int, int]]:
+def table_headers(pkg: Package, sheet_part: str) -> list[tuple[int, int, int, int]]:
+    """The header rows of the tables on a sheet (by its part)."""
     boxes = []
-    for _, part in related(pkg, sheet.part, "/table"):
+    for _, part in related(pkg, sheet_part, "/table"):
         found = pkg.lookup(part)
         if found is None:
             continue
@@ -41,7 +42,7 @@ def check_writable(pkg: Package, sheet: Sheet, row: int, col: int, *, blank: boo
         if inside(box, row, col) and box[:2] != (row, col):
             raise fail(f"{ref} เป็นส่วนหนึ่งของสูตรอาร์เรย์ / {ref} is part of the array formula in "
                        f"{a1(*box[:2])}; change that cell instead")
-    for box in table_headers(pkg, sheet):
+    for box in table_headers(pkg, sheet.part):
         if inside(box, row, col):
             raise fail(f"{ref} เป็นหัวตาราง / {ref} is a table header; "
                        "renaming table columns is not supported")

@@ -26,7 +26,7 @@ from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..spec.columns import NAME
 from ..version import __version__
 from .dashboard import TargetLookup, add_dashboard, thai_chart_fonts
-from .formulas import row_cells
+from .formulas import rollups, row_cells
 from .layout import (
     COMPUTED_FILL,
     ENGLISH_TEXT,
@@ -163,13 +163,21 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
                 ws.write_formula(r, n, "=" + formula, cell_fmt, _excel_value(value))
             else:
                 _write_value(ws, r, n, col, value, cell_fmt)
-            if formula is not None and col.type.numeric:
-                _flag_mismatch(ws, r, n, formula, fmt)
+            if formula is not None and col.type.numeric and not col.derived:
+                _flag_mismatch(ws, (r, r), n, formula, fmt, rollups(calc, address).carries(i, col.id))
             if n < len(printed) and not col.type.numeric and value is not None:
                 lines = max(lines, text_lines(str(value), widths[n], bold=has_children,
                                               indent=rank if col.id == NAME.id else 0))
         options = {"level": min(rank, 7)} if block.hierarchical else {}
         ws.set_row(r, row_height(lines, FONT_SIZE), None, options)
+    if rows:
+        # A derived column's formula is the same relative formula on every row: one red-fill rule over the
+        # column (written for its first row) rather than one per cell, which at 50,000 rows would be
+        # 300,000 rules to write and for Excel to hold.
+        for n, col in enumerate(block.columns):
+            if col.formula is not None and col.type.numeric:
+                _flag_mismatch(ws, (excel_row(0), excel_row(len(rows) - 1)), n, col.formula.excel(
+                    lambda c: address(0, c)), fmt)
     last_row = max(FIRST_DATA_ROW, excel_row(len(rows) - 1)) if rows else FIRST_DATA_ROW
     book.define_name(block_name(block), f"='{block.sheet}'!$A${HEADER_TH_ROW + 1}:"
                                         f"${column_letter(last_col)}${last_row + 1}")
@@ -178,12 +186,17 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
     _print_block(ws, block, plan)
 
 
-def _flag_mismatch(ws: Worksheet, r: int, n: int, formula: str, fmt: Formats) -> None:
-    """Red fill when a typed figure disagrees with what its formula would give."""
-    cell = a1(r, n)
-    ws.conditional_format(r, n, r, n, {
+def _flag_mismatch(ws: Worksheet, rows: tuple[int, int], n: int, formula: str, fmt: Formats,
+                   carries: str | None = None) -> None:
+    """Red fill when a typed figure disagrees with what its formula would give, on rows ``rows`` (first, last)
+    of column ``n``; ``formula`` is the first row's (Excel moves it down the rows as it would a copied cell).
+    A roll-up's ``carries`` tests that its lines carry a figure: a total typed over blank lines is the input
+    there, as validation judges it, not a total that fails to add up."""
+    cell = a1(rows[0], n)
+    condition = f"{carries}," if carries else ""
+    ws.conditional_format(rows[0], n, rows[1], n, {
         "type": "formula",
-        "criteria": f"=AND(ISNUMBER({cell}),ROUND({cell}-N({formula}),2)<>0)",
+        "criteria": f"=AND(ISNUMBER({cell}),{condition}ROUND({cell}-N({formula}),2)<>0)",
         "format": fmt.flag,
     })
 

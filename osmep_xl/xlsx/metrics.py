@@ -8,6 +8,7 @@ take no width. Characters outside the tables count as a wide 0.6 em.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -83,7 +84,8 @@ _NO_BREAK_BEFORE = _MARKS + "ฯๆ.,;:!?)]}%+-/"
 _NO_BREAK_AFTER = _LEADING_VOWELS + ".([{+-$"
 
 
-def _atoms(word: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 16)  # words repeat from row to row: a 50,000-row sheet measures few distinct ones
+def _atoms(word: str) -> tuple[str, ...]:
     """``word`` (no spaces) cut where a renderer surely may break: at the edges of :data:`THAI_WORDS`,
     never next to punctuation that binds (``พ.ร.บ.งบประมาณ``, ``เบิกจ่าย+ผูกพัน`` stay whole, as in Unicode's
     line breaking)."""
@@ -104,7 +106,7 @@ def _atoms(word: str) -> list[str]:
             i += 1
     at = sorted(c for c in cuts if c in (0, len(word)) or (word[c] not in _NO_BREAK_BEFORE
                                                            and word[c - 1] not in _NO_BREAK_AFTER))
-    return [word[a:b] for a, b in itertools.pairwise(at)]
+    return tuple(word[a:b] for a, b in itertools.pairwise(at))
 
 
 def wrap_lines(text: str, room: float, size: float, *, bold: bool = False) -> int:

@@ -1,20 +1,26 @@
-"""The parts of one package in memory: original bytes, parsed XML parts, and what was added or removed.
+"""The parts of one package: read when first needed, parsed XML parts, and what was added or removed.
 
-A part that is never parsed or touched is written back with its original uncompressed bytes, in its
-original place in the zip; only touched XML parts are re-serialised.
+A part that is never parsed or touched is not even decompressed: on save its stored (compressed) bytes are
+copied as they are, in its original place in the zip. Only touched XML parts are re-serialised, and a sheet
+edited cell by cell is spliced (:mod:`osmep_xl.xlsx.splice`); a package with no edit at all is copied byte
+for byte.
 """
 
 from __future__ import annotations
 
 import time
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 from .ooxml import fail
 from .package import WORKBOOK_PART
 from .xmldoc import XmlDoc, parse_xml, serialise
-from .zipio import PackageTooLargeError, read_zip
+from .zipio import Chunk, PackageTooLargeError, copy_file, read_infos, read_member, write_zip
+
+# What reading a damaged member can raise: a bad CRC or header, a corrupt deflate stream, an unknown method.
+_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError, RuntimeError)
 
 
 class Package:
@@ -23,7 +29,8 @@ class Package:
     def __init__(self, source: Path) -> None:
         self.source = Path(source)
         try:
-            infos, self._data = read_zip(self.source)
+            infos = read_infos(self.source)
+            stat = self.source.stat()
         except PackageTooLargeError as exc:
             raise fail(f"ไฟล์ขยายตัวผิดปกติ / {exc}") from exc
         except FileNotFoundError as exc:
@@ -33,11 +40,13 @@ class Package:
                        f"{self.source} ({exc})") from exc
         self._infos = {i.filename: i for i in infos}
         self._order = list(dict.fromkeys(i.filename for i in infos))
-        if WORKBOOK_PART not in self._data:
+        self._stamp = (stat.st_size, stat.st_mtime_ns)  # parts are read when needed: the file must not change
+        if WORKBOOK_PART not in self._infos:
             raise fail(f"ไม่มี {WORKBOOK_PART} / not an Excel workbook package: {self.source}")
         self._docs: dict[str, XmlDoc] = {}
         self._dirty: set[str] = set()
         self._raw: dict[str, bytes] = {}  # parts replaced by bytes (VML)
+        self._pieces: dict[str, list[Chunk]] = {}  # parts replaced by pieces written one after another (spliced sheets)
         self._new: list[str] = []
         self._removed: set[str] = set()
         # Workbook-level consequences for the save: recalculate on open, drop a stale calc chain.
@@ -47,9 +56,31 @@ class Package:
     def names(self) -> list[str]:
         return [n for n in [*self._order, *self._new] if n not in self._removed]
 
+    @property
+    def unchanged(self) -> bool:
+        """True when saving would write the package as it was read."""
+        return not (self._dirty or self._raw or self._pieces or self._new or self._removed)
+
+    def original(self, part: str) -> bytes:
+        """The part's bytes as read from the source."""
+        self._check_source()
+        try:
+            return read_member(self.source, self._infos[part])
+        except _MEMBER_ERRORS as exc:
+            raise fail(f"ส่วน {part} ของไฟล์เสียหาย / part {part} of {self.source} cannot be read ({exc})") from exc
+
+    def _check_source(self) -> None:
+        try:
+            stat = self.source.stat()
+        except OSError as exc:
+            raise fail(f"อ่านไฟล์ต้นฉบับไม่ได้ / cannot read {self.source} ({exc})") from exc
+        if (stat.st_size, stat.st_mtime_ns) != self._stamp:
+            raise fail(f"ไฟล์ต้นฉบับถูกแก้ไขระหว่างทำงาน ไม่ได้บันทึก / {self.source} changed while it was being"
+                       " edited; nothing was saved, run the command again")
+
     def lookup(self, part: str) -> str | None:
         """Actual zip name of a part; OPC part names are case-insensitive."""
-        if part in self._docs or part in self._data or part in self._raw:
+        if part in self._docs or part in self._infos or part in self._raw or part in self._pieces:
             return part if part not in self._removed else None
         lowered = part.lower()
         return next((n for n in self.names() if n.lower() == lowered), None)
@@ -58,14 +89,23 @@ class Package:
         """The part's bytes as they would be saved now."""
         if part in self._raw:
             return self._raw[part]
+        if part in self._pieces:
+            return b"".join(self._pieces[part])
         if part in self._dirty:
             return serialise(self._docs[part])
-        return self._data[part]
+        return self.original(part)
 
     def doc(self, part: str) -> XmlDoc:
         if part not in self._docs:
-            self._docs[part] = parse_xml(self._data[part], part)
+            self._docs[part] = parse_xml(self.original(part), part)
         return self._docs[part]
+
+    def set_pieces(self, part: str, pieces: list[Chunk]) -> None:
+        """Replace an existing part by these bytes, in order (a spliced sheet: the original's slices and the
+        edited cells, never joined into a second copy of the sheet); a parsed copy of it is dropped."""
+        self._docs.pop(part, None)
+        self._dirty.discard(part)
+        self._pieces[part] = pieces
 
     def name_of(self, doc: XmlDoc) -> str:
         """The part a parsed document belongs to."""
@@ -82,7 +122,7 @@ class Package:
     def add_part(self, part: str, doc: XmlDoc | None = None, raw: bytes | None = None) -> None:
         if part in self._removed:
             self._removed.discard(part)
-        elif part not in self._data and part not in self._new:
+        elif part not in self._infos and part not in self._new:
             self._new.append(part)
         if doc is not None:
             self._docs[part] = doc
@@ -94,6 +134,7 @@ class Package:
         self._removed.add(part)
         self._dirty.discard(part)
         self._raw.pop(part, None)
+        self._pieces.pop(part, None)
         if part in self._new:
             self._new.remove(part)
             self._removed.discard(part)
@@ -105,18 +146,30 @@ class Package:
             n += 1
         return pattern.format(n)
 
-    def entries(self) -> Iterable[tuple[zipfile.ZipInfo, bytes]]:
-        """Zip entries to save: kept parts keep their date, compression and attributes."""
+    def entries(self) -> Iterable[tuple[zipfile.ZipInfo, bytes | list[Chunk] | None]]:
+        """Zip entries to save: kept parts keep their date, compression and attributes; bytes None for a part
+        never touched (its stored bytes are copied), pieces for a spliced sheet."""
         now = time.localtime()[:6]
         for name in self.names():
             old = self._infos.get(name)
+            changed = name in self._raw or name in self._dirty or name in self._pieces
+            if old is not None and not changed:
+                yield old, None
+                continue
             info = zipfile.ZipInfo(name, old.date_time if old else now)
             info.compress_type = old.compress_type if old else zipfile.ZIP_DEFLATED
             info.external_attr = old.external_attr if old else 0o644 << 16
-            yield info, self.data(name)
+            yield info, self._pieces.get(name) or self.data(name)
 
     def write(self, path: Path) -> None:
-        """Write the package as a zip at ``path``."""
-        with path.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-            for info, data in self.entries():
-                zf.writestr(info, data)
+        """Write the package as a zip at ``path``: a copy of the source's bytes when nothing changed."""
+        self._check_source()
+        if self.unchanged:
+            copy_file(self.source, path)
+            return
+        try:
+            write_zip(path, self.source, self.entries())
+        except _MEMBER_ERRORS as exc:
+            if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
+                raise  # the target's disk: the caller says the file is unchanged
+            raise fail(f"ไฟล์เสียหาย / {self.source} cannot be copied ({exc})") from exc

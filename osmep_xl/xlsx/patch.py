@@ -1,9 +1,11 @@
 """Lossless writer for .xlsx/.xlsm workbooks: patch the zip, re-serialise only the parts that change.
 
 A plain openpyxl load+save drops VBA, form controls, x14 extensions, sparklines, dynamic-array metadata
-and cached values. Here every part that is not edited is copied with identical uncompressed bytes, in
-the original order. Edited XML parts are re-serialised by a small writer that keeps every namespace
-declaration on the element that declared it, so prefixes (and those listed in mc:Ignorable) survive.
+and cached values. Here every part that is not edited is copied as it is stored (its compressed bytes), in
+the original order, and a workbook with no edit is copied byte for byte. Cell values and formulas are
+spliced into the sheet's bytes (:mod:`osmep_xl.xlsx.splice`); other edited XML parts are re-serialised by
+a small writer that keeps every namespace declaration on the element that declared it, so prefixes (and
+those listed in mc:Ignorable) survive.
 
 This module is the API; each concern lives in its own module (see :mod:`osmep_xl.xlsx.ooxml`).
 """
@@ -22,6 +24,7 @@ from .parts import Package
 from .rels import content_type, override, related, rels_doc
 from .sheet import Sheet, find_sheet, sheet_entries
 from .shift import shift_formula as _shift_formula
+from .splice import SplicedSheet
 from .styles import Styles
 from .values import address, check_value, clean_formula, xstring
 from .values import number_text as _number_text
@@ -43,24 +46,48 @@ class WorkbookPatch:
         self._pkg = Package(self.source)
         self._sheets: dict[str, Sheet] = {}  # part -> sheet being edited
         self._by_name: dict[str, Sheet] = {}  # sheet name asked for -> its sheet (set_cell is called per cell)
+        # Sheets edited cell by cell in their bytes (part -> sheet; None: needs the tree editor), and which
+        # part each sheet name asked for is.
+        self._spliced: dict[str, SplicedSheet | None] = {}
+        self._parts: dict[str, tuple[str, str]] = {}
         self._styles = Styles(self._pkg)
         if self._pkg.doc(WORKBOOK_PART).root.tag != m("workbook"):
             raise fail("รองรับเฉพาะรูปแบบ Transitional / only Transitional (not Strict) OOXML workbooks")
 
-    def _sheet(self, name: str) -> Sheet:
-        if name in self._by_name:
-            return self._by_name[name]
-        entry = find_sheet(self._pkg, name)
-        if entry is None:
-            names = ", ".join(e[0] for e in sheet_entries(self._pkg))
-            raise fail(f"ไม่พบชีต '{name}' / sheet '{name}' not found (sheets: {names})")
-        sheet_name, _, part = entry
-        if part not in self._sheets:
+    def _part(self, name: str) -> tuple[str, str]:
+        """(sheet name, part) of the sheet called ``name``; PatchError when there is none or its part is missing."""
+        if name not in self._parts:
+            entry = find_sheet(self._pkg, name)
+            if entry is None:
+                names = ", ".join(e[0] for e in sheet_entries(self._pkg))
+                raise fail(f"ไม่พบชีต '{name}' / sheet '{name}' not found (sheets: {names})")
+            sheet_name, _, part = entry
             if self._pkg.lookup(part) is None:
                 raise fail(f"ชีต '{sheet_name}' ไม่มีข้อมูล / part {part} of sheet '{sheet_name}' is missing")
+            self._parts[name] = (sheet_name, part)
+        return self._parts[name]
+
+    def _sheet(self, name: str) -> Sheet:
+        """The sheet as a tree to edit; edits already spliced into its bytes are carried over first."""
+        if name in self._by_name:
+            return self._by_name[name]
+        sheet_name, part = self._part(name)
+        if part not in self._sheets:
+            spliced = self._spliced.get(part)
+            self._spliced[part] = None  # from now on this sheet is edited as a tree
+            if spliced is not None and spliced.edited:
+                self._pkg.replace_doc(part, _parse_xml(spliced.render(), part))
             self._sheets[part] = Sheet.load(sheet_name, part, self._pkg.doc(part))
         self._by_name[name] = self._sheets[part]
         return self._sheets[part]
+
+    def _splice(self, name: str) -> SplicedSheet | None:
+        """The sheet's bytes to splice cell edits into, or None when it is (to be) edited as a tree."""
+        _, part = self._part(name)
+        if part not in self._spliced:
+            self._spliced[part] = None if part in self._sheets else SplicedSheet.open(
+                self._pkg.original(part), edits.table_headers(self._pkg, part))
+        return self._spliced[part]
 
     # --- public edits ------------------------------------------------------------------------------------
 
@@ -76,9 +103,13 @@ class WorkbookPatch:
         check_value(value)
         if formula is not None:
             formula = clean_formula(formula)
-        target = self._sheet(sheet)
         row, col = address(cell)
-        edits.set_cell(self._pkg, target, row, col, value, formula)
+        spliced = self._splice(sheet)
+        if spliced is not None and spliced.set_cell(row, col, value, formula):
+            self._pkg.values_changed = True
+            self._pkg.formulas_changed |= spliced.formulas_changed
+            return
+        edits.set_cell(self._pkg, self._sheet(sheet), row, col, value, formula)
 
     def highlight(self, sheet: str, cell: str, rgb: str = ERROR_FILL) -> None:
         """Give the cell a solid fill, keeping its number format, font and border (a cloned cell format)."""
@@ -118,7 +149,9 @@ class WorkbookPatch:
         replaced = newsheet.add_sheet(self._pkg, self._styles, name, rows, header_rows, widths, links)
         if replaced is not None:
             self._sheets.pop(replaced, None)
+            self._spliced[replaced] = None  # its new content is a tree: edits spliced before are gone with it
             self._by_name.clear()
+            self._parts.clear()
 
     def print_table(self, name: str, *, heights: list[float], font: str, size: float, header_fill: str,
                     landscape: bool = True, footer: str = "", columns: int = 0, right: tuple[int, ...] = ()) -> None:
@@ -135,6 +168,9 @@ class WorkbookPatch:
     def _finish(self) -> None:
         """Workbook-level consequences of the edits: recalculation on open and no stale calc chain."""
         pkg = self._pkg
+        for part, spliced in self._spliced.items():
+            if spliced is not None and spliced.edited:
+                pkg.set_pieces(part, spliced.pieces())
         if pkg.values_changed:
             book = pkg.doc(WORKBOOK_PART).root
             calc = book.find(m("calcPr"))

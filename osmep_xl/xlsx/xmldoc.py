@@ -96,6 +96,9 @@ def _esc_attr(text: str) -> str:
     return text.replace("\n", "&#10;").replace("\t", "&#9;")
 
 
+escape_text, escape_attr = _esc_text, _esc_attr  # for bytes spliced into a part (xlsx/splice.py)
+
+
 class _Scope:
     """Prefix bindings in force at an element, with a cache of Clark names already turned into QNames."""
 

@@ -1,4 +1,5 @@
-"""Package bytes in and out: read a zip within the size guard, and the one atomic save every writer uses.
+"""Package bytes in and out: read a zip within the size guard, write one copying unchanged members' compressed
+bytes as they are, and the one atomic save every writer uses.
 
 :func:`atomic_target` is how osmep_xl replaces a file (the lossless patcher and XlsxWriter output alike):
 a hidden temp file in the same folder, written, flushed to disk, given the target's mode, renamed over
@@ -8,15 +9,20 @@ whole new one, never a mix; a failure removes the temp file and leaves the targe
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from .safety import MAX_UNCOMPRESSED
+
+Chunk = bytes | memoryview  # a piece of a part written in pieces
 
 
 class PackageTooLargeError(Exception):
@@ -31,13 +37,85 @@ class TargetFolderError(OSError):
         self.folder, self.cause = folder, cause
 
 
-def read_zip(path: Path) -> tuple[list[zipfile.ZipInfo], dict[str, bytes]]:
-    """Every member's info and uncompressed bytes, in zip order; refused beyond MAX_UNCOMPRESSED."""
+def read_infos(path: Path) -> list[zipfile.ZipInfo]:
+    """Every member's info, in zip order; refused when the members would expand beyond MAX_UNCOMPRESSED."""
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
-        if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
-            raise PackageTooLargeError(f"package expands beyond {MAX_UNCOMPRESSED} bytes")
-        return infos, {i.filename: zf.read(i) for i in infos}
+    if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
+        raise PackageTooLargeError(f"package expands beyond {MAX_UNCOMPRESSED} bytes")
+    return infos
+
+
+def read_member(path: Path, info: zipfile.ZipInfo) -> bytes:
+    """One member's uncompressed bytes (zip errors, a bad CRC included, are the caller's to report)."""
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(info)
+
+
+def _stored_spans(path: Path) -> dict[str, tuple[zipfile.ZipInfo, int, int]]:
+    """Per member: its info and where its local header, compressed data and data descriptor lie in the file
+    (up to the next member or the central directory). A member whose bytes do not start with a local
+    header, or that shares them with another, is left out: it is decompressed and written anew."""
+    with zipfile.ZipFile(path) as zf:
+        infos, directory = zf.infolist(), zf.start_dir
+    bounds = sorted({i.header_offset for i in infos} | {directory})
+    spans: dict[str, tuple[zipfile.ZipInfo, int, int]] = {}
+    with path.open("rb") as fh:
+        for info in infos:
+            start = info.header_offset
+            end = next((b for b in bounds if b > start), directory)
+            fh.seek(start)
+            if fh.read(4) != b"PK\x03\x04" or end - start < 30 + info.compress_size:
+                spans.pop(info.filename, None)
+                continue
+            spans[info.filename] = (info, start, end)
+    return spans
+
+
+def write_zip(target: Path, source: Path,
+              entries: Iterable[tuple[zipfile.ZipInfo, bytes | list[Chunk] | None]]) -> None:
+    """Write a zip at ``target``: each entry's bytes (or pieces, written one after another) compressed anew,
+    or (None) the source's member of that name copied as it is stored — the same compressed bytes, CRC,
+    date and flags, never re-deflated."""
+    spans = _stored_spans(source)
+    with target.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf, source.open("rb") as src:
+        for info, data in entries:
+            if isinstance(data, list):
+                with zf.open(info, "w") as member:
+                    for piece in data:
+                        member.write(piece)
+                continue
+            stored = spans.get(info.filename) if data is None else None
+            if stored is None:
+                zf.writestr(info, data if data is not None else read_member(source, info))
+                continue
+            old, start, end = stored
+            src.seek(start)
+            kept = copy.copy(old)
+            kept.header_offset = fh.tell()
+            shutil.copyfileobj(_Limited(src, end - start), fh)
+            # What ZipFile.writestr does after a member: list it for the central directory, which starts next.
+            zf.filelist.append(kept)
+            zf.NameToInfo[kept.filename] = kept
+            zf.start_dir = fh.tell()
+
+
+class _Limited:
+    """The next ``size`` bytes of a file, read in chunks (copyfileobj's source)."""
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        self._fh, self._left = fh, size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self._left if n < 0 else min(n, self._left)
+        chunk = self._fh.read(n)
+        self._left -= len(chunk)
+        return chunk
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """``target`` as a byte-for-byte copy of ``source``: nothing unzipped or re-deflated."""
+    shutil.copyfile(source, target)
 
 
 def file_mode(path: Path, fallback: Path | None = None) -> int:
