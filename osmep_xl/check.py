@@ -177,6 +177,11 @@ def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:
     return [f for f in recalc_result(path, out, backup=backup).findings if f.rule == "recalc.changed"]
 
 
+def check_and_recalc(path: Path, out: Path, settings: Settings, *, backup: bool = True) -> list[FileResult]:
+    """Validate ``path`` and write it recalculated to ``out``: the validation results, then the recalc's."""
+    return [*check_file(path, settings), recalc_result(path, out, backup=backup)]
+
+
 def template_sheets(books: list[ReadWorkbook]) -> set[str]:
     """The sheets the templates of a workbook own (tables and information sheet)."""
     return {s for wb in books for s in [*(b.sheet for b in wb.spec.blocks), *(s for s, _ in wb.meta_cells.values())]}
