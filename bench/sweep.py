@@ -7,7 +7,7 @@ same files against the raw read and what an analyst would write instead (pandas)
 Per size, median of ``--repeat`` runs after a warm-up: the raw python-calamine read (open + ``to_python``
 of every sheet: the floor), the pandas script (``bench/pandas_check.py``), ``validate`` (``check_file``),
 ``recalc`` to a new file (``recalc_result``) and validate + recalc of the same file (``check_and_recalc``).
-Peak RSS of each (``ru_maxrss``) comes from a fresh process per size and operation, so one never inherits
+Peak RSS of each (``VmHWM``) comes from a fresh process per size and operation, so one never inherits
 another's peak.
 
 The workbooks are written as ``osmep-xl fill`` writes them: projects carry the figures, every strategy,
@@ -111,7 +111,16 @@ def peak_rss_mb(operation: str, path: Path) -> float:
 def _rss_child(operation: str, path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="osmep-sweep-") as tmp:
         operations(path, Path(tmp) / "out.xlsx")[operation]()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+    print(peak_rss_kib() / 1024)
+
+
+def peak_rss_kib() -> int:
+    """This process's peak RSS: VmHWM, which starts afresh at exec (ru_maxrss keeps the forking parent's)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
 def table(results: dict[int, dict[str, Any]]) -> str:

@@ -104,11 +104,15 @@ def evaluate_columns(block: Block, rows: Sequence[Row], raw: Sequence[dict[str, 
         has_children[parents] = True
     computable = {c.id: (np.ones(n, np.bool_) if c.formula is not None else
                          has_children.copy() if c.rollup else np.zeros(n, np.bool_)) for c in numeric}
+    formula_rows: dict[str, list[int]] = {c.id: [] for c in numeric}
+    for i, cid in formula_cells:
+        if cid in formula_rows:
+            formula_rows[cid].append(i)
     out: dict[str, NumberColumn] = {}
     for col in numeric:
         stored, typed = _stored(raw, rows, col.id)
         formula = np.zeros(n, np.bool_)
-        formula[[i for i, cid in formula_cells if cid == col.id]] = True
+        formula[formula_rows[col.id]] = True
         with np.errstate(invalid="ignore"):
             k = np.rint(stored * SCALE)
             exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)

@@ -12,6 +12,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
@@ -93,26 +94,49 @@ _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
 # Only formula cells and error cells matter, so only they are matched, each by one pattern the regex
 # engine runs over the bytes: a formula is a cell's first child (the schema orders f, v, is), an error a
 # cell whose type is "e". A value cell, most of a sheet, costs no Python at all.
-_P = rb"(?:[\w.-]+:)?"
-_FORMULA_CELL = re.compile(rb"<" + _P + rb"c\b([^>]*?)(?<!/)>\s*<" + _P + rb"f\b[^>]*?(?:/>|>([^<]*)</" + _P + rb"f>)")
-_ERROR_CELL = re.compile(rb"<" + _P + rb"c\b(?=[^>]*?\bt=\"e\")([^>]*?)(?:/>|>(.*?)</" + _P + rb"c>)", re.S)
+_ANY_PREFIX = rb"(?:[\w.-]+:)?"
+_SHEET_DATA = re.compile(rb"<([\w.-]+:)?sheetData\b")
+
+
+@lru_cache(maxsize=8)
+def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The formula-cell and error-cell patterns for elements written with ``prefix`` (b"" for none,
+    ``_ANY_PREFIX`` for any): one known prefix lets the regex engine look for a literal."""
+    p = re.escape(prefix) if prefix != _ANY_PREFIX else prefix
+    formula = re.compile(rb"<" + p + rb"c\b([^>]*?)(?<!/)>\s*<" + p + rb"f\b[^>]*?(?:/>|>([^<]*)</" + p + rb"f>)")
+    error = re.compile(rb"<" + p + rb"c\b(?=[^>]*?\bt=\"e\")([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+    return formula, error
+
+
+def _prefix(data: bytes) -> bytes:
+    """The namespace prefix the sheet's cells are written with (b"" for none); any prefix when the sheet
+    mixes them or has no sheetData."""
+    found = {m.group(1) or b"" for m in _SHEET_DATA.finditer(data)}
+    if len(found) != 1:
+        return _ANY_PREFIX
+    prefix = found.pop()
+    other = re.compile(rb"<(?!" + re.escape(prefix) + rb"[cf]\b)[\w.-]+:[cf]\b" if prefix else rb"<[\w.-]+:[cf]\b")
+    return _ANY_PREFIX if other.search(data) else prefix
 
 
 def scan_sheet(zf: zipfile.ZipFile, part: str) -> SheetCells:
     """Formula and error cells of a worksheet part."""
     cells = SheetCells()
     data = zf.read(part)
-    for match in _FORMULA_CELL.finditer(data):
-        ref = _REF_ATTR.search(match.group(1))
+    formula_cell, error_cell = _cell_patterns(_prefix(data))
+    for attrs, text in formula_cell.findall(data):
+        ref = _REF_ATTR.search(attrs)
         if ref is None:  # cells without addresses (allowed, rare): let the full parser place them
             return _scan_sheet_xml(zf, part)
-        text = (match.group(2) or b"").decode("utf-8")
-        cells.formulas[ref.group(1).decode()] = html.unescape(text) if "&" in text else text
-    for match in _ERROR_CELL.finditer(data):
-        ref = _REF_ATTR.search(match.group(1))
+        formula = text.decode("utf-8")
+        cells.formulas[ref.group(1).decode()] = html.unescape(formula) if "&" in formula else formula
+    if b't="e"' not in data:  # no error cell: no need to look for one
+        return cells
+    for attrs, body in error_cell.findall(data):
+        ref = _REF_ATTR.search(attrs)
         if ref is None:
             return _scan_sheet_xml(zf, part)
-        value = _VALUE.search(match.group(2) or b"")
+        value = _VALUE.search(body)
         cells.errors[ref.group(1).decode()] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
     return cells
 
