@@ -3,6 +3,7 @@ screened in exact integer columns, and a file validated and recalculated from on
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from bench.generate import generate
 from osmep_xl import check as check_module
 from osmep_xl.check import check_and_recalc, check_file, recalc_result
+from osmep_xl.excel import udfs
 from osmep_xl.model.columnar import round_percent
 from osmep_xl.money import percent
 from osmep_xl.report import FileResult
@@ -123,3 +125,21 @@ def test_an_unreadable_file_gives_one_result_and_writes_nothing(tmp_path: Path) 
     (result,) = check_and_recalc(bad, tmp_path / "out.xlsx", load_settings())
     assert result.unreadable
     assert not (tmp_path / "out.xlsx").exists()
+
+
+AMOUNTS = [None, "", "  ", 0.0, -0.0, 0.01, -0.01, 1000.0, 1234.5, 0.125, 1e16, 338500.0, 12.345678912, "1,234 บาท",
+           "๑๒๓", "x", True, 7, -250.75, 1e300, dt.date(2021, 6, 30)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(*[st.sampled_from(AMOUNTS) | st.floats(-1e13, 1e13) for _ in range(3)]), min_size=1,
+                max_size=30))
+def test_worksheet_functions_by_column_equal_cell_by_cell(rows: list[tuple[Any, Any, Any]]) -> None:
+    a, d, c = ([[row[k]] for row in rows] for k in range(3))
+    years, days = [[2564.0]] * len(rows), [[dt.date(2021, 6, 30)]] * len(rows)
+    cases = [(udfs.OSMEP_PERCENT, udfs._percent, (d, a)),
+             (udfs.OSMEP_REMAINING, udfs._remaining, (a, d, c)),
+             (udfs.OSMEP_DISBURSEMENT_FLAG, udfs._disbursement_flag, (years, days, a, d, c, None, None))]
+    for function, cell, args in cases:
+        # repr: -0.0 is not 0.0 here, as it is not in the Decimal each cell computes
+        assert [repr(v) for v in function(*args)] == [repr(v) for v in udfs.vectorize(cell, *args)], function

@@ -91,6 +91,32 @@ def round_percent(part: Ints, whole: Ints) -> Ints:
     return signed
 
 
+def evaluate_sum(formula: Sum, columns: dict[str, tuple[Ints, Bools]]) -> Ints | None:
+    """A signed sum formula over whole columns of hundredths (a blank term counts 0, as in Excel); None when
+    a sum could leave int64."""
+    if sum(float(np.abs(columns[dep][0]).max(initial=0)) for dep in formula.inputs) > MAX_SUM:
+        return None
+    n = len(columns[formula.inputs[0]][0])
+    total = np.zeros(n, np.int64)
+    for sign, dep in formula.terms:
+        values, known = columns[dep]
+        total += sign * np.where(known, values, 0)
+    return total
+
+
+def to_hundredths(values: Sequence[Any]) -> tuple[Ints, Bools, Bools]:
+    """Cells as hundredths: the numbers, where each is exactly a whole number of hundredths (a double
+    nearest one, an int), and where each is blank (None, or text of spaces)."""
+    n = len(values)
+    stored = np.fromiter((v if type(v) is float else float(v) if type(v) is int and abs(v) < 2**53 else math.nan
+                          for v in values), np.float64, n)
+    blank = np.fromiter((v is None or (type(v) is str and not v.strip()) for v in values), np.bool_, n)
+    with np.errstate(invalid="ignore"):
+        k = np.rint(stored * SCALE)
+        exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
+    return np.where(exact, k, 0).astype(np.int64), exact, blank
+
+
 def evaluate_columns(block: Block, rows: Sequence[Row], raw: Sequence[dict[str, Any]],
                      formula_cells: Collection[CellKey], structure: Structure) -> BlockColumns | None:
     """The block's numeric columns evaluated exactly, or None when a figure or a formula does not fit."""
@@ -181,13 +207,10 @@ def _derive(derived: list[Column], out: dict[str, NumberColumn]) -> bool:
         if any(dep not in out for dep in formula.inputs):  # type: ignore[union-attr]
             return False  # a text column in a sum: not a figure this path knows
         if isinstance(formula, Sum):
-            terms = [(sign, out[dep]) for sign, dep in formula.terms]
-            if sum(float(np.abs(t.value).max(initial=0)) for _, t in terms) > MAX_SUM:
+            summed = evaluate_sum(formula, {dep: (out[dep].value, out[dep].known) for dep in formula.inputs})
+            if summed is None:
                 return False
-            computed = np.zeros(len(c.value), np.int64)
-            for sign, term in terms:
-                computed += sign * np.where(term.known, term.value, 0)
-            computed_known = np.ones(len(c.value), np.bool_)
+            computed, computed_known = summed, np.ones(len(c.value), np.bool_)
         else:
             assert isinstance(formula, Pct)
             part, whole = out[formula.part], out[formula.whole]
