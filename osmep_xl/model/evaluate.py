@@ -47,8 +47,9 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     """Link each row to its parent: the nearest higher level with the parent code."""
     st = Structure()
     seen: set[tuple[Any, ...]] = set()
+    keys = block.key_columns  # a property that builds its tuple: once, not per row
     for i, row in enumerate(rows):
-        key = tuple(row.get(k) for k in block.key_columns)
+        key = tuple(row.get(k) for k in keys)
         if key in seen:
             st.duplicates.append(i)
         seen.add(key)

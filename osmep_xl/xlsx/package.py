@@ -95,7 +95,6 @@ _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
 # engine runs over the bytes: a formula is a cell's first child (the schema orders f, v, is), an error a
 # cell whose type is "e". A value cell, most of a sheet, costs no Python at all.
 _ANY_PREFIX = rb"(?:[\w.-]+:)?"
-_SHEET_DATA = re.compile(rb"<([\w.-]+:)?sheetData\b")
 
 
 @lru_cache(maxsize=8)
@@ -108,15 +107,17 @@ def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]
     return formula, error
 
 
+_MAIN, _DEFAULT = NS_MAIN.encode(), b'xmlns="'
+
+
 def _prefix(data: bytes) -> bytes:
-    """The namespace prefix the sheet's cells are written with (b"" for none); any prefix when the sheet
-    mixes them or has no sheetData."""
-    found = {m.group(1) or b"" for m in _SHEET_DATA.finditer(data)}
-    if len(found) != 1:
-        return _ANY_PREFIX
-    prefix = found.pop()
-    other = re.compile(rb"<(?!" + re.escape(prefix) + rb"[cf]\b)[\w.-]+:[cf]\b" if prefix else rb"<[\w.-]+:[cf]\b")
-    return _ANY_PREFIX if other.search(data) else prefix
+    """The namespace prefix the sheet's cells are written with: b"" when the spreadsheet namespace is
+    declared once, as the default namespace (what Excel, LibreOffice and XlsxWriter write), so that no
+    cell can carry a prefix; any prefix otherwise. (A long needle: a byte search, not a regex scan.)"""
+    at = data.find(_MAIN)
+    if at >= 0 and data[at - len(_DEFAULT):at] == _DEFAULT and data.find(_MAIN, at + 1) < 0:
+        return b""
+    return _ANY_PREFIX
 
 
 def scan_sheet(zf: zipfile.ZipFile, part: str) -> SheetCells:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..a1 import a1, parse_a1
+from ..a1 import a1, column_index, parse_a1
 from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
@@ -181,7 +181,9 @@ def _read_meta(source: Source, spec: TemplateSpec,
         if ref is None or ref[0] not in source.sheet_names():
             continue
         sheet, row, col = ref
-        grid = grids.setdefault(sheet, source.grid(sheet))
+        if sheet not in grids:  # (setdefault would read the sheet again for every field)
+            grids[sheet] = source.grid(sheet)
+        grid = grids[sheet]
         value = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
         cells[field_.id] = (sheet, a1(row, col))
         meta[field_.id] = _meta(field_.kind, value)
@@ -313,12 +315,18 @@ def _formula_cells(rb: ReadBlock, scan: SheetCells) -> None:
     column = {c: (n, cid) for n, (cid, c) in enumerate(rb.columns.items())}
     found = []
     for ref, text in scan.formulas.items():
-        r, c = parse_a1(ref)
+        r, c = _position(ref)
         if r in index and c in column:
             found.append((index[r], *column[c], text))
     for i, _, cid, text in sorted(found):
         rb.formula_cells.add((i, cid))
         rb.formula_text[(i, cid)] = text
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """0-based (row, col) of an address the sheet scan found (``[A-Z]+[0-9]+``, as its pattern matched)."""
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):]) - 1, column_index(letters)
 
 
 def _is_header(line: list[Any], block: Block) -> bool:
