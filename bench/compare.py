@@ -3,13 +3,16 @@
     .venv/bin/python -m bench.compare dump before.jsonl           # with the old code
     .venv/bin/python -m bench.compare dump after.jsonl            # with the new code
     .venv/bin/python -m bench.compare diff before.jsonl after.jsonl
+    .venv/bin/python -m bench.compare paths                       # both identity paths, this code
 
 The corpus: the 500 generated submissions of ``bench.run`` (20 % with mistakes), ``--fuzz`` damaged copies
 of them (tests/fuzzing.py: values replaced by text, Thai digits, error values, rows and cells deleted,
 bytes flipped or cut), and the size-sweep workbooks up to ``--sweep`` rows. Per file: everything the
 reader returns (rows, raw values, cell problems, formula cells and text, positions, structure problems,
 meta) or the one line refusing the file, every finding of ``validate``, and recalc's planned edits and
-findings. ``diff`` counts files, findings and edits, and lists the first differences.
+findings. ``diff`` counts files, findings and edits, and lists the first differences. ``paths`` validates
+every file of the corpus twice in one process, with the identities screened in integer columns and with
+every cell on the per-cell Decimal path, and counts the files whose findings differ.
 """
 
 from __future__ import annotations
@@ -70,10 +73,11 @@ def _read(wb: ReadWorkbook) -> dict[str, Any]:
                     "sheet_rows": rb.sheet_rows, "first_row": rb.first_row, "formula_cells": rb.formula_cells,
                     "formula_text": rb.formula_text, "problems": rb.problems}
               for bid, rb in wb.blocks.items()}
-    structure = [{k: (v.id if k == "block" and v is not None else v) for k, v in asdict(p).items() if k != "block"}
+    structure = [(p.issue, p.sheet, p.cell, p.expected, p.actual, p.block and p.block.id, p.column)
                  for p in wb.structure]
-    return _plain({"template": wb.spec.id, "version": wb.version, "meta": wb.meta, "meta_cells": wb.meta_cells,
-                   "blocks": blocks, "structure": structure})
+    plain: dict[str, Any] = _plain({"template": wb.spec.id, "version": wb.version, "meta": wb.meta,
+                                    "meta_cells": wb.meta_cells, "blocks": blocks, "structure": structure})
+    return plain
 
 
 def record(path: Path) -> dict[str, Any]:
@@ -121,6 +125,34 @@ def diff(a: Path, b: Path, show: int = 5) -> int:
     return 1 if differ else 0
 
 
+def paths(fuzz: int, sweep: int) -> int:
+    """Both identity paths on every file of the corpus; 0 when every file's findings are identical."""
+    from osmep_xl.rules import arithmetic
+    from osmep_xl.rules.context import Context
+
+    screen = arithmetic._screen
+    files = differ = screened = findings = 0
+    for path in corpus(fuzz, sweep):
+        try:
+            books = open_all(path)
+        except (UnreadableWorkbookError, RefusedFileError):
+            continue
+        files += 1
+        screened += sum(v is not None for wb in books for v in Context(wb, load_settings()).columns.values())
+        fast = validate_set(books, load_settings())
+        arithmetic._screen = lambda *args: None
+        try:
+            slow = validate_set(books, load_settings())
+        finally:
+            arithmetic._screen = screen
+        findings += sum(len(f) for f in fast)
+        if [[f.model_dump() for f in x] for x in fast] != [[f.model_dump() for f in x] for x in slow]:
+            differ += 1
+            print(f"{path.name}: findings differ")
+    print(f"{files} readable files, {screened} blocks screened in columns, {findings} findings; {differ} files differ")
+    return 1 if differ else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="dump or compare what the reader and the checks make of a corpus")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.add_argument("out", type=Path)
     d.add_argument("--fuzz", type=int, default=300, help="damaged copies of the generated files")
     d.add_argument("--sweep", type=int, default=10_000, help="sweep workbooks up to this many rows")
+    both = sub.add_parser("paths")
+    both.add_argument("--fuzz", type=int, default=300)
+    both.add_argument("--sweep", type=int, default=10_000)
     c = sub.add_parser("diff")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
@@ -135,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dump":
         dump(args.out, args.fuzz, args.sweep)
         return 0
+    if args.command == "paths":
+        return paths(args.fuzz, args.sweep)
     return diff(args.a, args.b)
 
 
