@@ -415,7 +415,7 @@ def _flag_when(fiscal_year_: Any, as_of: Any, kind: Any, basis: Any) -> FlagWhen
 
 def _flag(when: FlagWhen, amounts: list[Decimal | _Invalid | None]) -> str:
     """The flag of one row, measured ``when``, from its allocated, disbursed and committed amounts."""
-    if any(isinstance(a, _Invalid) for a in amounts):
+    if INVALID in amounts:  # _number gives the one INVALID
         return VALUE_ERROR
     if isinstance(when, str):
         return when
@@ -448,7 +448,8 @@ def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any
         when = seen.get(key)
         if when is None:
             when = seen[key] = _flag_when(year, day, kind_, basis_)
-        out.append(_flag(when, [_amount(a) for a in amounts]))
+        allocated_, disbursed_, committed_ = amounts
+        out.append(_flag(when, [_amount(allocated_), _amount(disbursed_), _amount(committed_)]))
     return out
 
 
