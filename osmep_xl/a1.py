@@ -21,6 +21,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
+@cache
 def column_index(letters: str) -> int:
     """Letters to 0-based column index."""
     value = 0

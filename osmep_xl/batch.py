@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
-from .check import check_file, recalc_result
+from .check import check_and_recalc, check_file, recalc_result
 from .model.load import DataError
 from .report import FileResult
 from .rules.config import Settings
@@ -66,6 +66,7 @@ class Task:
     settings: Settings
     out_dir: Path | None = None  # recalc: where each result goes, under the input's file name
     in_place: bool = False  # recalc: overwrite each input, keeping a backup beside it
+    validate: bool = False  # recalc: validate each input too, from the same read
 
     def target(self, path: Path) -> Path:
         """Where ``recalc`` writes the result for ``path``."""
@@ -177,6 +178,8 @@ def process_file(path: Path, task: Task) -> list[FileResult]:
         if task.operation == "validate":
             return check_file(path, task.settings)
         try:
+            if task.validate:
+                return check_and_recalc(path, task.target(path), task.settings)
             return [recalc_result(path, task.target(path))]
         except (UnreadableWorkbookError, RefusedFileError, PatchError) as exc:
             return [FileResult(path=path, unreadable=str(exc))]

@@ -159,7 +159,11 @@ def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
 
     When ``out`` is ``path`` (in place) the original is first copied to :func:`backup_path`.
     """
-    books = open_all(path)
+    return recalc_books(path, open_all(path), out, backup=backup)
+
+
+def recalc_books(path: Path, books: list[ReadWorkbook], out: Path, *, backup: bool = True) -> FileResult:
+    """:func:`recalc_result` of ``path`` already read (``books``, from :func:`open_all`)."""
     edits, changes = plan_recalc_all(books)
     patch = WorkbookPatch(path)
     for edit in edits:
@@ -171,6 +175,19 @@ def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
     return FileResult(path=path, template=",".join(wb.spec.id for wb in books),
                       version=",".join(wb.version or "" for wb in books) or None,
                       findings=changes + text_numbers(books, edits))
+
+
+def check_and_recalc(path: Path, out: Path, settings: Settings, previous: Path | Previous | None = None, *,
+                     backup: bool = True) -> list[FileResult]:
+    """Validate ``path`` and write it recalculated to ``out``, reading it once: the validation results
+    (:func:`check_file`), then the recalculation's (:func:`recalc_result`). A file that cannot be read
+    gives one result with ``unreadable`` set, as :func:`check_file` does, and nothing is written."""
+    opened = open_files([path])
+    results = check_opened(opened, settings, previous)
+    books = opened[0][1]
+    if isinstance(books, str):
+        return results
+    return [*results, recalc_books(path, books, out, backup=backup)]
 
 
 def recalc_file(path: Path, out: Path, *, backup: bool = True) -> list[Finding]:

@@ -263,11 +263,16 @@ def recalc(
         "--no-backup", help="ไม่ต้องสำรองเมื่อเขียนทับ / no backup with --in-place")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="พิมพ์การเปลี่ยนแปลงเป็น JSON / JSON output")] = False,
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ -o เดิม / overwrite an existing -o file")] = False,
+    validate: Annotated[bool, typer.Option(
+        "--validate", help="ตรวจสอบไฟล์ต้นฉบับด้วย (อ่านครั้งเดียว) / validate the input too, from the same read")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="ไฟล์ตั้งค่า / settings file (with --validate)")] = None,
 ) -> None:
     """คำนวณใหม่ทุกช่องที่เป็นสูตร / recompute every derived cell; changed figures are reported, and numbers
-    still stored as text (left as typed) are warnings."""
-    from .check import recalc_result
+    still stored as text (left as typed) are warnings. With --validate the input's findings come first."""
+    from .check import check_and_recalc, recalc_result
     from .report import print_results, to_json
+    from .rules.config import load_settings
+    from .xlsx.source import UnreadableWorkbookError
 
     out_or_in_place(out, in_place)
     target = path if in_place else out
@@ -275,12 +280,19 @@ def recalc(
     if not in_place:
         _check_folder(target, "-o")
         check_out(target, force, suffixes=(path.suffix.lower(),))
-    result = replace(recalc_result(path, target, backup=not no_backup), path=target)
+    found = []
+    if validate:
+        *found, last = check_and_recalc(path, target, load_settings(config), backup=not no_backup)
+        if last.unreadable:
+            raise UnreadableWorkbookError(last.unreadable)
+    else:
+        last = recalc_result(path, target, backup=not no_backup)
+    result = replace(last, path=target)
     changed = sum(f.rule == "recalc.changed" for f in result.findings)
     if as_json:
-        typer.echo(json.dumps(to_json([result]), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(to_json([*found, result]), ensure_ascii=False, indent=2))
     else:
-        print_results([result], make_console(), show_info=True)
+        print_results([*found, result], make_console(), show_info=True)
         typer.echo(f"เขียนแล้ว / wrote {target}: เปลี่ยน {changed} ค่า / {changed} stated values changed")
 
 

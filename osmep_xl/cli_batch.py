@@ -46,12 +46,12 @@ Scheduler = Annotated[str | None, typer.Option(
 
 def _run(operation: Operation, paths: list[str], *, jobs: int | None, json_out: Path | None, quiet: bool,
          config: Path | None, executor: Executor, scheduler: str | None, timeout: float = DEFAULT_TIMEOUT,
-         out_dir: Path | None = None, in_place: bool = False, force: bool = False) -> None:
+         out_dir: Path | None = None, in_place: bool = False, force: bool = False, validate: bool = False) -> None:
     from .rules.config import load_settings
 
     settings = load_settings(config)
     inputs = collect(paths)
-    task = Task(operation, settings, out_dir=out_dir, in_place=in_place)
+    task = Task(operation, settings, out_dir=out_dir, in_place=in_place, validate=validate)
     check_targets(task, inputs.paths, force=force)
     if json_out is not None and json_out.resolve() in {p.resolve() for p in inputs.paths}:
         raise BatchError(f"--json จะเขียนทับไฟล์ต้นฉบับ / --json would overwrite the input {json_out}")
@@ -163,17 +163,20 @@ def batch_recalc(
         "--in-place", help="เขียนทับไฟล์เดิม (เก็บสำรองไว้ข้างกัน) / overwrite each input, keeping a backup")] = False,
     force: Annotated[bool, typer.Option("--force", help="เขียนทับไฟล์ผลลัพธ์ที่มีอยู่ / overwrite existing outputs")
                      ] = False,
+    validate: Annotated[bool, typer.Option(
+        "--validate", help="ตรวจสอบแต่ละไฟล์ด้วย (อ่านครั้งเดียว) / validate each input too, from the same read")] = False,
     jobs: Jobs = None, json_out: JsonOut = None, quiet: Quiet = False, config: Config = None,
     executor: ExecutorOpt = Executor.POOL, scheduler: Scheduler = None, timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """คำนวณใหม่หลายไฟล์พร้อมกัน / recalculate every derived cell of many workbooks.
 
     Results go to --out DIR under the same names (inputs are never overwritten), or replace the inputs
-    with --in-place. Each changed stated figure is reported (recalc.changed).
+    with --in-place. Each changed stated figure is reported (recalc.changed); with --validate each input's
+    findings are listed too.
     """
     out_or_in_place(out, in_place, option="--out DIR")
     _run("recalc", paths, jobs=jobs, json_out=json_out, quiet=quiet, config=config, executor=executor,
-         scheduler=scheduler, timeout=timeout, out_dir=out, in_place=in_place, force=force)
+         scheduler=scheduler, timeout=timeout, out_dir=out, in_place=in_place, force=force, validate=validate)
 
 
 @user_errors

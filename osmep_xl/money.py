@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
+_ROUNDING = Context(prec=28, rounding=ROUND_HALF_UP)
+_QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(7)}
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 # Text that users type around a number and that means nothing to its value.
 _NOISE = re.compile(r"(บาท|baht|thb|฿|%|ร้อยละ|\u200b)", re.IGNORECASE)
@@ -28,9 +30,11 @@ def excel_round(value: Decimal, digits: int = 2) -> Decimal:
     """
     if not value.is_finite():
         return value
-    # Enough precision for any magnitude, so a huge amount rounds instead of raising.
-    context = Context(prec=max(28, value.adjusted() + digits + 2))
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=context)
+    # Enough precision for any magnitude, so a huge amount rounds instead of raising (the usual amount
+    # needs no more than the default 28 digits: one shared context, not a new one per call).
+    prec = value.adjusted() + digits + 2
+    context = _ROUNDING if prec <= _ROUNDING.prec else Context(prec=prec, rounding=ROUND_HALF_UP)
+    return value.quantize(_QUANTUM.get(digits) or Decimal(1).scaleb(-digits), context=context)
 
 
 def to_money(value: object) -> Decimal:

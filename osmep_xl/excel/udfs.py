@@ -22,18 +22,20 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import xlwings as xw
 
 from ..a1 import a1, parse_a1
 from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
 from ..kpi_text import parse_result, parse_target
+from ..model.columnar import MAX_PCT_INPUT, SCALE, evaluate_sum, round_percent, to_hundredths
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
 from ..rules.targets import KIND_TEXT, judge
 from ..rules.validate import validate
 from ..spec import get_spec
-from ..spec.base import Column, Formula, KpiRoles, SpendingRoles
+from ..spec.base import Column, Formula, KpiRoles, SpendingRoles, Sum
 from ..spec.columns import BUDGET_CATEGORY, BUDGET_SOURCE
 from ..xlsx.layout import PROP_TEMPLATE
 from ..xlsx.package import SheetCells
@@ -90,29 +92,62 @@ def _dims(value: Any) -> int:
 def _grid(value: Any) -> list[list[Any]]:
     dims = _dims(value)
     if dims == 2:
-        return [list(row) for row in value]
+        return list(value)  # rows are only read: no copy of each
     if dims == 1:
         return [[v] for v in value]  # a flat list from Python is a column
     return [[value]]
 
 
-def vectorize(func: Callable[..., Any], *args: Any) -> Any:
-    """Apply ``func`` cell by cell over the broadcast of ``args`` (Excel's array rules: a single
-    row or column stretches); the result takes the shape of the widest argument."""
+def _broadcast(args: Sequence[Any]) -> tuple[list[list[Any]], tuple[int, int, int]]:
+    """Each argument as one flat list over the broadcast grid (Excel's array rules: a single row or
+    column stretches), row by row, and the (rows, columns, dimensions) to shape a result back."""
     grids = [_grid(a) for a in args]
     rows = max(len(g) for g in grids)
     cols = max(len(g[0]) if g else 0 for g in grids)
     for g in grids:
         if len(g) not in (1, rows) or (g and len(g[0]) not in (1, cols)):
             raise ValueError("ขนาดช่วงข้อมูลไม่เท่ากัน / ranges of different sizes")
-    out = [[func(*(g[r if len(g) > 1 else 0][c if len(g[0]) > 1 else 0] for g in grids)) for c in range(cols)]
-           for r in range(rows)]
-    dims = max(_dims(a) for a in args)
+    return [_flat(g, rows, cols) for g in grids], (rows, cols, max(_dims(a) for a in args))
+
+
+def _flat(grid: list[Any], rows: int, cols: int) -> list[Any]:
+    """``grid`` stretched to ``rows`` x ``cols``, row by row."""
+    if not rows or not cols:
+        return []
+    if len(grid) == rows and len(grid[0]) == cols:
+        return [row[0] for row in grid] if cols == 1 else [v for row in grid for v in row]
+    if len(grid) == rows:  # one column stretched across
+        return [row[0] for row in grid for _ in range(cols)]
+    return list(grid[0]) * rows if len(grid[0]) == cols else [grid[0][0]] * (rows * cols)
+
+
+def _shaped(flat: list[Any], shape: tuple[int, int, int]) -> Any:
+    rows, cols, dims = shape
     if dims == 0:
-        return out[0][0]
+        return flat[0]
     if dims == 1:
-        return [row[0] for row in out] if cols == 1 else out[0]
-    return out
+        return flat if cols == 1 else flat[:cols]
+    return [flat[r * cols:(r + 1) * cols] for r in range(rows)]
+
+
+def vectorize(func: Callable[..., Any], *args: Any) -> Any:
+    """Apply ``func`` cell by cell over the broadcast of ``args`` (Excel's array rules: a single
+    row or column stretches); the result takes the shape of the widest argument."""
+    flats, shape = _broadcast(args)
+    return _shaped([func(*cell) for cell in zip(*flats, strict=True)], shape)
+
+
+LATER = object()  # a cell the columnar path leaves to the cell-by-cell function
+
+
+def vectorize_columns(func: Callable[..., Any], columns: Callable[..., list[Any]], *args: Any) -> Any:
+    """:func:`vectorize`, with ``columns`` first computing whole columns at once (numpy): it returns each
+    cell's result, or ``LATER`` for a cell ``func`` must compute (text, more decimals than hundredths...).
+    Both give the same result for any cell."""
+    flats, shape = _broadcast(args)
+    done = columns(*flats)
+    return _shaped([func(*cell) if out is LATER else out
+                    for out, cell in zip(done, zip(*flats, strict=True), strict=True)], shape)
 
 
 # --- reading cell values -------------------------------------------------------------------------------------
@@ -182,6 +217,19 @@ def _percent(part: Any, whole: Any) -> float | int | str:
     return _out(percent(p or Decimal(0), w))
 
 
+def _percent_columns(part: list[Any], whole: list[Any]) -> list[Any]:
+    """:func:`_percent` of whole columns in exact hundredths (:func:`.columnar.round_percent`)."""
+    p, p_exact, p_blank = to_hundredths(part)
+    w, w_exact, w_blank = to_hundredths(whole)
+    fits = (p_exact | p_blank) & (w_exact | w_blank) & (np.abs(p) < MAX_PCT_INPUT) & (np.abs(w) < MAX_PCT_INPUT)
+    empty = w_blank | (w == 0)
+    value = round_percent(p, np.where(empty, 1, w))
+    # A zero result may be -0.00 in Decimal (a negative ratio rounded away): left to the Decimal path.
+    out = np.where(fits & ~empty & (value != 0), value / SCALE, np.nan).tolist()
+    empties = (fits & empty).tolist()
+    return ["" if e else LATER if v != v else v for v, e in zip(out, empties, strict=True)]
+
+
 @xw.func
 @xw.arg("part", ndim=2, doc="ส่วน เช่น เบิกจ่าย / the part, e.g. disbursed (a value or a column)")
 @xw.arg("whole", ndim=2, doc="ทั้งหมด เช่น งบประมาณ / the whole, e.g. allocated (a value or a column)")
@@ -189,7 +237,7 @@ def _percent(part: Any, whole: Any) -> float | int | str:
 def OSMEP_PERCENT(part: Any, whole: Any) -> Any:
     """ร้อยละ ROUND(ส่วน/ทั้งหมด*100, 2) ปัดครึ่งขึ้นแบบ Excel · ว่างเมื่อทั้งหมดเป็น 0 / Percent of
     the whole, ROUND(part/whole*100, 2) half away from zero; blank when the whole is 0."""
-    return vectorize(_percent, part, whole)
+    return vectorize_columns(_percent, _percent_columns, part, whole)
 
 
 _SPENDING: SpendingRoles = get_spec("disbursement").block("lines").spending or SpendingRoles(*("",) * 7)
@@ -210,6 +258,30 @@ def _remaining(allocated: Any, disbursed: Any, committed: Any) -> float | int | 
     return _out(value if isinstance(value, Decimal) else None)
 
 
+def _remaining_columns(allocated: list[Any], disbursed: list[Any], committed: list[Any]) -> list[Any]:
+    """:func:`_remaining` of whole columns in exact hundredths, by the spec's own sum formulas."""
+    roles = _SPENDING
+    columns: dict[str, tuple[Any, Any]] = {}
+    fits = np.ones(len(allocated), np.bool_)
+    blank_all = np.ones(len(allocated), np.bool_)
+    for role, values in ((roles.budget, allocated), (roles.disbursed, disbursed), (roles.committed, committed)):
+        hundredths, exact, blank = to_hundredths(values)
+        columns[role] = (hundredths, exact)
+        fits &= exact | blank
+        blank_all &= blank
+    total = evaluate_sum(_TOTAL, columns) if isinstance(_TOTAL, Sum) else None
+    if total is None:
+        return [LATER] * len(allocated)
+    columns[roles.total] = (total, np.ones(len(total), np.bool_))
+    remaining = evaluate_sum(_REMAINING, columns) if isinstance(_REMAINING, Sum) else None
+    if remaining is None:
+        return [LATER] * len(allocated)
+    # A zero may be -0 in Decimal: left to the Decimal path.
+    out = np.where(fits & ~blank_all & (remaining != 0), remaining / SCALE, np.nan).tolist()
+    empties = (fits & blank_all).tolist()
+    return ["" if e else LATER if v != v else v for v, e in zip(out, empties, strict=True)]
+
+
 @xw.func
 @xw.arg("allocated", ndim=2, doc="งบประมาณ / allocated budget")
 @xw.arg("disbursed", ndim=2, doc="เบิกจ่าย / disbursed")
@@ -218,7 +290,7 @@ def _remaining(allocated: Any, disbursed: Any, committed: Any) -> float | int | 
 def OSMEP_REMAINING(allocated: Any, disbursed: Any, committed: Any) -> Any:
     """คงเหลือ = งบประมาณ − (เบิกจ่าย + ผูกพัน) คิดแบบทศนิยมแม่นยำ / Remaining budget:
     allocated − (disbursed + committed), in exact decimal arithmetic."""
-    return vectorize(_remaining, allocated, disbursed, committed)
+    return vectorize_columns(_remaining, _remaining_columns, allocated, disbursed, committed)
 
 
 # --- KPIs ----------------------------------------------------------------------------------------------------
@@ -334,22 +406,38 @@ def _choice_arg(column: Column, value: Any) -> str | _Invalid | None:
     return column.canonical(str(value)) or INVALID
 
 
-def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed: Any, committed: Any,
-                       kind: Any, basis: Any, budget_source: Any, budget_category: Any) -> float | int | str:
+# What a row's year, date, kind, basis, budget source and category mean; or the row's result.
+FlagWhen = tuple[int, dt.date, Kind | None, Basis, str | None, str | None] | str
+
+
+def _flag_when(fiscal_year_: Any, as_of: Any, kind: Any, basis: Any, budget_source: Any,
+               budget_category: Any) -> FlagWhen:
+    """What a row is measured at, or the row's result when that leaves nothing to measure ("" for a blank
+    year or date, #VALUE! for one that is not)."""
     year, day = _fiscal_year_arg(fiscal_year_), _date(as_of)
-    amounts = [_number(allocated), _number(disbursed), _number(committed)]
     kind_key = _KIND_WORDS.get(str(kind).strip().lower()) if not _blank(kind) else None
     basis_key = _BASIS_WORDS.get(str(basis).strip().lower()) if not _blank(basis) else _settings().disbursement.basis
     source, category = _choice_arg(BUDGET_SOURCE, budget_source), _choice_arg(BUDGET_CATEGORY, budget_category)
-    if (isinstance(year, _Invalid) or isinstance(day, _Invalid) or any(isinstance(a, _Invalid) for a in amounts)
+    if (isinstance(year, _Invalid) or isinstance(day, _Invalid)
             or (kind_key is None and not _blank(kind)) or basis_key is None
             or isinstance(source, _Invalid) or isinstance(category, _Invalid)):
         return VALUE_ERROR
     if year is None or day is None:
         return ""
+    return year, day, kind_key, basis_key, source, category
+
+
+def _flag(when: FlagWhen, amounts: list[Decimal | _Invalid | None]) -> str:
+    """The flag of one row, measured ``when``, from its allocated, disbursed and committed amounts."""
+    if INVALID in amounts:  # _number gives the one INVALID
+        return VALUE_ERROR
+    if isinstance(when, str):
+        return when
+    year, day, kind_key, basis_key, source, category = when
+    allocated, disbursed, committed = (a if isinstance(a, Decimal) else None for a in amounts)
     j = judge(_disbursement_settings(basis_key), line_year=year, report_year=fiscal_year(day), as_of=day,
-              budget_source=source, category=category, allocated=amounts[0], disbursed=amounts[1],
-              committed=amounts[2], kind=kind_key)
+              budget_source=source, category=category, allocated=allocated, disbursed=disbursed,
+              committed=committed, kind=kind_key)
     if j is None:
         return ""
     kind_th, kind_en = KIND_TEXT[j.kind]
@@ -361,6 +449,39 @@ def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed:
     both_th, both_en = j.both_bases()
     return (f"ต่ำกว่าเป้า{kind_th} ไตรมาส {j.quarter} ร้อยละ {j.goal}: {both_th} / "
             f"behind the {kind_en} Q{j.quarter} target {j.goal}%: {both_en}")
+
+
+def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed: Any, committed: Any,
+                       kind: Any, basis: Any, budget_source: Any, budget_category: Any) -> str:
+    return _flag(_flag_when(fiscal_year_, as_of, kind, basis, budget_source, budget_category),
+                 [_number(allocated), _number(disbursed), _number(committed)])
+
+
+def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any], disbursed: list[Any],
+                  committed: list[Any], kind: list[Any], basis: list[Any], budget_source: list[Any],
+                  budget_category: list[Any]) -> list[Any]:
+    """:func:`_disbursement_flag` down whole columns: each distinct (year, date, kind, basis, source, category)
+    is read once (a column repeats them), and an amount stored as a double becomes its Decimal without the
+    text path."""
+    seen: dict[tuple[Any, ...], FlagWhen] = {}
+    out: list[Any] = []
+    for year, day, kind_, basis_, source, category, *amounts in zip(
+            fiscal_year_, as_of, kind, basis, budget_source, budget_category, allocated, disbursed, committed,
+            strict=True):
+        key = (year, type(year), day, type(day), kind_, basis_, source, category)  # True == 1, yet is no year
+        when = seen.get(key)
+        if when is None:
+            when = seen[key] = _flag_when(year, day, kind_, basis_, source, category)
+        allocated_, disbursed_, committed_ = amounts
+        out.append(_flag(when, [_amount(allocated_), _amount(disbursed_), _amount(committed_)]))
+    return out
+
+
+def _amount(value: Any) -> Decimal | _Invalid | None:
+    """:func:`_number` of a cell, a finite double directly (as ``to_money`` reads it)."""
+    if type(value) is float and value - value == 0:  # finite
+        return Decimal(repr(value))
+    return _number(value)
 
 
 @xw.func
@@ -382,8 +503,8 @@ def OSMEP_DISBURSEMENT_FLAG(fiscal_year: Any, as_of: Any, allocated: Any, disbur
     เหมือนการตรวจ) แสดงทั้งสองฐาน ว่างเมื่อเป็นไปตามเป้าหรือแหล่งงบไม่อยู่ในเป้าหมาย / A short flag when the line
     is behind the government's quarterly target that applies to it (by year, budget source and category, as
     validation judges it), with both bases; blank when on track or its source has no target."""
-    return vectorize(_disbursement_flag, fiscal_year, as_of, allocated, disbursed, committed, kind, basis,
-                     budget_source, budget_category)
+    return vectorize_columns(_disbursement_flag, _flag_columns, fiscal_year, as_of, allocated, disbursed,
+                             committed, kind, basis, budget_source, budget_category)
 
 
 # --- fiscal calendar and numbers -----------------------------------------------------------------------------

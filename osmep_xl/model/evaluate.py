@@ -47,29 +47,30 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     """Link each row to its parent: the nearest higher level with the parent code."""
     st = Structure()
     seen: set[tuple[Any, ...]] = set()
+    keys = block.key_columns  # a property that builds its tuple: once, not per row
     for i, row in enumerate(rows):
-        key = tuple(row.get(k) for k in block.key_columns)
+        key = tuple(row.get(k) for k in keys)
         if key in seen:
             st.duplicates.append(i)
         seen.add(key)
     if not block.hierarchical:
         return st
     ranks = {lv.id: n for n, lv in enumerate(block.levels)}
+    # Each row's group, code and rank once: a parent is looked up by them for every row.
+    groups = [tuple(row.get(c) for c in block.group_by) for row in rows]
+    rank_of = [ranks.get(row.get("level") or "", len(ranks)) for row in rows]  # unknown level: below all
     by_code: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
-        by_code[(*group_key(block, row), row.get("code"))].append(i)
+        by_code[(*groups[i], row.get("code"))].append(i)
     for i, row in enumerate(rows):
         parent_code = row.get("parent")
-        rank = ranks.get(row.get("level") or "")
-        if parent_code is None or rank is None:
+        rank = rank_of[i]
+        if parent_code is None or rank == len(ranks):
             continue
-        candidates = [
-            j for j in by_code.get((*group_key(block, row), parent_code), [])
-            if ranks.get(rows[j].get("level") or "", len(ranks)) < rank
-        ]
+        candidates = [j for j in by_code.get((*groups[i], parent_code), ()) if rank_of[j] < rank]
         if not candidates:
             continue  # a dangling parent code: references.py reports it
-        j = max(candidates, key=lambda c: ranks[rows[c]["level"]])
+        j = max(candidates, key=lambda c: rank_of[c])
         st.parent[i] = j
         st.children[j].append(i)
     return st

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from ..model.columnar import BlockColumns, evaluate_columns
 from ..model.evaluate import BlockCalc
 from ..money import EXCEL, excel_round
 from ..spec.base import ColType, Column, Value
@@ -43,6 +44,13 @@ class Context:
     def as_excel(self) -> dict[str, BlockCalc]:
         """The cells as Excel's binary arithmetic computes them (differs only at rounding ties)."""
         return self._evaluate(arith=EXCEL)
+
+    @cached_property
+    def columns(self) -> dict[str, BlockColumns | None]:
+        """Each block's numeric columns evaluated at once in exact integers (None where they do not fit:
+        that block's checks take the per-cell path)."""
+        return {block_id: evaluate_columns(rb.block, rb.rows, rb.raw, rb.formula_cells, self.calcs[block_id].structure)
+                for block_id, rb in self.workbook.blocks.items()}
 
     def blocks(self) -> list[tuple[ReadBlock, BlockCalc]]:
         return [(rb, self.calcs[bid]) for bid, rb in self.workbook.blocks.items()]

@@ -12,6 +12,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
@@ -43,9 +44,14 @@ def _parse(zf: zipfile.ZipFile, name: str) -> Element:
     return root
 
 
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> part name inside the zip, in workbook order."""
-    book = _parse(zf, WORKBOOK_PART)
+def workbook_xml(zf: zipfile.ZipFile) -> Element:
+    """The parsed workbook part: parse it once for :func:`sheet_parts` and :func:`defined_names`."""
+    return _parse(zf, WORKBOOK_PART)
+
+
+def sheet_parts(zf: zipfile.ZipFile, book: Element | None = None) -> dict[str, str]:
+    """Sheet name -> part name inside the zip, in workbook order (``book``: the parsed workbook part)."""
+    book = workbook_xml(zf) if book is None else book
     rels = _parse(zf, "xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(_q(NS_PKG_REL, "Relationship"))}
     out: dict[str, str] = {}
@@ -57,9 +63,9 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def defined_names(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Workbook-level defined names -> their reference text."""
-    book = _parse(zf, WORKBOOK_PART)
+def defined_names(zf: zipfile.ZipFile, book: Element | None = None) -> dict[str, str]:
+    """Workbook-level defined names -> their reference text (``book``: the parsed workbook part)."""
+    book = workbook_xml(zf) if book is None else book
     return {
         dn.get("name", ""): (dn.text or "")
         for dn in book.iter(_q(NS_MAIN, "definedName"))
@@ -79,31 +85,60 @@ def custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-# A cell element, its attributes and its content, whatever the namespace prefix. Scanning the bytes is
-# ~3x faster than parsing the sheet; DTDs and entities were refused before (safety.check_package).
-_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
+# Scanning the bytes is several times faster than parsing the sheet; DTDs and entities were refused
+# before (safety.check_package). Any namespace prefix is accepted.
 _REF_ATTR = re.compile(rb"\br=\"([A-Z]+[0-9]+)\"")
-_ERROR_ATTR = re.compile(rb"\bt=\"e\"")
-_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:[\w.-]+:)?f>)")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
+
+
+# Only formula cells and error cells matter, so only they are matched, each by one pattern the regex
+# engine runs over the bytes: a formula is a cell's first child (the schema orders f, v, is), an error a
+# cell whose type is "e". A value cell, most of a sheet, costs no Python at all.
+_ANY_PREFIX = rb"(?:[\w.-]+:)?"
+
+
+@lru_cache(maxsize=8)
+def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The formula-cell and error-cell patterns for elements written with ``prefix`` (b"" for none,
+    ``_ANY_PREFIX`` for any): one known prefix lets the regex engine look for a literal."""
+    p = re.escape(prefix) if prefix != _ANY_PREFIX else prefix
+    formula = re.compile(rb"<" + p + rb"c\b([^>]*?)(?<!/)>\s*<" + p + rb"f\b[^>]*?(?:/>|>([^<]*)</" + p + rb"f>)")
+    error = re.compile(rb"<" + p + rb"c\b(?=[^>]*?\bt=\"e\")([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+    return formula, error
+
+
+_MAIN, _DEFAULT = NS_MAIN.encode(), b'xmlns="'
+
+
+def _prefix(data: bytes) -> bytes:
+    """The namespace prefix the sheet's cells are written with: b"" when the spreadsheet namespace is
+    declared once, as the default namespace (what Excel, LibreOffice and XlsxWriter write), so that no
+    cell can carry a prefix; any prefix otherwise. (A long needle: a byte search, not a regex scan.)"""
+    at = data.find(_MAIN)
+    if at >= 0 and data[at - len(_DEFAULT):at] == _DEFAULT and data.find(_MAIN, at + 1) < 0:
+        return b""
+    return _ANY_PREFIX
 
 
 def scan_sheet(zf: zipfile.ZipFile, part: str) -> SheetCells:
     """Formula and error cells of a worksheet part."""
     cells = SheetCells()
     data = zf.read(part)
-    for match in _CELL.finditer(data):
-        attrs, body = match.group(1), match.group(2) or b""
+    formula_cell, error_cell = _cell_patterns(_prefix(data))
+    for attrs, text in formula_cell.findall(data):
         ref = _REF_ATTR.search(attrs)
         if ref is None:  # cells without addresses (allowed, rare): let the full parser place them
             return _scan_sheet_xml(zf, part)
-        address = ref.group(1).decode()
-        formula = _FORMULA.search(body)
-        if formula is not None:
-            cells.formulas[address] = html.unescape((formula.group(1) or b"").decode("utf-8"))
-        if _ERROR_ATTR.search(attrs):
-            value = _VALUE.search(body)
-            cells.errors[address] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
+        formula = text.decode("utf-8")
+        cells.formulas[ref.group(1).decode()] = html.unescape(formula) if "&" in formula else formula
+    if b't="e"' not in data:  # no error cell: no need to look for one
+        return cells
+    for attrs, body in error_cell.findall(data):
+        ref = _REF_ATTR.search(attrs)
+        if ref is None:
+            return _scan_sheet_xml(zf, part)
+        value = _VALUE.search(body)
+        cells.errors[ref.group(1).decode()] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
     return cells
 
 

@@ -10,14 +10,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ..a1 import a1, parse_a1
+import numpy as np
+
+from ..a1 import a1, column_index, parse_a1
 from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
-from .coerce import CellProblem, coerce
+from .coerce import CellProblem, coerce_column
 from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
 from .package import SheetCells
-from .safety import check_package
+from .safety import open_package
 from .source import BROKEN_FILE, FileSource, Source, UnreadableWorkbookError
 
 _REF = re.compile(r"^=?'?(?P<sheet>.+?)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+))?$")
@@ -126,9 +128,9 @@ def identify(source: Source) -> list[tuple[TemplateSpec, str | None]]:
 def read_workbooks(path: Path | str) -> list[ReadWorkbook]:
     """Every template a workbook file holds (usually one). Raises :class:`UnreadableWorkbookError`."""
     path = Path(path)
-    check_package(path)
+    package = open_package(path)
     try:
-        source = FileSource(path)
+        source = FileSource(path, package)
     except BROKEN_FILE as exc:
         raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook {path}: {exc}") from exc
     try:
@@ -181,7 +183,9 @@ def _read_meta(source: Source, spec: TemplateSpec,
         if ref is None or ref[0] not in source.sheet_names():
             continue
         sheet, row, col = ref
-        grid = grids.setdefault(sheet, source.grid(sheet))
+        if sheet not in grids:  # (setdefault would read the sheet again for every field)
+            grids[sheet] = source.grid(sheet)
+        grid = grids[sheet]
         value = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
         cells[field_.id] = (sheet, a1(row, col))
         meta[field_.id] = _meta(field_.kind, value)
@@ -259,33 +263,72 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
         return rb
     en_row = header_row + 1
     start = rb.first_row = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
-    # Positions as (row, col) once, rather than an A1 string per cell read.
-    formulas = {parse_a1(ref): text for ref, text in scan.formulas.items()}
-    errors = {parse_a1(ref): value for ref, value in scan.errors.items()}
-    spec_columns = [(cid, c, block.column(cid)) for cid, c in columns.items()]
-    for r in range(start, len(grid)):
-        line = grid[r]
-        raw = {cid: (line[c] if c < len(line) else None) for cid, c, _ in spec_columns}
+    lines = grid[start:]
+    # The block a column at a time: each column's cells in one list, then typed together.
+    raw_columns = {cid: [line[c] if c < len(line) else None for line in lines] for cid, c in columns.items()}
+    at = {c: cid for cid, c in columns.items()}
+    flagged: list[tuple[int, str]] = []  # (line, column id) of each error cell
+    for ref, value in scan.errors.items():
         # Only a cell the sheet marks as an error is one: the text "#N/A" typed as text stays text.
-        flagged = {cid for cid, c, _ in spec_columns if (r, c) in errors} if errors else set()
-        for cid in flagged:
-            raw[cid] = errors[(r, columns[cid])]
-        if all(v is None or v == "" for v in raw.values()):
-            continue
-        i = len(rb.rows)
-        row: Row = dict.fromkeys(block.column_ids)
-        for cid, c, col in spec_columns:
-            coerced = coerce(col, raw[cid], error=cid in flagged)
-            row[cid] = coerced.value
-            if coerced.problem:
-                rb.problems[(i, cid)] = coerced.problem
-            if (r, c) in formulas:
-                rb.formula_cells.add((i, cid))
-                rb.formula_text[(i, cid)] = formulas[(r, c)]
-        rb.rows.append(row)
-        rb.raw.append(raw)
-        rb.sheet_rows.append(r)
+        r, c = parse_a1(ref)
+        if r >= start and c in at:
+            raw_columns[at[c]][r - start] = value
+            flagged.append((r - start, at[c]))
+    blank = np.ones(len(lines), np.bool_)
+    for cells in raw_columns.values():
+        blank &= np.fromiter((v is None or v == "" for v in cells), np.bool_, len(cells))
+    kept = np.flatnonzero(~blank).tolist()
+    if len(kept) < len(lines):
+        raw_columns = {cid: [cells[j] for j in kept] for cid, cells in raw_columns.items()}
+    rb.sheet_rows = [start + j for j in kept]
+    rb.raw = [dict(zip(raw_columns, cells, strict=True)) for cells in zip(*raw_columns.values(), strict=True)]
+    position = {j: i for i, j in enumerate(kept)}
+    _type_rows(rb, block, raw_columns, {(position[j], cid) for j, cid in flagged if j in position})
+    _formula_cells(rb, scan)
     return rb
+
+
+def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
+               errors: set[tuple[int, str]]) -> None:
+    """Each row's typed values and cell problems, typed a column at a time."""
+    n = len(rb.raw)
+    typed: list[list[Any]] = []
+    problems: dict[tuple[int, str], CellProblem] = {}
+    for cid in block.column_ids:
+        if cid not in raw_columns:
+            typed.append([None] * n)
+            continue
+        values, found = coerce_column(block.column(cid), raw_columns[cid])
+        for i, problem in found.items():
+            problems[(i, cid)] = problem
+        typed.append(values)
+    ids = block.column_ids
+    for i, cid in errors:
+        typed[ids.index(cid)][i] = None
+        problems[(i, cid)] = CellProblem.ERROR_VALUE
+    rb.rows = [dict(zip(ids, values, strict=True)) for values in zip(*typed, strict=True)]
+    order = {cid: n for n, cid in enumerate(rb.columns)}
+    rb.problems = dict(sorted(problems.items(), key=lambda item: (item[0][0], order[item[0][1]])))
+
+
+def _formula_cells(rb: ReadBlock, scan: SheetCells) -> None:
+    """The block's cells that hold formulas, in row then column order."""
+    index = {r: i for i, r in enumerate(rb.sheet_rows)}
+    column = {c: (n, cid) for n, (cid, c) in enumerate(rb.columns.items())}
+    found = []
+    for ref, text in scan.formulas.items():
+        r, c = _position(ref)
+        if r in index and c in column:
+            found.append((index[r], *column[c], text))
+    for i, _, cid, text in sorted(found):
+        rb.formula_cells.add((i, cid))
+        rb.formula_text[(i, cid)] = text
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """0-based (row, col) of an address the sheet scan found (``[A-Z]+[0-9]+``, as its pattern matched)."""
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):]) - 1, column_index(letters)
 
 
 def _is_header(line: list[Any], block: Block) -> bool:

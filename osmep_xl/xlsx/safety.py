@@ -40,6 +40,12 @@ def check_writable(path: Path) -> None:
 
 def check_package(path: Path) -> None:
     """Raise :class:`RefusedFileError` unless ``path`` is a plain, sane .xlsx/.xlsm package."""
+    open_package(path).close()
+
+
+def open_package(path: Path) -> zipfile.ZipFile:
+    """The package at ``path``, open, once :func:`check_package`'s checks pass: the reader goes on with
+    the same open zip (its directory is read once)."""
     if not path.exists():
         raise RefusedFileError(f"ไม่พบไฟล์ / file not found: {path}")
     if path.is_dir():
@@ -55,27 +61,44 @@ def check_package(path: Path) -> None:
             f"ไฟล์ถูกเข้ารหัสหรือเป็นรูปแบบเก่า / encrypted (password-protected) or legacy workbook: {path}")
     if not zipfile.is_zipfile(path):
         raise RefusedFileError(f"ไม่ใช่ไฟล์ Excel (.xlsx) / not an .xlsx file (not a zip package): {path}")
+    broken = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = sum(i.compress_size for i in infos) or 1
-            if total > MAX_UNCOMPRESSED or (total > RATIO_CHECK_FROM and total / packed > MAX_RATIO):
+        zf = zipfile.ZipFile(path)
+    except broken as exc:
+        raise _corrupt(path, exc) from exc
+    try:
+        _check_parts(zf, path)
+    except BaseException as exc:
+        zf.close()
+        if isinstance(exc, broken):
+            raise _corrupt(path, exc) from exc
+        raise
+    return zf
+
+
+def _corrupt(path: Path, exc: BaseException) -> RefusedFileError:
+    return RefusedFileError(f"ไฟล์เสียหายหรือไม่สมบูรณ์ / truncated or corrupt zip: {path} ({exc})")
+
+
+def _check_parts(zf: zipfile.ZipFile, path: Path) -> None:
+    """No zip bomb, no DTD or entity in any XML part, and a workbook part (not .xlsb)."""
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNCOMPRESSED or (total > RATIO_CHECK_FROM and total / packed > MAX_RATIO):
+        raise RefusedFileError(
+            f"ไฟล์ขยายตัวผิดปกติ (zip bomb) / refused: expands to {total} bytes: {path}")
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            with zf.open(info) as part:
+                head = part.read(4096)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise RefusedFileError(
-                    f"ไฟล์ขยายตัวผิดปกติ (zip bomb) / refused: expands to {total} bytes: {path}")
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels", ".vml")):
-                    with zf.open(info) as part:
-                        head = part.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise RefusedFileError(
-                            f"ไฟล์มีการประกาศ DTD/entity ซึ่งไม่ปลอดภัย / refused: {info.filename} declares a DTD"
-                            f" or entities (unsafe XML): {path}")
-            names = set(zf.namelist())
-            if "xl/workbook.bin" in names and "xl/workbook.xml" not in names:
-                raise RefusedFileError(
-                    f"ไม่รองรับไฟล์ .xlsb ให้บันทึกเป็น .xlsx / .xlsb is not supported, save as .xlsx: {path}")
-            if "xl/workbook.xml" not in names:
-                raise RefusedFileError(f"ไม่ใช่สมุดงาน Excel / not an Excel workbook package: {path}")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-        raise RefusedFileError(f"ไฟล์เสียหายหรือไม่สมบูรณ์ / truncated or corrupt zip: {path} ({exc})") from exc
+                    f"ไฟล์มีการประกาศ DTD/entity ซึ่งไม่ปลอดภัย / refused: {info.filename} declares a DTD"
+                    f" or entities (unsafe XML): {path}")
+    names = set(zf.namelist())
+    if "xl/workbook.bin" in names and "xl/workbook.xml" not in names:
+        raise RefusedFileError(
+            f"ไม่รองรับไฟล์ .xlsb ให้บันทึกเป็น .xlsx / .xlsb is not supported, save as .xlsx: {path}")
+    if "xl/workbook.xml" not in names:
+        raise RefusedFileError(f"ไม่ใช่สมุดงาน Excel / not an Excel workbook package: {path}")

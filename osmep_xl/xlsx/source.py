@@ -16,7 +16,7 @@ from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from .package import SheetCells, custom_properties, defined_names, scan_sheet, sheet_parts
+from .package import SheetCells, custom_properties, defined_names, scan_sheet, sheet_parts, workbook_xml
 
 # What a damaged package raises from the zip, XML and calamine layers: the file is unreadable.
 BROKEN_FILE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, ParseError, CalamineError,
@@ -106,15 +106,19 @@ class Source(Protocol):
 class FileSource:
     """An .xlsx/.xlsm file: values from python-calamine, the rest from the package XML."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, package: zipfile.ZipFile | None = None) -> None:
+        """``package``: the file's zip, already open (and checked, :func:`.safety.open_package`); it is
+        closed with the source."""
         self.path = path
-        self._zip = zipfile.ZipFile(path)
+        self._zip = package if package is not None else zipfile.ZipFile(path)
         try:
             self._book = calamine(lambda: self._open(path), path, ("ไฟล์", "the workbook"))
+            workbook = workbook_xml(self._zip)  # parsed once for the sheets' parts and the defined names
+            self._parts = sheet_parts(self._zip, workbook)
+            self._names = defined_names(self._zip, workbook)
         except BaseException:
-            self._zip.close()
+            self.close()
             raise
-        self._parts = sheet_parts(self._zip)
 
     @staticmethod
     def _open(path: Path) -> CalamineWorkbook:
@@ -126,7 +130,8 @@ class FileSource:
 
     def close(self) -> None:
         self._zip.close()
-        self._book.close()
+        if hasattr(self, "_book"):
+            self._book.close()
 
     def sheet_names(self) -> list[str]:
         return list(self._book.sheet_names)
@@ -138,7 +143,7 @@ class FileSource:
         return rows
 
     def defined_names(self) -> dict[str, str]:
-        return defined_names(self._zip)
+        return self._names
 
     def properties(self) -> dict[str, str]:
         return custom_properties(self._zip)

@@ -1,0 +1,228 @@
+"""A block's figures as columns of exact integers, every formula and roll-up evaluated at once.
+
+Money is held as int64 satang and every other number in hundredths (a percentage 93.89 is 9389), which
+is exact for what a template holds: amounts to the satang, percentages to two decimals. A stated figure
+is taken from the double the sheet stores only when that double is the one nearest a whole number of
+hundredths (so the reader's Decimal is exactly that number); a block with any other stated figure (more
+decimals, beyond ±9·10^12, text, a formula kind other than sums and percentages) is not evaluated here,
+and its checks keep the per-cell Decimal path (:class:`.evaluate.BlockCalc`), as do the messages.
+
+The values mirror :class:`.evaluate.BlockCalc` without ``recompute`` and in exact arithmetic: a cell is
+its stated figure unless it holds a formula; a derived cell computes from its row, a roll-up sums its
+lines (blank lines skipped), ``ROUND(part / whole * 100, 2)`` rounds half away from zero and is blank
+when the whole is 0 or blank.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..spec.base import Block, Column, Pct, Sum
+from .evaluate import CellKey, Row, Structure
+
+SCALE = 100  # hundredths: satang, hundredths of a percentage point
+MAX_STATED = 9e12  # below this a double's shortest text has at most 2 decimals when it is k/100
+MAX_SUM = 4.0e18  # int64 sums stay exact below 2**63
+MAX_PCT_INPUT = 4.0e14  # part * 10000 * 2 stays below 2**63
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass
+class NumberColumn:
+    """One numeric column of a block: what the cells hold and what their formulas give."""
+
+    stored: Floats  # the double each cell stores (NaN where it is not a number)
+    typed: Bools  # the reader typed a number here
+    formula: Bools  # the cell holds a formula (its stored value is a cache, not a statement)
+    exact: Bools  # ``stored`` is exactly ``hundredths`` / 100
+    hundredths: Ints  # the stored figure in hundredths, where ``exact``
+    value: Ints  # the cell as Excel shows it: its stated figure, or what its formula gives
+    known: Bools  # ``value`` is a number (not blank)
+    computed: Ints  # what the cell's formula or roll-up gives from the cells it uses
+    computed_known: Bools
+
+    @property
+    def stated(self) -> Bools:
+        return self.typed & ~self.formula
+
+
+@dataclass
+class BlockColumns:
+    """Every numeric column of a block, evaluated."""
+
+    columns: dict[str, NumberColumn]
+    computable: dict[str, Bools]  # the sheet carries a formula or roll-up in this cell
+
+
+def _stored(raw: Sequence[dict[str, Any]], rows: Sequence[Row], column_id: str) -> tuple[Floats, Bools]:
+    values = [r.get(column_id) for r in raw]
+    stored = np.fromiter((v if type(v) is float else float(v) if type(v) is int else math.nan  # not bool
+                          for v in values), np.float64, len(values))
+    typed = np.fromiter((row.get(column_id) is not None for row in rows), np.bool_, len(rows))
+    return stored, typed
+
+
+def _depths(n: int, structure: Structure) -> Ints:
+    depth = np.zeros(n, np.int64)
+    for i in range(n):
+        d, j = 0, i
+        while j in structure.parent:
+            j = structure.parent[j]
+            d += 1
+        depth[i] = d
+    return depth
+
+
+def round_percent(part: Ints, whole: Ints) -> Ints:
+    """``ROUND(part / whole * 100, 2)`` in hundredths, half away from zero, exactly (``whole`` ≠ 0)."""
+    q = np.abs(part) * (100 * SCALE)
+    w = np.abs(whole)
+    magnitude: Ints = (2 * q + w) // (2 * w)
+    signed: Ints = np.where((part < 0) != (whole < 0), -magnitude, magnitude)
+    return signed
+
+
+def evaluate_sum(formula: Sum, columns: dict[str, tuple[Ints, Bools]]) -> Ints | None:
+    """A signed sum formula over whole columns of hundredths (a blank term counts 0, as in Excel); None when
+    a sum could leave int64."""
+    if sum(float(np.abs(columns[dep][0]).max(initial=0)) for dep in formula.inputs) > MAX_SUM:
+        return None
+    n = len(columns[formula.inputs[0]][0])
+    total = np.zeros(n, np.int64)
+    for sign, dep in formula.terms:
+        values, known = columns[dep]
+        total += sign * np.where(known, values, 0)
+    return total
+
+
+def to_hundredths(values: Sequence[Any]) -> tuple[Ints, Bools, Bools]:
+    """Cells as hundredths: the numbers, where each is exactly a whole number of hundredths (a double
+    nearest one, an int), and where each is blank (None, or text of spaces)."""
+    n = len(values)
+    stored = np.fromiter((v if type(v) is float else float(v) if type(v) is int and abs(v) < 2**53 else math.nan
+                          for v in values), np.float64, n)
+    blank = np.fromiter((v is None or (type(v) is str and not v.strip()) for v in values), np.bool_, n)
+    with np.errstate(invalid="ignore"):
+        k = np.rint(stored * SCALE)
+        exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
+    return np.where(exact, k, 0).astype(np.int64), exact, blank
+
+
+def evaluate_columns(block: Block, rows: Sequence[Row], raw: Sequence[dict[str, Any]],
+                     formula_cells: Collection[CellKey], structure: Structure) -> BlockColumns | None:
+    """The block's numeric columns evaluated exactly, or None when a figure or a formula does not fit."""
+    numeric = [c for c in block.columns if c.type.numeric]
+    if any(c.formula is not None and not isinstance(c.formula, (Sum, Pct)) for c in numeric):
+        return None
+    n = len(rows)
+    has_children = np.zeros(n, np.bool_)
+    parents = [i for i, kids in structure.children.items() if kids]
+    if parents:
+        has_children[parents] = True
+    computable = {c.id: (np.ones(n, np.bool_) if c.formula is not None else
+                         has_children.copy() if c.rollup else np.zeros(n, np.bool_)) for c in numeric}
+    formula_rows: dict[str, list[int]] = {c.id: [] for c in numeric}
+    for i, cid in formula_cells:
+        if cid in formula_rows:
+            formula_rows[cid].append(i)
+    out: dict[str, NumberColumn] = {}
+    for col in numeric:
+        stored, typed = _stored(raw, rows, col.id)
+        formula = np.zeros(n, np.bool_)
+        formula[formula_rows[col.id]] = True
+        with np.errstate(invalid="ignore"):
+            k = np.rint(stored * SCALE)
+            exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
+        # A figure that enters a computation must be exact: a stated cell, or a formula nothing recomputes.
+        known = typed & (~formula | ~computable[col.id])
+        if (known & ~exact).any():
+            return None
+        hundredths = np.where(exact, k, 0).astype(np.int64)
+        out[col.id] = NumberColumn(stored, typed, formula, exact, hundredths, np.where(known, hundredths, 0),
+                                   known, np.zeros(n, np.int64), np.zeros(n, np.bool_))
+    if not _roll_up([c for c in numeric if c.rollup], out, structure, n):
+        return None
+    if not _derive([c for c in numeric if c.formula is not None], out):
+        return None
+    return BlockColumns(out, computable)
+
+
+def _roll_up(rollups: list[Column], out: dict[str, NumberColumn], structure: Structure, n: int) -> bool:
+    """Roll-up columns, deepest lines first: each parent sums its lines' values (blank lines skipped)."""
+    if not rollups or not structure.parent:
+        return True
+    depth = _depths(n, structure)
+    parent = np.full(n, -1, np.int64)
+    for i, j in structure.parent.items():
+        parent[i] = j
+    levels = [np.flatnonzero(depth == d) for d in range(int(depth.max()), 0, -1)]
+    for col in rollups:
+        c = out[col.id]
+        if float(np.abs(c.value).sum()) * len(levels) > MAX_SUM:
+            return False
+        acc = np.zeros(n, np.int64)
+        for lines in levels:
+            np.add.at(acc, parent[lines], np.where(c.known[lines], c.value[lines], 0))
+            above = np.unique(parent[lines])
+            c.computed[above] = acc[above]
+            c.computed_known[above] = True
+            take = above[~c.stated[above]]
+            c.value[take] = acc[take]
+            c.known[take] = True
+    return True
+
+
+def _order(derived: list[Column]) -> list[Column] | None:
+    """Derived columns with each after the derived columns it uses (None on a cycle)."""
+    ids = {c.id for c in derived}
+    done: list[Column] = []
+    left = list(derived)
+    while left:
+        ready = [c for c in left if all(d not in ids or d in {x.id for x in done}
+                                        for d in c.formula.inputs)]  # type: ignore[union-attr]
+        if not ready:
+            return None
+        done += ready
+        left = [c for c in left if c not in ready]
+    return done
+
+
+def _derive(derived: list[Column], out: dict[str, NumberColumn]) -> bool:
+    """Derived columns, row by row at once: signed sums, and percentages of a whole."""
+    ordered = _order(derived)
+    if ordered is None:
+        return False
+    for col in ordered:
+        c = out[col.id]
+        formula = col.formula
+        if any(dep not in out for dep in formula.inputs):  # type: ignore[union-attr]
+            return False  # a text column in a sum: not a figure this path knows
+        if isinstance(formula, Sum):
+            summed = evaluate_sum(formula, {dep: (out[dep].value, out[dep].known) for dep in formula.inputs})
+            if summed is None:
+                return False
+            computed, computed_known = summed, np.ones(len(c.value), np.bool_)
+        else:
+            assert isinstance(formula, Pct)
+            part, whole = out[formula.part], out[formula.whole]
+            if max(float(np.abs(part.value).max(initial=0)), float(np.abs(whole.value).max(initial=0))) \
+                    > MAX_PCT_INPUT:
+                return False
+            computed_known = whole.known & (whole.value != 0)
+            safe = np.where(computed_known, whole.value, 1)
+            computed = np.where(computed_known,
+                                round_percent(np.where(part.known, part.value, 0), safe), 0)
+        c.computed, c.computed_known = computed, computed_known
+        stated = c.stated
+        c.value = np.where(stated, c.value, computed)
+        c.known = np.where(stated, c.known, computed_known)
+    return True

@@ -1,0 +1,148 @@
+"""The columnar paths give exactly what the per-cell paths give: a column typed at once, the identities
+screened in exact integer columns, and a file validated and recalculated from one read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import hypothesis.strategies as st
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from bench.generate import BUILDERS, generate
+from osmep_xl import check as check_module
+from osmep_xl.check import check_and_recalc, check_file, recalc_result
+from osmep_xl.excel import udfs
+from osmep_xl.model.columnar import round_percent
+from osmep_xl.money import percent
+from osmep_xl.report import FileResult
+from osmep_xl.rules import arithmetic
+from osmep_xl.rules.config import load_settings
+from osmep_xl.rules.context import Context
+from osmep_xl.rules.validate import validate
+from osmep_xl.spec import TEMPLATES
+from osmep_xl.xlsx.coerce import coerce, coerce_column
+from osmep_xl.xlsx.read import read_workbook, read_workbooks
+from tests.cells import Table
+from tests.fuzzing import raw_cells
+from tests.rule_cases import build, disb, set_cached_value, sheet
+
+NUMERIC = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns if c.type.numeric]
+TEXT = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns if not c.type.numeric]
+
+
+def _exactly(value: Any) -> tuple[str, str]:
+    return type(value).__name__, str(value)  # Decimal("0") and Decimal("0.0") are not the same cell
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(NUMERIC + TEXT[:3]),
+       st.lists(st.one_of(raw_cells, st.sampled_from([0.0, -0.0, 1.5, -2.25, 338500.0, 0.1 + 0.2, 1e15, 12.345])),
+                max_size=12))
+def test_a_column_typed_at_once_is_typed_as_cell_by_cell(column: Any, raws: list[Any]) -> None:
+    values, problems = coerce_column(column, raws)
+    one = [coerce(column, raw) for raw in raws]
+    assert [_exactly(v) for v in values] == [_exactly(c.value) for c in one]
+    assert problems == {i: c.problem for i, c in enumerate(one) if c.problem is not None}
+
+
+def test_percentages_round_as_excel_round_does() -> None:
+    rng = random.Random(3)
+    # Ties at the third decimal (1/800 = 0.125 %), both signs; exact; fractions of a baht; zero.
+    pairs = [(1, 800), (-1, 800), (3, -800), (-3, -800), (1, 8), (5, 40000), (7, 0.5), (3, 3), (0, 7)]
+    pairs += [(rng.randint(-10**9, 10**9), rng.choice([-1, 1]) * rng.randint(1, 10**9)) for _ in range(2000)]
+    parts = np.array([int(p * 100) for p, _ in pairs], np.int64)
+    wholes = np.array([int(w * 100) for _, w in pairs], np.int64)
+    got = round_percent(parts, wholes)
+    for (part, whole), hundredths in zip(pairs, got.tolist(), strict=True):
+        assert Decimal(hundredths).scaleb(-2) == percent(Decimal(str(part)), Decimal(str(whole))), (part, whole)
+
+
+def _both_paths(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any], bool]:
+    """Findings with the columnar screen and with every cell on the per-cell path; whether it screened."""
+    books = read_workbooks(path)
+    screened = any(v is not None for wb in books for v in Context(wb, load_settings()).columns.values())
+    fast = [[f.model_dump() for f in validate(wb, load_settings())] for wb in books]
+    with monkeypatch.context() as m:
+        m.setattr(arithmetic, "_screen", lambda *args: None)
+        slow = [[f.model_dump() for f in validate(wb, load_settings())] for wb in books]
+    return fast, slow, screened
+
+
+def test_screened_identities_find_what_the_per_cell_path_finds(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    generated = generate(tmp_path / "gen", 3 * len(BUILDERS), seed=5, error_rate=1.0)  # three of each template
+    # A figure off by one satang, a percentage off by 0.01, a total stated over blank lines, a percentage
+    # at a rounding tie (1/8 = 12.5 %: 12.50 is right), and a formula whose cached value is stale.
+    rows = [disb("total", "T", total="1600.01"),
+            disb("strategy", "S", "T", "1000.01", "600", "250"),
+            disb("project", "P1", "S", "1000", "600", "250", pct_disbursed="60.01"),
+            disb("project", "P2", "S", "0.01"),
+            disb("project", "P3", "T", "800", "100", "0", pct_disbursed="12.50", remaining="700")]
+    typed = build(tmp_path / "typed.xlsx", "disbursement", {"lines": rows})
+    lines = Table("disbursement", "lines", rows)
+    stale = set_cached_value(typed, sheet("disbursement", "lines"), lines.at("total", "P1"), "851",
+                             out=tmp_path / "stale.xlsx")
+    screened_with_findings = 0
+    for path in [*generated, typed, stale]:
+        fast, slow, screened = _both_paths(path, monkeypatch)
+        assert fast == slow, path.name
+        screened_with_findings += screened and any(fast)
+    assert screened_with_findings >= len(generated) // 2  # the screen ran, on workbooks with findings
+
+
+def _plain(result: FileResult) -> tuple[Any, ...]:
+    return (result.path, result.template, result.version, result.unreadable,
+            [f.model_dump() for f in result.findings])
+
+
+def test_validate_and_recalc_read_the_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (path,) = generate(tmp_path / "gen", 1, seed=2, error_rate=1.0, templates=("disbursement",))
+    apart = [*check_file(path, load_settings()), recalc_result(path, tmp_path / "apart.xlsx")]
+    reads: list[Path] = []
+
+    def counted(p: Path | str) -> Any:
+        reads.append(Path(p))
+        return read_workbooks(p)
+
+    monkeypatch.setattr(check_module, "read_workbooks", counted)
+    together = check_and_recalc(path, tmp_path / "together.xlsx", load_settings())
+    assert reads == [path]
+    assert [_plain(r) for r in together] == [_plain(r) for r in apart]
+    assert sum(len(r.findings) for r in together) > 0
+    assert read_workbook(tmp_path / "together.xlsx").blocks["lines"].rows == \
+        read_workbook(tmp_path / "apart.xlsx").blocks["lines"].rows
+
+
+def test_an_unreadable_file_gives_one_result_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    (result,) = check_and_recalc(bad, tmp_path / "out.xlsx", load_settings())
+    assert result.unreadable
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+AMOUNTS = [None, "", "  ", 0.0, -0.0, 0.01, -0.01, 1000.0, 1234.5, 0.125, 1e16, 338500.0, 12.345678912, "1,234 บาท",
+           "๑๒๓", "x", True, 7, -250.75, 1e300, dt.date(2021, 6, 30)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(*[st.sampled_from(AMOUNTS) | st.floats(-1e13, 1e13) for _ in range(3)]), min_size=1,
+                max_size=30))
+def test_worksheet_functions_by_column_equal_cell_by_cell(rows: list[tuple[Any, Any, Any]]) -> None:
+    a, d, c = ([[row[k]] for row in rows] for k in range(3))
+    years, days = [[2564.0]] * len(rows), [[dt.date(2021, 6, 30)]] * len(rows)
+    # A source and category a configured target applies to, so that rows are judged, not passed over.
+    sources, categories = [["พ.ร.บ.งบประมาณ"]] * len(rows), [["งบดำเนินงาน"]] * len(rows)
+    cases = [(udfs.OSMEP_PERCENT, udfs._percent, (d, a)),
+             (udfs.OSMEP_REMAINING, udfs._remaining, (a, d, c)),
+             (udfs.OSMEP_DISBURSEMENT_FLAG, udfs._disbursement_flag,
+              (years, days, a, d, c, None, None, sources, categories))]
+    for function, cell, args in cases:
+        # repr: -0.0 is not 0.0 here, as it is not in the Decimal each cell computes
+        assert [repr(v) for v in function(*args)] == [repr(v) for v in udfs.vectorize(cell, *args)], function
