@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from .check import check_file
+from .check import check_files
 from .data import REPORT_TITLE, has_report, load_report
 from .findings import Severity
 from .report import FileResult, make_console, summary
@@ -18,14 +18,14 @@ from .xlsx.generate import write_workbook
 
 
 def run_demo(out_dir: Path, console: Console | None = None) -> int:
-    """Write the four filled workbooks to ``out_dir``, validate them and print a summary.
+    """Write the filled workbooks to ``out_dir``, validate them and print a summary.
 
     Returns 0: finding the report's own errors is the demo's purpose, not a failure.
     """
     console = console or make_console()
     console.print(f"[bold]สาธิตด้วยข้อมูล / demo data:[/] {REPORT_TITLE}")
     settings = load_settings()
-    results: list[FileResult] = []
+    paths: list[Path] = []
     for template_id, spec in TEMPLATES.items():
         if not has_report(template_id):
             continue  # a template the report has no table for
@@ -33,7 +33,9 @@ def run_demo(out_dir: Path, console: Console | None = None) -> int:
         path = write_workbook(data, out_dir / f"{template_id}.xlsx", target=target_lookup(settings))
         counts = ", ".join(f"{b.sheet} {len(data.blocks.get(b.id, []))}" for b in spec.blocks)
         console.print(f"  เขียนแล้ว / wrote [cyan]{escape(str(path))}[/]  {spec.title_th} ({counts} แถว/rows)")
-        results.extend(check_file(path, settings))
+        paths.append(path)
+    # Validated together, as `osmep-xl validate A B ...`: the checks across templates run too.
+    results: list[FileResult] = check_files(paths, settings)
     console.print("\n[bold]ผลตรวจสอบตัวเลขตามที่พิมพ์ในรายงาน / validation of the figures as printed:[/]")
     for r in results:
         errors = [f for f in r.findings if f.severity is Severity.ERROR]

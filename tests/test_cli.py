@@ -27,16 +27,21 @@ def test_help_is_bilingual() -> None:
     assert "Fill, validate" in out and "เครื่องมือ" in out
 
 
-def test_demo_writes_four_workbooks_and_validates(tmp_path: Path) -> None:
+def test_demo_writes_the_workbooks_and_validates_them_together(tmp_path: Path) -> None:
     result = run("demo", "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in (tmp_path / "out").glob("*.xlsx"))
-    assert files == ["action_plan.xlsx", "disbursement.xlsx", "integrated_plan.xlsx", "kpi.xlsx"]
-    from osmep_xl.check import check_file
+    assert files == ["action_plan.xlsx", "disbursement.xlsx", "integrated_plan.xlsx", "kpi.xlsx",
+                     "spending_plan.xlsx"]
+    from osmep_xl.check import check_files
     from osmep_xl.report import summary
     from osmep_xl.rules.config import load_settings
 
-    s = summary([r for p in sorted((tmp_path / "out").glob("*.xlsx")) for r in check_file(p, load_settings())])
+    # As `validate` of all of them at once: the checks across templates count too.
+    results = check_files(sorted((tmp_path / "out").glob("*.xlsx")), load_settings())
+    s = summary(results)
+    # The action plan's 450 M project against its 225 M phase in the spending plan.
+    assert any(f.rule == "cross.plan_budget" for r in results for f in r.findings)
     assert f"errors {s['errors']} · warnings {s['warnings']} · info {s['info']}" in " ".join(result.stdout.split())
     assert s["errors"] > 0  # the report's own inconsistencies are found
 

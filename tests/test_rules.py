@@ -910,3 +910,8 @@ def test_a_total_over_inconsistent_subtotals_expects_the_corrected_sum(tmp_path:
     assert "1,185.00" in total.message_en  # the stated sub-totals' sum, named
     part = next(f for f in of_rule(findings, "rollup.sum") if f.cell == table.at("allocated", "A"))
     assert part.expected == D(205) and "inconsistent" not in part.message_en  # its lines are consistent
+
+
+# The spending plan's rule cases live in their own module; importing it here adds them to COVERED even when this
+# file runs alone (it imports this one's helpers, which are all defined by now).
+import tests.test_plan  # noqa: E402, F401

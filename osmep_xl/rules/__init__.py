@@ -1,3 +1,14 @@
 """Validation rules. Importing the package registers every check, in the order `osmep-xl rules` lists them."""
 
-from . import arithmetic, cells, diagnosis, meta, recalc, references, structure, variance  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    arithmetic,
+    cells,
+    cross,
+    diagnosis,
+    meta,
+    plan,
+    recalc,
+    references,
+    structure,
+    variance,
+)

@@ -51,11 +51,21 @@ class DisbursementSettings(BaseModel):
         return quarters[quarter - 1] if quarters else None
 
 
+class PlanSettings(BaseModel):
+    """Monthly spending plan: how far a project's cumulative actual may stray from its cumulative plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    behind_tolerance: Decimal
+    ahead_tolerance: Decimal
+    levels: list[str]
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tolerance: Tolerance
     kpi: KpiSettings
     disbursement: DisbursementSettings
+    plan: PlanSettings
 
 
 class ConfigError(ValueError):

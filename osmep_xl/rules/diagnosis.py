@@ -37,7 +37,7 @@ from typing import Any
 from ..findings import Finding, Severity
 from ..model.evaluate import BlockCalc, Structure, resolve_structure
 from ..money import EXCEL
-from ..spec.base import Achievement, ColType, Column, Pct, Sum, Value
+from ..spec.base import Achievement, ColType, Column, Pct, Value
 from ..xlsx.read import ReadBlock
 from .catalog import E, rule
 from .context import Context
@@ -101,7 +101,8 @@ class Scenario:
             rb = self.dx.rb[b]
             self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
                                          structure=self.structures.get(b) or self.dx.calcs[b].structure,
-                                         arith=EXCEL if excel else self.dx.calcs[b].arith)
+                                         arith=EXCEL if excel else self.dx.calcs[b].arith,
+                                         meta=self.dx.calcs[b].meta)
         return self._calcs[key]
 
 
@@ -320,7 +321,8 @@ class Diagnoser:
         if con.kind != "formula":
             return True
         b, _, c = con.at
-        return isinstance(self.rb[b].block.column(c).formula, Sum)
+        formula = self.rb[b].block.column(c).formula
+        return formula is not None and formula.linear
 
     def _solve(self, x: Cell, cons: list[Constraint]) -> list[Decimal]:
         """Values of ``x`` that may satisfy ``cons`` (to be verified)."""

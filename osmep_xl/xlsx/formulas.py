@@ -6,7 +6,8 @@ from collections.abc import Callable, Collection, Iterator
 
 from ..a1 import parse_a1
 from ..model.evaluate import BlockCalc
-from ..spec.base import Column
+from ..spec.base import META_PREFIX, Column
+from .layout import meta_name
 
 Address = Callable[[int, str], str]  # (row index in block, column id) -> A1
 SUM_ARGS = 200  # Excel's SUM takes at most 255 arguments
@@ -31,7 +32,8 @@ def sum_formula(addresses: list[str]) -> str:
 def cell_formula(column: Column, calc: BlockCalc, i: int, address: Address) -> str:
     """Formula text (no '=') of row ``i``'s cell in ``column``; it must be computable."""
     if column.formula is not None:
-        return column.formula.excel(lambda c: address(i, c))
+        return column.formula.excel(
+            lambda c: meta_name(c[len(META_PREFIX):]) if c.startswith(META_PREFIX) else address(i, c))
     return sum_formula([address(child, column.id) for child in calc.structure.children[i]])
 
 

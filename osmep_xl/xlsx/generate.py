@@ -121,7 +121,7 @@ def _excel_value(value: Any) -> float | str:
 
 
 def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, Any]],
-                 fmt: Formats) -> None:
+                 fmt: Formats, meta: dict[str, Any]) -> None:
     ws = book.add_worksheet(block.sheet)
     letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
     last_col = len(block.columns) - 1
@@ -139,8 +139,8 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
     printed = list(zip(block.columns, plan.widths, strict=False))
     ws.set_row(HEADER_TH_ROW, row_height(max(text_lines(c.th, w, bold=True) for c, w in printed), FONT_SIZE))
     ws.set_row(HEADER_EN_ROW, row_height(max(text_lines(c.en, w, size=SMALL_SIZE) for c, w in printed), SMALL_SIZE))
-    calc = BlockCalc(block, rows)
-    excel = BlockCalc(block, rows, arith=EXCEL)  # cached values exactly as Excel would store them
+    calc = BlockCalc(block, rows, meta=meta)
+    excel = BlockCalc(block, rows, arith=EXCEL, meta=meta)  # cached values exactly as Excel would store them
     ranks = {lv.id: i for i, lv in enumerate(block.levels)}
 
     def excel_row(i: int) -> int:
@@ -350,7 +350,7 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
         _write_info(book, specs, books[0], fmt)
         for spec, filled in zip(specs, books, strict=True):
             for block in spec.blocks:
-                _write_block(book, block, filled.blocks.get(block.id, []), fmt)
+                _write_block(book, block, filled.blocks.get(block.id, []), fmt, books[0].meta)
         charts = add_dashboard(book, books, target)  # native charts over the tables, for filled templates to chart
         if after is not None:
             after(book, fmt)
