@@ -86,6 +86,13 @@ def test_cumulative_follows_the_as_of_month(tmp_path: Path) -> None:
     assert BlockCalc(data.spec.block(BLOCK_ID), data.blocks[BLOCK_ID]).cell(1, "plan_cum").value == 0
 
 
+def test_revised_budget_is_act_plus_in_minus_out(tmp_path: Path) -> None:
+    rows = _edit("P1", transfer_in="50", transfer_out="20.50")
+    rb = read_workbook(build(tmp_path / "p.xlsx", TEMPLATE, {BLOCK_ID: rows})).blocks[BLOCK_ID]
+    assert rb.rows[PLAN.row("P1")]["revised"] == D("1229.50")  # the cached value, as Excel computes it
+    assert rb.rows[PLAN.row("T")]["revised"] == D("2429.50")
+
+
 def test_cumulative_formula_reads_the_as_of_cell(base: Path) -> None:
     rb = read_workbook(base).blocks[BLOCK_ID]
     text = rb.formula_text[(PLAN.row("P1"), "plan_cum")]
@@ -232,3 +239,58 @@ def test_disbursement_is_the_cumulative_actual(tmp_path: Path, as_of: str, p2: s
     clean = _validate_together(same, build(tmp_path / "s0.xlsx", TEMPLATE, {BLOCK_ID: plan_rows()}))
     assert_none(clean, "cross.plan_disbursed")
     assert_none(clean, "cross.as_of_differs")
+
+
+# --------------------------------------------------------------------------- every command
+
+
+def cli(*args: str | Path) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from osmep_xl.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def test_every_command_works_on_the_spending_plan(tmp_path: Path) -> None:
+    """new, fill, validate, recalc, batch validate/recalc and consolidate, through the command line."""
+    import json
+
+    blank = tmp_path / "blank.xlsx"
+    assert cli("new", TEMPLATE, blank)[0] == 0
+    assert {r["code"] for r in read_workbook(blank).blocks[BLOCK_ID].rows} >= {"T", "1", "1.1"}  # the skeleton
+
+    filled = []
+    for n, agency in enumerate(("หน่วย ก", "หน่วย ข")):
+        data = tmp_path / f"d{n}.json"
+        data.write_text(json.dumps({"template": TEMPLATE, "meta": {**META, "agency": agency},
+                                    "blocks": {BLOCK_ID: plan_rows()}}, ensure_ascii=False), "utf-8")
+        filled.append(tmp_path / f"f{n}.xlsx")
+        code, out = cli("fill", TEMPLATE, data, filled[-1])
+        assert code == 0, out
+    code, out = cli("validate", filled[0], "--json")
+    assert code == 0 and json.loads(out)["summary"]["errors"] == 0, out
+
+    cum = PLAN.at("actual_cum", "P1")
+    broken = set_cells(filled[0], SHEET, {cum: 1}, out=tmp_path / "broken.xlsx")
+    assert cli("validate", broken)[0] == 1
+    fixed = tmp_path / "fixed.xlsx"
+    code, out = cli("recalc", broken, "-o", fixed)
+    assert code == 0, out
+    rb = read_workbook(fixed).blocks[BLOCK_ID]
+    assert rb.formula_text[(PLAN.row("P1"), "actual_cum")].startswith("IF(ISNUMBER(osmep_meta_as_of)")
+    assert rb.rows[PLAN.row("P1")]["actual_cum"] == D(900)  # the cached value Excel would show
+    assert cli("validate", fixed)[0] == 0
+
+    code, out = cli("batch", "validate", *filled, "--jobs", "2", "--quiet")
+    assert code == 0, out
+    code, out = cli("batch", "recalc", *filled, "--out", tmp_path / "recalced", "--quiet")
+    assert code == 0, out
+
+    merged = tmp_path / "all.xlsx"
+    code, out = cli("consolidate", TEMPLATE, *filled, "-o", merged)
+    assert code == 0, out
+    assert cli("validate", merged)[0] == 0
+    rows = read_workbook(merged).blocks[BLOCK_ID].rows
+    assert sum(1 for r in rows if r.get("level") == "project") == 4
