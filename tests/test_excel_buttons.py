@@ -58,7 +58,7 @@ from tests.remote import (
 )
 
 TEMPLATE_SHEETS = ["ข้อมูล", "แหล่งงบประมาณ", "แผนปฏิบัติการ", "เบิกจ่าย", "ยุทธศาสตร์", "ตัวชี้วัด", "แนวทาง",
-                   "เบิกจ่ายแนวทาง"]
+                   "เบิกจ่ายแนวทาง", "แผนผลรายเดือน"]
 Button = Callable[..., WritePlan]
 
 
@@ -136,7 +136,11 @@ def test_validate_writes_the_cores_findings_with_flags(work: Path, monkeypatch: 
     assert_flags(work, core)
     assert openpyxl.load_workbook(work).sheetnames[:2] == [FRONT_SHEET, FINDINGS_SHEET]
     errors = sum(f.severity.value == "error" for f in core)
-    assert status.startswith("ตรวจสอบ action_plan, disbursement, kpi, integrated_plan: ผิดพลาด " + str(errors))
+    assert status.startswith("ตรวจสอบ action_plan, disbursement, kpi, integrated_plan, spending_plan: ผิดพลาด "
+                             + str(errors))
+    # The templates of one workbook are validated together: the action plan's 450 M project against its 225 M
+    # phase in the spending plan, flagged on the action plan's sheet.
+    assert any(f.rule == "cross.plan_budget" and f.sheet == "แผนปฏิบัติการ" for f in core)
     # Whole-range writes: the sheet in one write (and its link column in another), one colour write per sheet.
     funcs = [a["func"] for a in actions]
     assert funcs.count("setValues") == 2 and funcs.count("setFormula") == 1
