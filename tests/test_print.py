@@ -149,7 +149,10 @@ def _sheet_of(page: str, names: list[str]) -> str | None:
 MAX_PAGES = {
     "ข้อมูล": 1, "หน้าหลัก": 3, "xlwings.conf": 1, "ยุทธศาสตร์": 1, "ตัวชี้วัด": 4, "แหล่งงบประมาณ": 3,
     "แผนปฏิบัติการ": 12, "เบิกจ่าย": 10, "แนวทาง": 6, "เบิกจ่ายแนวทาง": 2, "ผลตรวจสอบ": 16,
-    "ผลตรวจรายหน่วยงาน": 36, "แดชบอร์ด": 24,  # a chart a page
+    # The ready workbook's dashboard: ten charts (the spending plan's two included), each on its own page, some
+    # followed by a page of an axis label LibreOffice pushes past it.
+    "ผลตรวจรายหน่วยงาน": 36, "แดชบอร์ด": 30,
+    "แผนผลรายเดือน": 40,  # 74 rows, three pages across: its quarters and months stay off paper
 }
 MAX_PAGES_CONSOLIDATED = {"เบิกจ่าย": 20}  # two submitters' rows under a grand total
 

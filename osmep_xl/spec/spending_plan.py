@@ -3,7 +3,9 @@ month by month, and the cumulative and quarterly figures to the as-of date.
 
 Rows follow the action plan (total → part → strategy → tactic → project) within each fiscal year and budget
 source: a budget source is a group of the table with its own total row, as in the action plan and the
-disbursement templates, so that the same codes and levels match across the three.
+disbursement templates, so that the same codes and levels match across the three. The monthly columns are the
+months of the information sheet's fiscal year (the as-of date's), whatever a row's own budget year: a carried-over
+FY2563 line records what it spends in FY2564's months.
 """
 
 from __future__ import annotations
@@ -61,13 +63,15 @@ def _money(column_id: str, th: str, en: str, **options: object) -> Column:
     return Column(column_id, th, en, ColType.MONEY, width=16, **options)  # type: ignore[arg-type]
 
 
+# The quarters and the months stay in the workbook but are left off paper (they are the table's last columns, so
+# the layout drops them): 32 more columns would print over seven pages across. The budget and the cumulative
+# figures to the as-of month print.
 def _quarters(kind: str, months: tuple[str, ...], th: str, en: str) -> tuple[Column, ...]:
-    return tuple(_money(f"{kind}_q{q}", f"{th} ไตรมาส {q}", f"{en} Q{q}", formula=Sum(*months[3 * q - 3:3 * q]))
-                 for q in range(1, 5))
+    return tuple(_money(f"{kind}_q{q}", f"{th} ไตรมาส {q}", f"{en} Q{q}", formula=Sum(*months[3 * q - 3:3 * q]),
+                        printed=False) for q in range(1, 5))
 
 
 def _months(kind: str, th: str, en: str) -> tuple[Column, ...]:
-    # Kept in the workbook, left off paper: the quarters and the cumulative figures print instead.
     return tuple(_money(f"{kind}_{m}", f"{th} {m_th}", f"{en} {m_en}", rollup=True, printed=False)
                  for m, m_th, m_en in MONTHS)
 

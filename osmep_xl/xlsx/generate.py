@@ -243,14 +243,13 @@ def _print_block(ws: Worksheet, block: Block, plan: PrintPlan) -> None:
 
 
 INFO_WIDTHS = (22, 18, 34)  # label (Thai), label (English), value
-INFO_TEMPLATE_WIDTH = 16  # each further template's id and version, in a workbook of several
 
 
 def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: WorkbookData,
                 fmt: Formats) -> None:
     ws = book.add_worksheet(INFO_SHEET)
     ws.set_default_row(row_height(1, FONT_SIZE))
-    widths = [*INFO_WIDTHS, *[INFO_TEMPLATE_WIDTH] * (len(specs) - 1)]
+    widths = list(INFO_WIDTHS)
     for n, width in enumerate(widths):
         ws.set_column(n, n, width)
     last_col = len(widths) - 1
@@ -282,19 +281,21 @@ def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: Work
             lines = max(lines, text_lines(text, widths[2]))
         ws.set_row(r, row_height(lines, FONT_SIZE))
         book.define_name(meta_name(field.id), f"='{INFO_SHEET}'!$C${r + 1}")
+    # A row per template, so that the sheet keeps its width (and its printed size) however many a workbook holds.
     foot = INFO_FIRST_ROW + len(fields) + 1
     ws.write_string(foot, 0, "แม่แบบ / Template", label)
-    ws.write_string(foot + 1, 0, "รุ่น / Version", label)
-    for n, spec in enumerate(specs):
-        ws.write_string(foot, 2 + n, spec.id, fmt.get(border=1))
-        ws.write_string(foot + 1, 2 + n, spec.version, fmt.get(border=1))
-    ws.write_string(foot + 3, 0, "ช่องสีเทาคำนวณด้วยสูตร ช่องสีแดงคือตัวเลขที่ไม่ตรงกับสูตร",
+    ws.write_string(foot, 1, "รุ่น / Version", label)
+    for n, spec in enumerate(specs, start=1):
+        ws.write_string(foot + n, 0, spec.id, fmt.get(border=1))
+        ws.write_string(foot + n, 1, spec.version, fmt.get(border=1))
+    notes = foot + len(specs) + 2
+    ws.write_string(notes, 0, "ช่องสีเทาคำนวณด้วยสูตร ช่องสีแดงคือตัวเลขที่ไม่ตรงกับสูตร",
                     fmt.get(italic=True))
-    ws.write_string(foot + 4, 0, "Grey cells are formulas; red cells are typed figures that disagree"
+    ws.write_string(notes + 1, 0, "Grey cells are formulas; red cells are typed figures that disagree"
                     " with their formula.", fmt.get(italic=True, font_size=SMALL_SIZE))
-    ws.set_row(foot + 4, row_height(1, SMALL_SIZE))
-    page_setup(ws, landscape=len(specs) > 1)
-    ws.print_area(0, 0, foot + 4, last_col)
+    ws.set_row(notes + 1, row_height(1, SMALL_SIZE))
+    page_setup(ws, landscape=False)  # as narrow for any number of templates: portrait has room for them down
+    ws.print_area(0, 0, notes + 1, last_col)
     ws.fit_to_pages(1, 0)
 
 
