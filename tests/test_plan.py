@@ -294,3 +294,35 @@ def test_every_command_works_on_the_spending_plan(tmp_path: Path) -> None:
     assert cli("validate", merged)[0] == 0
     rows = read_workbook(merged).blocks[BLOCK_ID].rows
     assert sum(1 for r in rows if r.get("level") == "project") == 4
+
+
+def test_information_sheet_names_every_template_a_row_each(tmp_path: Path) -> None:
+    """Without the document properties (a remote engine, a copy that lost them) the templates come from the
+    information sheet: a row each now, so the sheet keeps its width with five or more; ids across one row, as
+    earlier versions wrote them, still read."""
+    import openpyxl
+
+    from osmep_xl.spec import TEMPLATES
+    from osmep_xl.xlsx.generate import blank_data, write_workbook
+    from osmep_xl.xlsx.read import read_workbooks
+    from tests.rule_cases import rewrite_part
+
+    def without_properties(path: Path) -> Path:
+        return rewrite_part(path, "docProps/custom.xml", lambda xml: xml.replace("osmep_xl.template", "x.t"))
+
+    every = [blank_data(spec) for spec in TEMPLATES.values()]
+    path = without_properties(write_workbook(every, tmp_path / "all.xlsx"))
+    assert [(wb.spec.id, wb.version) for wb in read_workbooks(path)] == [(s.id, s.version) for s in TEMPLATES.values()]
+
+    old = openpyxl.load_workbook(path)
+    info = old["ข้อมูล"]
+    header = next(r for r in range(1, info.max_row + 1) if str(info.cell(r, 1).value).startswith("แม่แบบ"))
+    for r in range(header, header + len(TEMPLATES) + 1):
+        info.cell(r, 1).value = info.cell(r, 2).value = None
+    info.cell(header, 1).value, info.cell(header + 1, 1).value = "แม่แบบ / Template", "รุ่น / Version"
+    for n, spec in enumerate(TEMPLATES.values(), start=3):
+        info.cell(header, n).value, info.cell(header + 1, n).value = spec.id, spec.version
+    old.save(tmp_path / "old.xlsx")
+    props = openpyxl.load_workbook(tmp_path / "old.xlsx").custom_doc_props
+    assert "osmep_xl.template" not in [p.name for p in props.props]
+    assert [wb.spec.id for wb in read_workbooks(tmp_path / "old.xlsx")] == list(TEMPLATES)
