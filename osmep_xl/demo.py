@@ -35,6 +35,7 @@ def run_demo(out_dir: Path, console: Console | None = None) -> int:
         counts = ", ".join(f"{b.sheet} {len(data.blocks.get(b.id, []))}" for b in spec.blocks)
         console.print(f"  เขียนแล้ว / wrote [cyan]{escape(str(path))}[/]  {spec.title_th} ({counts} แถว/rows)")
         paths.append(path)
+    # Validated together, as `osmep-xl validate A B ...`: the checks across templates run too.
     results: list[FileResult] = check_files(paths, settings)
     console.print("\n[bold]ผลตรวจสอบตัวเลขตามที่พิมพ์ในรายงาน / validation of the figures as printed:[/]")
     for r in results:

@@ -70,6 +70,11 @@ def fiscal_year(day: dt.date) -> int:
     return ce_to_be(day.year + (1 if day.month >= 10 else 0))
 
 
+def fiscal_month(day: dt.date) -> int:
+    """Month of the fiscal year, 1 (October) to 12 (September)."""
+    return (day.month - 10) % 12 + 1
+
+
 def fiscal_quarter(day: dt.date) -> int:
     """Fiscal quarter 1-4: Q1 = ต.ค.-ธ.ค., Q2 = ม.ค.-มี.ค., Q3 = เม.ย.-มิ.ย., Q4 = ก.ค.-ก.ย."""
     return (day.month - 10) % 12 // 3 + 1

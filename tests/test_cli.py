@@ -38,9 +38,13 @@ def test_demo_writes_every_report_workbook_and_validates_them_together(tmp_path:
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in (tmp_path / "out").glob("*.xlsx"))
     assert files == sorted(f"{t}.xlsx" for t in TEMPLATES if has_report(t))
-    assert "outputs.xlsx" in files
-    s = summary(check_files(sorted((tmp_path / "out").glob("*.xlsx")), load_settings()))
+    assert {"outputs.xlsx", "spending_plan.xlsx"} <= set(files)
+    # As `validate` of all of them at once: the checks across templates count too.
+    results = check_files(sorted((tmp_path / "out").glob("*.xlsx")), load_settings())
+    s = summary(results)
     assert s["by_rule"].get("kpi.outputs_sum") == 2  # KPI 3 and KPI 5 against their linked outputs
+    # The action plan's 450 M project against its 225 M phase in the spending plan.
+    assert any(f.rule == "cross.plan_budget" for r in results for f in r.findings)
     assert f"errors {s['errors']} · warnings {s['warnings']} · info {s['info']}" in " ".join(result.stdout.split())
     assert s["errors"] > 0  # the report's own inconsistencies are found
 

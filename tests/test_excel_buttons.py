@@ -59,7 +59,7 @@ from tests.remote import (
 )
 
 TEMPLATE_SHEETS = ["ข้อมูล", "แหล่งงบประมาณ", "แผนปฏิบัติการ", "เบิกจ่าย", "ยุทธศาสตร์", "ตัวชี้วัด", "แนวทาง",
-                   "เบิกจ่ายแนวทาง"]
+                   "เบิกจ่ายแนวทาง", "แผนผลรายเดือน"]
 Button = Callable[..., WritePlan]
 
 
@@ -137,8 +137,11 @@ def test_validate_writes_the_cores_findings_with_flags(work: Path, monkeypatch: 
     assert_flags(work, core)
     assert openpyxl.load_workbook(work).sheetnames[:2] == [FRONT_SHEET, FINDINGS_SHEET]
     errors = sum(f.severity.value == "error" for f in core)
-    # A workbook of several templates: the checks across them run too (KPIs 3 and 5 against their outputs).
+    # A workbook of several templates, validated together: the checks across them run too (KPIs 3 and 5 against
+    # their outputs; the action plan's 450 M project against its 225 M phase in the spending plan, flagged on the
+    # action plan's sheet).
     assert sum(f.rule == "kpi.outputs_sum" for f in core) == 2
+    assert any(f.rule == "cross.plan_budget" and f.sheet == "แผนปฏิบัติการ" for f in core)
     assert status.startswith(f"ตรวจสอบ {', '.join(TEMPLATES)}: ผิดพลาด {errors}")  # every template the workbook holds
     # Whole-range writes: the sheet in one write (and its link column in another), one colour write per sheet.
     funcs = [a["func"] for a in actions]

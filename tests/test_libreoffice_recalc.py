@@ -7,6 +7,7 @@ here was computed by LibreOffice itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.money import EXCEL
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.spec.base import ColType
+from osmep_xl.spec.spending_plan import MONTHS
 from osmep_xl.xlsx.dashboard import DASHBOARD_SHEET
 from osmep_xl.xlsx.generate import blank_data, write_workbook
 from osmep_xl.xlsx.read import read_workbook
@@ -29,6 +31,7 @@ from tests.libreoffice import convert, strip_cached_values
 
 pytestmark = pytest.mark.libreoffice
 SATANG = Decimal("0.005")
+MONTH_IDS = [m for m, _, _ in MONTHS]
 
 
 def random_disbursement(seed: int) -> WorkbookData:
@@ -52,12 +55,36 @@ def random_disbursement(seed: int) -> WorkbookData:
                                "blocks": {"lines": rows}})
 
 
+def random_spending_plan(month: int) -> WorkbookData:
+    """A random spending plan as of the end of fiscal month ``month`` (1 = October): the cumulative columns
+    sum a different number of months in each, through OFFSET-free INDEX ranges and the as-of cell."""
+    rng = random.Random(month)
+    rows: list[dict[str, Any]] = [dict(level="total", code="T", name="รวม")]
+    for p in range(1, 4):
+        row: dict[str, Any] = dict(level="project", code=str(p), parent="T", name=f"โครงการ {p}",
+                                   budget_act=str(rng.randint(10**6, 10**9)), transfer_in=str(rng.randint(0, 10**5)),
+                                   transfer_out=f"{rng.randint(0, 10**7)}.{rng.randint(0, 99):02d}",
+                                   committed=f"{rng.randint(0, 10**6)}.{rng.randint(0, 99):02d}")
+        for kind in ("plan", "actual"):
+            for m in range(1, 13):
+                if kind == "plan" or m <= month:
+                    row[f"{kind}_{MONTH_IDS[m - 1]}"] = f"{rng.randint(0, 10**7)}.{rng.randint(0, 99):02d}"
+        rows.append(row)
+    for row in rows:
+        row.update(fiscal_year=2564, budget_source="เงินกองทุน")
+    year, cal = (2020, month + 9) if month <= 3 else (2021, month - 3)
+    as_of = dt.date(year + cal // 12, cal % 12 + 1, 1) - dt.timedelta(days=1)
+    return WorkbookData.parse({"template": "spending_plan", "meta": {"as_of": as_of.isoformat()},
+                               "blocks": {"projects": rows}})
+
+
 def _workbooks() -> dict[str, WorkbookData]:
     books = {f"demo_{t}": load_report(t) for t in TEMPLATES}
     books.update({f"blank_{t}": blank_data(spec) for t, spec in TEMPLATES.items()})
     books.update({f"random_{n}": random_disbursement(n) for n in range(6)})
     # Parents of many interleaved lines: roll-ups as SUMIFS / SUMPRODUCT over spans, not lists of cells.
     books["interleaved_2000"] = interleaved(2000)
+    books.update({f"plan_month_{m}": random_spending_plan(m) for m in (1, 3, 4, 9, 12)})
     return books
 
 
@@ -98,7 +125,7 @@ def test_every_formula_matches_python(name: str, recalculated: dict[str, tuple[W
     compared = 0
     for block in data.spec.blocks:
         rows = data.blocks.get(block.id, [])
-        calc = BlockCalc(block, rows, arith=EXCEL)
+        calc = BlockCalc(block, rows, arith=EXCEL, meta=data.meta)
         got = read.blocks[block.id]
         assert len(got.rows) == len(rows)
         for i in range(len(rows)):

@@ -149,8 +149,12 @@ def _sheet_of(page: str, names: list[str]) -> str | None:
 MAX_PAGES = {
     "ข้อมูล": 1, "หน้าหลัก": 3, "xlwings.conf": 1, "ยุทธศาสตร์": 1, "ตัวชี้วัด": 8, "แหล่งงบประมาณ": 3,
     "แผนปฏิบัติการ": 12, "เบิกจ่าย": 10, "แนวทาง": 6, "เบิกจ่ายแนวทาง": 2, "ผลตรวจสอบ": 16,
-    "ผลตรวจรายหน่วยงาน": 36, "แดชบอร์ด": 24,  # a chart a page
+    "ผลตรวจรายหน่วยงาน": 36,
+    # The ready workbook's dashboard: a chart a page (the spending plan's and the outputs' included), some
+    # followed by a page of an axis label LibreOffice pushes past it.
+    "แดชบอร์ด": 34,
     "ผลผลิตโครงการ": 8,  # the outputs: 2 pages across (quarters), 4 down for 17 outputs
+    "แผนผลรายเดือน": 40,  # 74 rows, three pages across: its quarters and months stay off paper
 }
 MAX_PAGES_CONSOLIDATED = {"เบิกจ่าย": 20}  # two submitters' rows under a grand total
 

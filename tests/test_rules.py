@@ -1142,3 +1142,8 @@ def test_kpi_type_from_its_target_text(tmp_path: Path, text: str, kind: str) -> 
     row = {**kpi("K1", None, None), "target_text": text, "direction": None}
     book = _kpi_book(tmp_path / "t.xlsx", "2021-06-30", row)
     assert read_workbook(book).blocks["kpis"].rows[0]["kpi_type"] == kind
+
+
+# The spending plan's rule cases live in their own module; importing it here adds them to COVERED even when this
+# file runs alone (it imports this one's helpers, which are all defined by now).
+import tests.test_plan  # noqa: E402, F401

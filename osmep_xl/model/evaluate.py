@@ -9,13 +9,13 @@ formula would give; recalculation replaces it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..money import DECIMAL, Arithmetic
-from ..spec.base import Block, Column, Value
+from ..spec.base import META_PREFIX, Block, Column, Value
 
 Row = dict[str, Any]
 CellKey = tuple[int, str]
@@ -82,7 +82,8 @@ class BlockCalc:
     ``formula_cells`` are cells known to hold formulas (read from a workbook):
     their cached values are not trusted as stated. With ``recompute`` every
     derived and roll-up cell is computed, as after a full recalculation. ``arith``
-    is exact decimal arithmetic by default, or Excel's binary doubles.
+    is exact decimal arithmetic by default, or Excel's binary doubles. ``meta`` holds the information
+    sheet's values, for formulas that read one (the cumulative to the as-of month).
     """
 
     def __init__(
@@ -94,8 +95,10 @@ class BlockCalc:
         recompute: bool = False,
         arith: Arithmetic = DECIMAL,
         structure: Structure | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> None:
         self.block = block
+        self.meta: Mapping[str, Any] = meta or {}
         self.rows = rows
         self.structure = structure or resolve_structure(block, rows)
         self._formula_cells = set(formula_cells)
@@ -142,12 +145,20 @@ class BlockCalc:
         children = self.structure.children.get(i) or []
         return bool(children) and not any(self.cell(c, column_id).has_data for c in children)
 
+    def _getter(self, i: int) -> Any:
+        """Row ``i``'s values by column id, and the information sheet's by "@field"."""
+        def get(column_id: str) -> Any:
+            if column_id.startswith(META_PREFIX):
+                return self.meta.get(column_id[len(META_PREFIX):])
+            return self.cell(i, column_id).value
+        return get
+
     def expected(self, i: int, column_id: str) -> CellValue:
         """What the cell's formula gives from the cells it refers to (ignoring its own constant)."""
         column = self._columns[column_id]
         if column.formula is not None:
             inputs = [self.cell(i, dep) for dep in column.formula.inputs]
-            value = column.formula.evaluate(lambda c: self.cell(i, c).value, self.arith)
+            value = column.formula.evaluate(self._getter(i), self.arith)
             numeric_inputs = [
                 cv for dep, cv in zip(column.formula.inputs, inputs, strict=True)
                 if self._columns[dep].type.numeric

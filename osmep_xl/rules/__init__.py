@@ -3,10 +3,12 @@
 from . import (  # noqa: F401  (registration)
     arithmetic,
     cells,
+    cross,
     diagnosis,
     kpi_progress,
     meta,
     outputs,
+    plan,
     recalc,
     references,
     structure,

@@ -108,12 +108,22 @@ class DisbursementSettings(BaseModel):
                      if budget_source is None or budget_source in t.budget_sources), None)
 
 
+class PlanSettings(BaseModel):
+    """Monthly spending plan: how far a project's cumulative actual may stray from its cumulative plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    behind_tolerance: Decimal
+    ahead_tolerance: Decimal
+    levels: list[str]
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tolerance: Tolerance
     kpi: KpiSettings
     outputs: OutputSettings
     disbursement: DisbursementSettings
+    plan: PlanSettings
 
 
 class ConfigError(ValueError):

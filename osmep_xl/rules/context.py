@@ -26,7 +26,7 @@ class Context:
         structures = {bid: c.structure for bid, c in self.calcs.items()} if options else {}
         return {
             block_id: BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells,
-                                structure=structures.get(block_id), **options)
+                                structure=structures.get(block_id), meta=self.workbook.meta, **options)
             for block_id, rb in self.workbook.blocks.items()
         }
 

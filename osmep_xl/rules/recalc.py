@@ -42,9 +42,9 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
     edits: list[CellEdit] = []
     changes: list[Finding] = []
     for rb in workbook.blocks.values():
-        calc = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True)
+        calc = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, meta=workbook.meta)
         excel = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, arith=EXCEL,
-                          structure=calc.structure)
+                          structure=calc.structure, meta=workbook.meta)
         for i, row in enumerate(rb.rows):
             for col in rb.block.columns:
                 if col.id not in rb.columns or not calc.is_computable(i, col):

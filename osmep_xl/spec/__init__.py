@@ -5,7 +5,7 @@ A new template is a spec module plus one :func:`register` call below.
 
 from __future__ import annotations
 
-from . import action_plan, disbursement, integrated_plan, kpi, outputs
+from . import action_plan, disbursement, integrated_plan, kpi, outputs, spending_plan
 from .base import Block, ColType, Column, TemplateSpec
 
 TEMPLATES: dict[str, TemplateSpec] = {}
@@ -45,7 +45,7 @@ def get_spec(template_id: str) -> TemplateSpec:
         raise UnknownTemplateError(template_id) from None
 
 
-for _spec in (action_plan.SPEC, disbursement.SPEC, kpi.SPEC, integrated_plan.SPEC, outputs.SPEC):
+for _spec in (action_plan.SPEC, disbursement.SPEC, kpi.SPEC, integrated_plan.SPEC, outputs.SPEC, spending_plan.SPEC):
     register(_spec)
 
 __all__ = ["TEMPLATES", "Block", "ColType", "Column", "TemplateSpec", "UnknownTemplateError", "get_spec",

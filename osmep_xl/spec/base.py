@@ -9,6 +9,7 @@ all driven by these objects; nothing else lists columns.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import unicodedata
@@ -20,6 +21,7 @@ from functools import cached_property
 from importlib import resources
 from typing import Any, Literal
 
+from ..fiscal import fiscal_month
 from ..kpi_text import LOWER_IS_BETTER, parse_result, parse_target
 from ..money import DECIMAL, Arithmetic
 
@@ -59,7 +61,15 @@ class ColType(StrEnum):
 
 
 Ref = Callable[[str], str]
-Get = Callable[[str], Value]
+Get = Callable[[str], Value | dt.date]
+# A formula input naming a field of the information sheet rather than a column of the row ("@as_of"): its
+# Excel reference is the field's defined name, its value the workbook's meta value.
+META_PREFIX = "@"
+
+
+def meta_input(field_id: str) -> str:
+    """How a formula names an information-sheet field among its inputs (see :data:`META_PREFIX`)."""
+    return META_PREFIX + field_id
 
 
 def _num(get: Get, column: str) -> Decimal | None:
@@ -71,6 +81,9 @@ class Formula:
     """A derived cell: one definition yields both the Excel text and the Python value."""
 
     inputs: tuple[str, ...] = ()
+    meta: tuple[str, ...] = ()  # information-sheet fields it reads (``ref``/``get`` take them as "@id")
+    contiguous = False  # its inputs must stand side by side in spec order: its Excel text uses a range
+    linear = False  # its value is a signed sum of its inputs (the diagnosis solves such constraints directly)
     rule = "identity"  # the validation rule that checks a stated value of this formula
 
     def excel(self, ref: Ref) -> str:
@@ -88,6 +101,8 @@ class Sum(Formula):
     ``Sum("disbursed", "committed")`` is ``=D+E``; ``Sum("allocated", "transferred_in", "-total")`` is
     ``=A+B-C``. Blank counts as 0, as in Excel; terms are taken left to right, as Excel does.
     """
+
+    linear = True
 
     def __init__(self, *terms: str) -> None:
         if not terms:
@@ -121,6 +136,55 @@ class Sum(Formula):
 
     def __repr__(self) -> str:
         return f"Sum{tuple(('-' if s < 0 else '') + c for s, c in self.terms)}"
+
+
+class SumToMonth(Formula):
+    """The sum of twelve fiscal-month columns (ต.ค. … ก.ย., side by side) up to the month of a date on the
+    information sheet, that month included: the cumulative plan or actual to the as-of date.
+
+    ``IF(ISNUMBER(d),SUM(oct:INDEX(oct:sep,MOD(MONTH(d)+2,12)+1)),0)``: INDEX returns a reference, so the
+    range ends at the as-of month without OFFSET (volatile) and reads the same in Excel and LibreOffice;
+    SUM skips text and blanks as the Python value does. 0 while the date is not a date (not "": the formulas
+    that add it up would show #VALUE!).
+    """
+
+    rule = "identity.sum"
+    contiguous = True
+    linear = True
+
+    def __init__(self, months: Iterable[str], date_field: str = "as_of") -> None:
+        self.months = tuple(months)
+        if len(self.months) != 12:
+            raise ValueError("SumToMonth needs the twelve months of a fiscal year")
+        self.date_field = date_field
+
+    @property
+    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.months
+
+    @property
+    def meta(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.date_field,)
+
+    def excel(self, ref: Ref) -> str:
+        day, first, last = ref(meta_input(self.date_field)), ref(self.months[0]), ref(self.months[-1])
+        return f"IF(ISNUMBER({day}),SUM({first}:INDEX({first}:{last},MOD(MONTH({day})+2,12)+1)),0)"
+
+    def evaluate(self, get: Get, arith: Arithmetic = DECIMAL) -> Value:
+        day = get(meta_input(self.date_field))
+        if not isinstance(day, dt.date):
+            return Decimal(0)
+        values = (_num(get, column) for column in self.months[:fiscal_month(day)])
+        return arith.add(v for v in values if v is not None)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SumToMonth) and (other.months, other.date_field) == (self.months, self.date_field)
+
+    def __hash__(self) -> int:
+        return hash((self.months, self.date_field))
+
+    def __repr__(self) -> str:
+        return f"SumToMonth({self.months[0]}..{self.months[-1]} to @{self.date_field})"
 
 
 @dataclass(frozen=True)
@@ -382,6 +446,10 @@ class Block:
             for dep in col.formula.inputs if col.formula else ():
                 if dep not in ids:
                     raise ValueError(f"block {self.id}: {col.id} uses unknown column {dep}")
+            if col.formula is not None and col.formula.contiguous:
+                at = [ids.index(dep) for dep in col.formula.inputs]
+                if at != list(range(at[0], at[0] + len(at))):
+                    raise ValueError(f"block {self.id}: {col.id} needs its inputs side by side")
             if col.stated_from is not None and col.stated_from.column not in ids:
                 raise ValueError(f"block {self.id}: {col.id} is stated in unknown column {col.stated_from.column}")
         for roles in (self.spending, self.kpi, self.outputs):

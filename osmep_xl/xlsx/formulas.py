@@ -20,8 +20,9 @@ from typing import Any
 
 from ..a1 import parse_a1
 from ..model.evaluate import BlockCalc
-from ..spec.base import ColType, Column
+from ..spec.base import META_PREFIX, ColType, Column
 from ..spec.columns import CODE, PARENT
+from .layout import meta_name
 from .values import MAX_FORMULA
 
 Address = Callable[[int, str], str]  # (row index in block, column id) -> A1
@@ -320,15 +321,20 @@ def rollups(calc: BlockCalc, address: Address) -> Rollups:
 def cell_formula(column: Column, calc: BlockCalc, i: int, address: Address) -> str:
     """Formula text (no '=') of row ``i``'s cell in ``column``; it must be computable."""
     if column.formula is not None:
-        return column.formula.excel(lambda c: address(i, c))
+        return column.formula.excel(_cell_address(address, i))
     return rollups(calc, address).formula(i, column.id)
 
 
 def is_current(column: Column, calc: BlockCalc, i: int, address: Address, text: str | None) -> bool:
     """True when ``text`` (a formula as read, without '=') is a right formula for the cell: recalc leaves it."""
     if column.formula is not None:
-        return text == column.formula.excel(lambda c: address(i, c))
+        return text == column.formula.excel(_cell_address(address, i))
     return rollups(calc, address).accepts(i, column.id, text)
+
+
+def _cell_address(address: Address, i: int) -> Callable[[str], str]:
+    """Row ``i``'s reference to a column, or to an information-sheet field by its defined name ("@as_of")."""
+    return lambda c: meta_name(c[len(META_PREFIX):]) if c.startswith(META_PREFIX) else address(i, c)
 
 
 def row_cells(calc: BlockCalc, i: int, address: Address,

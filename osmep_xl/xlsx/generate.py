@@ -26,7 +26,7 @@ from ..spec.base import Block, ColType, Column, TemplateSpec
 from ..spec.columns import NAME
 from ..version import __version__
 from .dashboard import TargetLookup, add_dashboard, thai_chart_fonts
-from .formulas import rollups, row_cells
+from .formulas import cell_formula, rollups, row_cells
 from .layout import (
     COMPUTED_FILL,
     ENGLISH_TEXT,
@@ -121,7 +121,7 @@ def _excel_value(value: Any) -> float | str:
 
 
 def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, Any]],
-                 fmt: Formats) -> None:
+                 fmt: Formats, meta: dict[str, Any]) -> None:
     ws = book.add_worksheet(block.sheet)
     letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
     last_col = len(block.columns) - 1
@@ -139,8 +139,8 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
     printed = list(zip(block.columns, plan.widths, strict=False))
     ws.set_row(HEADER_TH_ROW, row_height(max(text_lines(c.th, w, bold=True) for c, w in printed), FONT_SIZE))
     ws.set_row(HEADER_EN_ROW, row_height(max(text_lines(c.en, w, size=SMALL_SIZE) for c, w in printed), SMALL_SIZE))
-    calc = BlockCalc(block, rows)
-    excel = BlockCalc(block, rows, arith=EXCEL)  # cached values exactly as Excel would store them
+    calc = BlockCalc(block, rows, meta=meta)
+    excel = BlockCalc(block, rows, arith=EXCEL, meta=meta)  # cached values exactly as Excel would store them
     ranks = {lv.id: i for i, lv in enumerate(block.levels)}
 
     def excel_row(i: int) -> int:
@@ -176,8 +176,8 @@ def _write_block(book: xlsxwriter.Workbook, block: Block, rows: list[dict[str, A
         # 300,000 rules to write and for Excel to hold.
         for n, col in enumerate(block.columns):
             if col.formula is not None and col.type.numeric:
-                _flag_mismatch(ws, (excel_row(0), excel_row(len(rows) - 1)), n, col.formula.excel(
-                    lambda c: address(0, c)), fmt)
+                _flag_mismatch(ws, (excel_row(0), excel_row(len(rows) - 1)), n, cell_formula(col, calc, 0, address),
+                               fmt)
     last_row = max(FIRST_DATA_ROW, excel_row(len(rows) - 1)) if rows else FIRST_DATA_ROW
     book.define_name(block_name(block), f"='{block.sheet}'!$A${HEADER_TH_ROW + 1}:"
                                         f"${column_letter(last_col)}${last_row + 1}")
@@ -294,22 +294,21 @@ def _write_info(book: xlsxwriter.Workbook, specs: list[TemplateSpec], data: Work
             lines = max(lines, text_lines(text, widths[2]))
         ws.set_row(r, row_height(lines, FONT_SIZE))
         book.define_name(meta_name(field.id), f"='{INFO_SHEET}'!$C${r + 1}")
-    # Each template's id and version on rows of their own, one under the other: a workbook of many templates
-    # grows down the page, never wider than it (the reader takes every such row, in order).
+    # A row per template, so that the sheet keeps its width (and its printed size) however many a workbook holds.
     foot = INFO_FIRST_ROW + len(fields) + 1
-    for n, spec in enumerate(specs):
-        ws.write_string(foot + 2 * n, 0, "แม่แบบ / Template", label)
-        ws.write_string(foot + 2 * n + 1, 0, "รุ่น / Version", label)
-        ws.write_string(foot + 2 * n, 2, spec.id, fmt.get(border=1))
-        ws.write_string(foot + 2 * n + 1, 2, spec.version, fmt.get(border=1))
-    foot += 2 * (len(specs) - 1)
-    ws.write_string(foot + 3, 0, "ช่องสีเทาคำนวณด้วยสูตร ช่องสีแดงคือตัวเลขที่ไม่ตรงกับสูตร",
+    ws.write_string(foot, 0, "แม่แบบ / Template", label)
+    ws.write_string(foot, 1, "รุ่น / Version", label)
+    for n, spec in enumerate(specs, start=1):
+        ws.write_string(foot + n, 0, spec.id, fmt.get(border=1))
+        ws.write_string(foot + n, 1, spec.version, fmt.get(border=1))
+    notes = foot + len(specs) + 2
+    ws.write_string(notes, 0, "ช่องสีเทาคำนวณด้วยสูตร ช่องสีแดงคือตัวเลขที่ไม่ตรงกับสูตร",
                     fmt.get(italic=True))
-    ws.write_string(foot + 4, 0, "Grey cells are formulas; red cells are typed figures that disagree"
+    ws.write_string(notes + 1, 0, "Grey cells are formulas; red cells are typed figures that disagree"
                     " with their formula.", fmt.get(italic=True, font_size=SMALL_SIZE))
-    ws.set_row(foot + 4, row_height(1, SMALL_SIZE))
-    page_setup(ws, landscape=False)  # three columns: portrait fits it, however many templates the workbook holds
-    ws.print_area(0, 0, foot + 4, last_col)
+    ws.set_row(notes + 1, row_height(1, SMALL_SIZE))
+    page_setup(ws, landscape=False)  # as narrow for any number of templates: portrait has room for them down
+    ws.print_area(0, 0, notes + 1, last_col)
     ws.fit_to_pages(1, 0)
 
 
@@ -365,7 +364,7 @@ def write_workbook(data: WorkbookData | Sequence[WorkbookData], path: Path, *,
         _write_info(book, specs, books[0], fmt)
         for spec, filled in zip(specs, books, strict=True):
             for block in spec.blocks:
-                _write_block(book, block, filled.blocks.get(block.id, []), fmt)
+                _write_block(book, block, filled.blocks.get(block.id, []), fmt, books[0].meta)
         charts = add_dashboard(book, books, target)  # native charts over the tables, for filled templates to chart
         if after is not None:
             after(book, fmt)

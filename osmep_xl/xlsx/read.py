@@ -110,19 +110,32 @@ def identify(source: Source) -> list[tuple[TemplateSpec, str | None]]:
     ids = [t for t in props.get(PROP_TEMPLATE, "").split(",") if t]
     versions: list[str | None] = [v or None for v in props.get(PROP_VERSION, "").split(",")]
     if not ids and INFO_SHEET in source.sheet_names():
-        # A template row per template (ids and versions down the sheet), or one row listing them all across.
-        versions = []
-        for row in source.grid(INFO_SHEET):
-            cells = [str(c) for c in row if c not in (None, "")]
-            if cells and cells[0].startswith("แม่แบบ"):
-                ids += [c for c in cells[1:] if c in TEMPLATES]
-            if cells and cells[0].startswith("รุ่น"):
-                versions += cells[1:]
+        ids, versions = _listed_templates(source)
     if not ids:
         raise UnreadableWorkbookError(
             "ไม่พบรหัสแม่แบบ osmep_xl ในไฟล์ / not an osmep_xl template (no template id found)")
     versions += [None] * (len(ids) - len(versions))
     return [(get_spec(t), v) for t, v in zip(ids, versions, strict=False)]
+
+
+def _listed_templates(source: Source) -> tuple[list[str], list[str | None]]:
+    """Template ids and versions as the information sheet lists them: under a "แม่แบบ | รุ่น" header a row
+    each (id, version), or, as earlier versions wrote them, across a "แม่แบบ" row and a "รุ่น" row."""
+    rows = [[str(c) for c in row if c not in (None, "")] for row in source.grid(INFO_SHEET)]
+    ids: list[str] = []
+    versions: list[str | None] = []
+    for n, cells in enumerate(rows):
+        if cells and cells[0].startswith("แม่แบบ") and len(cells) > 1 and cells[1].startswith("รุ่น"):
+            for below in rows[n + 1:]:
+                if not below or below[0] not in TEMPLATES:
+                    break
+                ids.append(below[0])
+                versions.append(below[1] if len(below) > 1 else None)
+        elif cells and cells[0].startswith("แม่แบบ"):
+            ids = [c for c in cells[1:] if c in TEMPLATES]
+        elif cells and cells[0].startswith("รุ่น"):
+            versions = list(cells[1:])
+    return ids, versions
 
 
 def read_workbooks(path: Path | str) -> list[ReadWorkbook]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...model.evaluate import BlockCalc, Structure
 from ...money import EXCEL
-from ...spec.base import Achievement, ColType, Column, Pct, Sum, Value
+from ...spec.base import Achievement, ColType, Column, Pct, Value
 from ...xlsx.read import ReadBlock
 from ..context import Context
 
@@ -57,7 +57,8 @@ class Scenario:
             rb = self.dx.rb[b]
             self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
                                          structure=self.structures.get(b) or self.dx.calcs[b].structure,
-                                         arith=EXCEL if excel else self.dx.calcs[b].arith)
+                                         arith=EXCEL if excel else self.dx.calcs[b].arith,
+                                         meta=self.dx.calcs[b].meta)
         return self._calcs[key]
 
 
@@ -273,7 +274,8 @@ class System:
         if con.kind != "formula":
             return True
         b, _, c = con.at
-        return isinstance(self.rb[b].block.column(c).formula, Sum)
+        formula = self.rb[b].block.column(c).formula
+        return formula is not None and formula.linear
 
     def _order(self, cell: Cell) -> tuple[int, int, int]:
         b, i, c = cell
