@@ -119,7 +119,8 @@ def measure(path: Path, repeat: int) -> dict[str, float]:
             assert len(changes) == CHANGED, changes
 
         recalc_ms = timed(recalc)
-    return {"read_ms": read_ms, "recalc_ms": recalc_ms, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"read_ms": read_ms, "recalc_ms": recalc_ms, "peak_mb": peak_mb}
 
 
 def main(argv: list[str] | None = None) -> None:
