@@ -334,6 +334,20 @@ def judge_double(pair: tuple[Fault, Fault], found: list[Finding], before: set[tu
     return verdict
 
 
+def _timed_check(variant: Path, settings: Settings, t: Tally | DoubleTally) -> list[Finding]:
+    """Every finding of one variant (read, rules, diagnosis), its time added to ``t``; the file is then removed."""
+    started = time.perf_counter()
+    found = [f for r in check_file(variant, settings) for f in r.findings]
+    t.seconds += time.perf_counter() - started
+    variant.unlink()
+    return found
+
+
+def _print_new(found: list[Finding], before: set[tuple[str, str, str]]) -> None:
+    for f in _new(found, before):
+        print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
+
+
 def run_double(per_class: int, seed: int, synthetic: int, settings: Settings,
                verbose: bool = False) -> dict[str, DoubleTally]:
     """Two faults of one class per variant (``--double``)."""
@@ -348,16 +362,11 @@ def run_double(per_class: int, seed: int, synthetic: int, settings: Settings,
                 for n, pair in enumerate(double_faults(base, kind, rng, per_base)):
                     both = Fault(kind, "", "", pair[0].edits + pair[1].edits)
                     variant = inject(base, both, folder / f"d_{kind}_{n}_{base.name}")
-                    started = time.perf_counter()
-                    found = [f for r in check_file(variant, settings) for f in r.findings]
-                    tallies[kind].seconds += time.perf_counter() - started
+                    found = _timed_check(variant, settings, tallies[kind])
                     verdict = judge_double(pair, found, base_findings[base], tallies[kind])
                     if verbose and (not verdict["listed"] or verdict["false"]):
                         print(kind, base.name, [(f.sheet, f.cell, f.edits[0][2]) for f in pair], verdict)
-                        for f in found:
-                            if f in _new([f], base_findings[base]):
-                                print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
-                    variant.unlink()
+                        _print_new(found, base_findings[base])
     return tallies
 
 
@@ -404,16 +413,11 @@ def run(per_class: int, seed: int, synthetic: int, settings: Settings, verbose: 
             for base in made:
                 for n, fault in enumerate(faults(base, kind, rng, per_base)):
                     variant = inject(base, fault, folder / f"v_{kind}_{n}_{base.name}")
-                    started = time.perf_counter()
-                    found = [f for r in check_file(variant, settings) for f in r.findings]
-                    tallies[kind].seconds += time.perf_counter() - started
+                    found = _timed_check(variant, settings, tallies[kind])
                     verdict = judge(fault, found, base_findings[base], tallies[kind])
                     if verbose and (not verdict["candidate"] or verdict["false"]):
                         print(kind, base.name, fault.sheet, fault.cell, fault.edits[:1], verdict)
-                        for f in found:
-                            if f in _new([f], base_findings[base]):
-                                print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
-                    variant.unlink()
+                        _print_new(found, base_findings[base])
     return tallies
 
 
