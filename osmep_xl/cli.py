@@ -323,6 +323,9 @@ def next_period(
     typer.echo(f"เขียนแล้ว / wrote {out}: {', '.join(rolled.templates)} ข้อมูล ณ / as of"
                f" {rolled.as_of_before.isoformat()} → {rolled.as_of.isoformat()} (ไตรมาส/quarter {rolled.quarter});"
                f" ล้างช่องของงวดเดิม {len(rolled.blanked)} ช่อง / {len(rolled.blanked)} period entries blanked")
+    if rolled.refreshed:
+        typer.echo(f"  สูตรที่ขึ้นกับวันที่ข้อมูลคำนวณใหม่ {len(rolled.refreshed)} ช่อง / {len(rolled.refreshed)} formula"
+                   " value(s) that follow the as-of date recalculated")
     for where in rolled.kept:
         typer.echo(f"  ตรวจชื่อรายงานที่ {where} ซึ่งคงไว้ตามที่พิมพ์ / check the report title at {where}, kept as typed")
     if rolled.retargeted:

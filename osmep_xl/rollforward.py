@@ -10,7 +10,10 @@ is not rolled into the next: a new year has a new Budget Act, new allocations, n
 projects, so it starts from ``osmep-xl new``. Nothing here is template-specific: every registered template
 rolls forward by its spec.
 
-The dashboard's target beside each chart is set to the new quarter's (from the settings). The output is the
+Formula cells whose value follows the date (a spending plan's cumulative to the as-of month) get the value
+Excel will show in the new period, so the rolled file reads right before Excel recalculates it; typed figures
+are never rewritten. The dashboard's target beside each chart is set to the new quarter's (from the settings).
+The output is the
 input patched (:class:`~osmep_xl.xlsx.patch.WorkbookPatch`): the cells named above change,
 every other part of the package is copied byte for byte, and the file is written atomically.
 """
@@ -27,6 +30,7 @@ from .check import open_all
 from .fiscal import BE_YEARS, fiscal_quarter, fiscal_year, fiscal_year_bounds, format_thai_date, quarter_end
 from .model.load import DataError
 from .rules.config import Settings, load_settings
+from .rules.recalc import plan_recalc_all
 from .rules.variance import target_lookup
 from .spec.base import TemplateSpec
 from .xlsx.dashboard import DASHBOARD_SHEET, retarget
@@ -53,6 +57,7 @@ class Rolled:
     blanked: list[str] = field(default_factory=list)  # sheet!cell of each period entry left blank
     kept: list[str] = field(default_factory=list)  # fields carried as typed that may need a new text (title)
     retargeted: list[str] = field(default_factory=list)  # the dashboard's target cells set for the new quarter
+    refreshed: list[str] = field(default_factory=list)  # formula cells whose value follows the new date
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -145,14 +150,25 @@ def roll_forward(source: Path, out: Path, as_of: dt.date | None = None, settings
         planned = [(block, list(wb.blocks[block.id].rows) if block.id in wb.blocks else [], new)
                    for wb in books for block in wb.spec.blocks]
         rolled.retargeted = retarget(patch, dashboard, planned, target_lookup(settings or load_settings()))
+    formulas: set[tuple[str, str]] = set()
     for wb in books:
+        wb.meta.update(as_of=new, quarter=rolled.quarter)
         for rb in wb.blocks.values():
+            formulas |= {(rb.sheet, rb.address(i, c)) for i, c in rb.formula_cells}
             entries = [c.id for c in rb.block.columns if c.period_entry and c.id in rb.columns]
             for i, raw in enumerate(rb.raw):
                 for column in entries:
                     if raw.get(column) not in (None, ""):
                         patch.set_cell(rb.sheet, rb.address(i, column), None)
+                        rb.rows[i][column] = None
                         rolled.blanked.append(f"{rb.sheet}!{rb.address(i, column)}")
+    # A formula that reads the as-of date (a cumulative to the as-of month) or a blanked entry gets the value
+    # Excel would show in the new period, so that the file reads right before Excel recalculates it. Typed
+    # figures are never rewritten here: that is recalc's, with its report of each change.
+    for edit in plan_recalc_all(books)[0]:
+        if (edit.sheet, edit.cell) in formulas:
+            patch.set_cell(edit.sheet, edit.cell, edit.value, formula=edit.formula)
+            rolled.refreshed.append(f"{edit.sheet}!{edit.cell}")
     patch.save(out)
     return rolled
 

@@ -270,3 +270,42 @@ def test_the_dashboards_target_is_the_new_quarters(tmp_path: Path) -> None:
     roll_forward(tmp_path / "q2.xlsx", tmp_path / "q3.xlsx", settings=cfg)
     assert [(label.split(" / ")[0], value) for label, value in targets(tmp_path / "q3.xlsx")] == [
         ("ไม่มีเป้าหมายในค่าตั้งสำหรับไตรมาสนี้", None)]
+
+
+# --- the spending plan: cumulative figures that follow the as-of date -------------------------------------------
+
+def _spending_plan(path: Path) -> Path:
+    """A spending plan at 31 Dec 2020 (fiscal month 3): a plan of 100 a month, 100 spent in each month so far."""
+    months = ("oct", "nov", "dec", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep")
+    rows: list[dict[str, object]] = [{"level": "total", "code": "T", "name": "รวม"}]
+    for code in ("1", "2"):
+        row: dict[str, object] = {"level": "project", "code": code, "parent": "T", "name": f"โครงการ {code}",
+                                  "budget_act": "1200"}
+        row.update({f"plan_{m}": "100" for m in months})
+        row.update({f"actual_{m}": "100" for m in months[:3]})
+        rows.append(row)
+    for row in rows:
+        row.update(fiscal_year=2564, budget_source="เงินกองทุน")
+    return build(path, "spending_plan", {"projects": rows}, {**META, "quarter": 1, "as_of": "2020-12-31"})
+
+
+def test_the_spending_plans_cumulative_figures_follow_the_new_date(tmp_path: Path) -> None:
+    """Rolled a month, the cumulative plan sums four months: the rolled file holds what Excel will show, so its
+    only findings are the month not yet typed (behind plan), never a stale formula."""
+    src = _spending_plan(tmp_path / "dec.xlsx")
+    rolled = roll_forward(src, tmp_path / "jan.xlsx")
+    assert rolled.as_of == dt.date(2021, 1, 31) and rolled.refreshed
+    rb = read_workbook(tmp_path / "jan.xlsx").blocks["projects"]
+    assert [(r["code"], r["plan_cum"], r["actual_cum"]) for r in rb.rows] == [
+        ("T", Decimal(800), Decimal(600)), ("1", Decimal(400), Decimal(300)), ("2", Decimal(400), Decimal(300))]
+    assert rules(findings(tmp_path / "jan.xlsx", previous=src)) == ["plan.behind", "plan.behind"]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_agrees_with_the_rolled_spending_plan(tmp_path: Path) -> None:
+    roll_forward(_spending_plan(tmp_path / "dec.xlsx"), tmp_path / "jan.xlsx")
+    assert strip_cached_values(tmp_path / "jan.xlsx", tmp_path / "stripped.xlsx") > 0
+    recalculated = convert_one(tmp_path / "stripped.xlsx", tmp_path / "lo")
+    ours, theirs = (read_workbook(p).blocks["projects"].rows for p in (tmp_path / "jan.xlsx", recalculated))
+    columns = ("plan_cum", "actual_cum", "total", "remaining", "pct_disbursed", "pct_total")
+    assert [[r[c] for c in columns] for r in theirs] == [[r[c] for c in columns] for r in ours]

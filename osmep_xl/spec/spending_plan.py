@@ -117,4 +117,5 @@ SPEC = TemplateSpec(
     ),
     meta=COMMON_META,
     skeleton=load_skeleton("spending_plan"),
+    period="month",  # tracked month by month: next-period starts the next month's workbook
 )

@@ -87,9 +87,6 @@ class ReadWorkbook:
     structure: list[StructureProblem] = field(default_factory=list)
 
 
-
-
-
 def _norm(text: Any) -> str:
     return re.sub(r"\s+", " ", str(text)).strip().lower()
 
