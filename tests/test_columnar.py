@@ -21,7 +21,7 @@ from osmep_xl.excel import udfs
 from osmep_xl.model.columnar import round_percent
 from osmep_xl.money import percent
 from osmep_xl.report import FileResult
-from osmep_xl.rules import arithmetic, recalc_screen
+from osmep_xl.rules import arithmetic, recalc_screen, variance
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.context import Context
 from osmep_xl.rules.recalc import CellEdit, plan_recalc_all
@@ -161,6 +161,34 @@ def test_screened_recalc_plans_what_the_per_cell_path_plans(tmp_path: Path, monk
     generated = generate(tmp_path / "gen", 3 * len(BUILDERS), seed=5, error_rate=1.0)  # three of each template
     for path in generated:
         fast, slow, _ = _plans(path, monkeypatch)
+        assert fast == slow, path.name
+
+
+def _variance_both_paths(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]]:
+    """The disbursement variance findings with the line screen, and with every line judged."""
+    books = read_workbooks(path)
+    fast = [[f.model_dump() for f in variance.disbursement_findings(Context(wb, load_settings()))] for wb in books]
+    with monkeypatch.context() as m:
+        m.setattr(variance, "lines_to_judge", lambda rb, *args: range(len(rb.rows)))
+        slow = [[f.model_dump() for f in variance.disbursement_findings(Context(wb, load_settings()))]
+                for wb in books]
+    return fast, slow
+
+
+def test_screened_variance_judges_what_every_line_judged_finds(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Parts are judged against the 80 % target: A at 79.99 % is behind, B at 80.00 % is not; C is overspent.
+    act = {"budget_source": "พ.ร.บ.งบประมาณ", "budget_category": "งบเงินอุดหนุน"}  # the default FY2564 target's
+    rows = [disb("total", "T", **act), disb("part", "A", "T", "1000", "799.9", "0", **act),
+            disb("part", "B", "T", "1000", "800", "0", **act), disb("part", "C", "T", "1000", "1000", "1", **act)]
+    boundary = build(tmp_path / "boundary.xlsx", "disbursement", {"lines": rows})
+    lines = Table("disbursement", "lines", rows)
+    fast, slow = _variance_both_paths(boundary, monkeypatch)
+    assert fast == slow
+    assert [(f["rule"], f["cell"]) for f in fast[0]] == [("variance.disbursement_behind", lines.at("pct_total", "A")),
+                                                         ("variance.overspent", lines.at("remaining", "C"))]
+    for path in generate(tmp_path / "gen", 2 * len(BUILDERS), seed=11, error_rate=1.0):
+        fast, slow = _variance_both_paths(path, monkeypatch)
         assert fast == slow, path.name
 
 
