@@ -21,16 +21,17 @@ from osmep_xl.excel import udfs
 from osmep_xl.model.columnar import round_percent
 from osmep_xl.money import percent
 from osmep_xl.report import FileResult
-from osmep_xl.rules import arithmetic
+from osmep_xl.rules import arithmetic, recalc_screen, variance
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.context import Context
+from osmep_xl.rules.recalc import CellEdit, plan_recalc_all
 from osmep_xl.rules.validate import validate
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.xlsx.coerce import coerce, coerce_column
 from osmep_xl.xlsx.read import read_workbook, read_workbooks
 from tests.cells import Table
 from tests.fuzzing import raw_cells
-from tests.rule_cases import build, disb, set_cached_value, sheet
+from tests.rule_cases import build, disb, set_cached_value, set_cell_xml, sheet
 
 NUMERIC = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns if c.type.numeric]
 TEXT = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns if not c.type.numeric]
@@ -94,6 +95,101 @@ def test_screened_identities_find_what_the_per_cell_path_finds(tmp_path: Path,
         assert fast == slow, path.name
         screened_with_findings += screened and any(fast)
     assert screened_with_findings >= len(generated) // 2  # the screen ran, on workbooks with findings
+
+
+def _plans(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, int]:
+    """Recalc's edits and changes with the columnar screen and with every cell on the per-cell path, and how
+    many cells the screen left to the per-cell path."""
+    books = read_workbooks(path)
+    fast = plan_recalc_all(books)
+    left = sum(len(list(recalc_screen.cells_to_evaluate(rb, Context(wb, load_settings()).corrected[bid])))
+               for wb in books for bid, rb in wb.blocks.items())
+    with monkeypatch.context() as m:
+        m.setattr(recalc_screen, "_unchanged", lambda *args: None)
+        slow = plan_recalc_all(read_workbooks(path))
+    return (fast[0], [f.model_dump() for f in fast[1]]), (slow[0], [f.model_dump() for f in slow[1]]), left
+
+
+def _recalc_cases(tmp_path: Path) -> tuple[Path, Table, dict[str, Path]]:
+    """A consistent block written as fill writes it (every derived cell a formula, a percentage at a
+    rounding tie: 1/800 = 0.125 %), and copies with one thing broken."""
+    rows = [disb("total", "T"), disb("strategy", "S", "T"),
+            disb("project", "P1", "S", "1000", "600", "250"),
+            disb("project", "P2", "S", "800", "1", "0.1"),
+            disb("project", "P3", "T", "2500.75", "1234.56", "0.01")]
+    clean = build(tmp_path / "clean.xlsx", "disbursement", {"lines": rows})
+    lines, name = Table("disbursement", "lines", rows), sheet("disbursement", "lines")
+    broken = {
+        # a formula's cached value out of date
+        "stale": set_cached_value(clean, name, lines.at("total", "P1"), "851", out=tmp_path / "stale.xlsx"),
+        # an input changed without recalculating: every formula above it is out of date
+        "input": set_cell_xml(clean, name, lines.at("allocated", "P3"), "<v>2600.75</v>",
+                              out=tmp_path / "input.xlsx"),
+        # a cached amount with Excel's binary noise beyond the satang: still fresh
+        "noise": set_cached_value(clean, name, lines.at("allocated", "T"), "4300.7500000000009",
+                                  out=tmp_path / "noise.xlsx"),
+    }
+    return clean, lines, broken
+
+
+def _written(edits: list[CellEdit]) -> set[str]:
+    return {e.cell for e in edits}
+
+
+def test_recalc_of_a_clean_block_evaluates_no_cell_one_by_one(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    clean, _, broken = _recalc_cases(tmp_path)
+    fast, slow, left = _plans(clean, monkeypatch)
+    assert fast == slow and fast[0] == []
+    assert left == 1  # the percentage at a rounding tie only (P2 disbursed 1 of 800)
+    fast, slow, _ = _plans(broken["noise"], monkeypatch)
+    assert fast == slow and fast[0] == []
+
+
+def test_recalc_screen_leaves_each_out_of_date_cell_to_the_per_cell_path(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    _, lines, broken = _recalc_cases(tmp_path)
+    fast, slow, _ = _plans(broken["stale"], monkeypatch)
+    assert fast == slow and _written(fast[0]) == {lines.at("total", "P1")}
+    fast, slow, _ = _plans(broken["input"], monkeypatch)
+    assert fast == slow
+    assert _written(fast[0]) >= {lines.at(c, code) for code in ("P3", "T") for c in ("remaining", "pct_disbursed")}
+    assert lines.at("allocated", "T") in _written(fast[0])
+
+
+def test_screened_recalc_plans_what_the_per_cell_path_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    generated = generate(tmp_path / "gen", 3 * len(BUILDERS), seed=5, error_rate=1.0)  # three of each template
+    for path in generated:
+        fast, slow, _ = _plans(path, monkeypatch)
+        assert fast == slow, path.name
+
+
+def _variance_both_paths(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]]:
+    """The disbursement variance findings with the line screen, and with every line judged."""
+    books = read_workbooks(path)
+    fast = [[f.model_dump() for f in variance.disbursement_findings(Context(wb, load_settings()))] for wb in books]
+    with monkeypatch.context() as m:
+        m.setattr(variance, "lines_to_judge", lambda rb, *args: range(len(rb.rows)))
+        slow = [[f.model_dump() for f in variance.disbursement_findings(Context(wb, load_settings()))]
+                for wb in books]
+    return fast, slow
+
+
+def test_screened_variance_judges_what_every_line_judged_finds(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Parts are judged against the 80 % target: A at 79.99 % is behind, B at 80.00 % is not; C is overspent.
+    act = {"budget_source": "พ.ร.บ.งบประมาณ", "budget_category": "งบเงินอุดหนุน"}  # the default FY2564 target's
+    rows = [disb("total", "T", **act), disb("part", "A", "T", "1000", "799.9", "0", **act),
+            disb("part", "B", "T", "1000", "800", "0", **act), disb("part", "C", "T", "1000", "1000", "1", **act)]
+    boundary = build(tmp_path / "boundary.xlsx", "disbursement", {"lines": rows})
+    lines = Table("disbursement", "lines", rows)
+    fast, slow = _variance_both_paths(boundary, monkeypatch)
+    assert fast == slow
+    assert [(f["rule"], f["cell"]) for f in fast[0]] == [("variance.disbursement_behind", lines.at("pct_total", "A")),
+                                                         ("variance.overspent", lines.at("remaining", "C"))]
+    for path in generate(tmp_path / "gen", 2 * len(BUILDERS), seed=11, error_rate=1.0):
+        fast, slow = _variance_both_paths(path, monkeypatch)
+        assert fast == slow, path.name
 
 
 def _plain(result: FileResult) -> tuple[Any, ...]:

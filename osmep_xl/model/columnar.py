@@ -10,7 +10,9 @@ and its checks keep the per-cell Decimal path (:class:`.evaluate.BlockCalc`), as
 The values mirror :class:`.evaluate.BlockCalc` without ``recompute`` and in exact arithmetic: a cell is
 its stated figure unless it holds a formula; a derived cell computes from its row, a roll-up sums its
 lines (blank lines skipped), ``ROUND(part / whole * 100, 2)`` rounds half away from zero and is blank
-when the whole is 0 or blank.
+when the whole is 0 or blank. Beside each value goes the double Excel's arithmetic (:data:`.money.EXCEL`)
+gives the cell, the same operations in the same order, so recalculation can tell which cached values a
+full recalculation keeps without evaluating cell by cell.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class NumberColumn:
     known: Bools  # ``value`` is a number (not blank)
     computed: Ints  # what the cell's formula or roll-up gives from the cells it uses
     computed_known: Bools
+    double: Floats  # the cell as Excel's doubles compute it (0 where blank; NaN where not decided here)
 
     @property
     def stated(self) -> Bools:
@@ -148,7 +151,7 @@ def evaluate_columns(block: Block, rows: Sequence[Row], raw: Sequence[dict[str, 
             return None
         hundredths = np.where(exact, k, 0).astype(np.int64)
         out[col.id] = NumberColumn(stored, typed, formula, exact, hundredths, np.where(known, hundredths, 0),
-                                   known, np.zeros(n, np.int64), np.zeros(n, np.bool_))
+                                   known, np.zeros(n, np.int64), np.zeros(n, np.bool_), np.where(known, stored, 0.0))
     if not _roll_up([c for c in numeric if c.rollup], out, structure, n):
         return None
     if not _derive([c for c in numeric if c.formula is not None], out):
@@ -170,14 +173,17 @@ def _roll_up(rollups: list[Column], out: dict[str, NumberColumn], structure: Str
         if float(np.abs(c.value).sum()) * len(levels) > MAX_SUM:
             return False
         acc = np.zeros(n, np.int64)
+        double = np.zeros(n)  # Excel adds a parent's lines in row order, from 0.0, as ufunc.at applies them
         for lines in levels:
             np.add.at(acc, parent[lines], np.where(c.known[lines], c.value[lines], 0))
+            np.add.at(double, parent[lines], c.double[lines])  # a blank line's 0.0 leaves a sum as it is
             above = np.unique(parent[lines])
             c.computed[above] = acc[above]
             c.computed_known[above] = True
             take = above[~c.stated[above]]
             c.value[take] = acc[take]
             c.known[take] = True
+            c.double[take] = double[take]
     return True
 
 
@@ -211,6 +217,9 @@ def _derive(derived: list[Column], out: dict[str, NumberColumn]) -> bool:
             if summed is None:
                 return False
             computed, computed_known = summed, np.ones(len(c.value), np.bool_)
+            double = np.zeros(len(c.value))
+            for sign, dep in formula.terms:  # left to right, as Sum.evaluate adds them
+                double = double + out[dep].double if sign > 0 else double - out[dep].double
         else:
             assert isinstance(formula, Pct)
             part, whole = out[formula.part], out[formula.whole]
@@ -221,8 +230,37 @@ def _derive(derived: list[Column], out: dict[str, NumberColumn]) -> bool:
             safe = np.where(computed_known, whole.value, 1)
             computed = np.where(computed_known,
                                 round_percent(np.where(part.known, part.value, 0), safe), 0)
+            double = excel_percent(part.double, whole.double, whole.known, computed_known)
         c.computed, c.computed_known = computed, computed_known
         stated = c.stated
         c.value = np.where(stated, c.value, computed)
         c.known = np.where(stated, c.known, computed_known)
+        c.double = np.where(stated, c.double, double)
     return True
+
+
+# How near a rounding tie (relative) a double in hundredths may come from a decimal it stands for: a
+# product's and a shortest repr's error (a few 2**-53), or the 15 digits Excel's ROUND starts from (5e-15).
+REPR_MARGIN = 1e-15
+DIGITS_MARGIN = 1e-13
+
+
+def round_half_away(hundredths: Floats, margin: float) -> tuple[Floats, Bools]:
+    """Doubles (in hundredths) rounded half away from zero, and where that is surely what rounding the
+    decimal they stand for gives (farther than ``margin``, relative, from a tie, below 2**52)."""
+    magnitude = np.abs(hundredths)
+    rounded = np.floor(magnitude + 0.5)
+    with np.errstate(invalid="ignore"):
+        sure = (np.abs(magnitude - np.floor(magnitude) - 0.5) > magnitude * margin) & (magnitude < 2.0**52)
+    return np.copysign(rounded, hundredths), sure
+
+
+def excel_percent(part: Floats, whole: Floats, whole_known: Bools, exact_known: Bools) -> Floats:
+    """``ROUND(part / whole * 100, 2)`` as :class:`.money.ExcelArithmetic` computes it on the doubles (0
+    where blank); NaN where it is not decided here: near a rounding tie, or blank where the exact one is
+    not (or the other way round)."""
+    known = whole_known & (whole != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown, sure = round_half_away(part / np.where(known, whole, 1.0) * 100 * SCALE, DIGITS_MARGIN)
+    double: Floats = np.where(known != exact_known, np.nan, np.where(known, np.where(sure, shown / SCALE, np.nan), 0.0))
+    return double

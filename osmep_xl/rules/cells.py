@@ -49,32 +49,41 @@ def _inherited_error(rb: ReadBlock, calc: BlockCalc, i: int, col: Column) -> boo
     return any(rb.problems.get(key) is CellProblem.ERROR_VALUE for key in inputs)
 
 
+def _cells_to_check(rb: ReadBlock) -> list[tuple[int, Column]]:
+    """The cells that may have a finding, in row then column order: a cell with a problem, a blank one, one
+    whose value must be in a list. A column at a time: the common clean cell costs one lookup."""
+    present = [col for col in rb.block.columns if col.id in rb.columns]
+    order = {col.id: n for n, col in enumerate(present)}
+    found = {(i, order[cid]) for i, cid in rb.problems if cid in order}
+    for n, col in enumerate(present):
+        cid = col.id
+        found.update((i, n) for i, row in enumerate(rb.rows) if col.choices or row.get(cid) is None)
+    return [(i, present[n]) for i, n in sorted(found)]
+
+
 @check(REQUIRED_BLANK, NUMBER_AS_TEXT, THAI_DIGITS, FORMATTED_NUMBER_TEXT, NOT_A_NUMBER, ERROR_VALUE, NEGATIVE,
        INVALID_YEAR, INVALID_CHOICE)
 def cell_findings(ctx: Context) -> Iterator[Finding]:
     for rb, calc in ctx.blocks():
-        block = rb.block
-        for i, row in enumerate(rb.rows):
-            for col in block.columns:
-                if col.id not in rb.columns:
-                    continue
-                problem = rb.problems.get((i, col.id))
-                value = row.get(col.id)
-                if not problem and value is not None and not col.choices:
-                    continue  # the common case: a clean value, nothing to report
-                cell = rb.address(i, col.id)
-                raw = rb.raw[i].get(col.id)
-                if problem is CellProblem.NEGATIVE and (col.derived or (i, col.id) in rb.formula_cells):
-                    continue  # a computed negative (overspending) is a variance, not a bad cell
-                if problem is CellProblem.ERROR_VALUE and _inherited_error(rb, calc, i, col):
-                    continue  # reported once, where the error starts
-                if problem:
-                    negative = problem is CellProblem.NEGATIVE
-                    yield RULES[problem].at(rb.sheet, cell, actual=row.get(col.id) if negative else _shown(raw),
-                                            expected=None if negative else row.get(col.id), th=col.th, en=col.en)
-                    continue
-                if value is None and col.required and not calc.is_computable(i, col):
-                    yield REQUIRED_BLANK.at(rb.sheet, cell, th=col.th, en=col.en)
-                elif value is not None and col.choices and str(value) not in col.choices:
-                    yield INVALID_CHOICE.at(rb.sheet, cell, expected=" | ".join(col.choices), actual=str(value),
-                                            th=col.th, en=col.en)
+        for i, col in _cells_to_check(rb):
+            row = rb.rows[i]
+            problem = rb.problems.get((i, col.id))
+            value = row.get(col.id)
+            if not problem and value is not None and not col.choices:
+                continue  # the common case: a clean value, nothing to report
+            cell = rb.address(i, col.id)
+            raw = rb.raw[i].get(col.id)
+            if problem is CellProblem.NEGATIVE and (col.derived or (i, col.id) in rb.formula_cells):
+                continue  # a computed negative (overspending) is a variance, not a bad cell
+            if problem is CellProblem.ERROR_VALUE and _inherited_error(rb, calc, i, col):
+                continue  # reported once, where the error starts
+            if problem:
+                negative = problem is CellProblem.NEGATIVE
+                yield RULES[problem].at(rb.sheet, cell, actual=row.get(col.id) if negative else _shown(raw),
+                                        expected=None if negative else row.get(col.id), th=col.th, en=col.en)
+                continue
+            if value is None and col.required and not calc.is_computable(i, col):
+                yield REQUIRED_BLANK.at(rb.sheet, cell, th=col.th, en=col.en)
+            elif value is not None and col.choices and str(value) not in col.choices:
+                yield INVALID_CHOICE.at(rb.sheet, cell, expected=" | ".join(col.choices), actual=str(value),
+                                        th=col.th, en=col.en)

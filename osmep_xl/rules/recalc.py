@@ -15,6 +15,7 @@ from ..xlsx.coerce import CellProblem
 from ..xlsx.formulas import cell_formula, is_current
 from ..xlsx.read import ReadWorkbook
 from .catalog import INFO, RULES, rule
+from .recalc_screen import cells_to_evaluate
 
 CHANGED = rule("recalc.changed", INFO, "ค่าที่คำนวณใหม่ต่างจากค่าเดิม", "recalculation changed a stated value")
 
@@ -38,36 +39,34 @@ def _same(column: Column, a: Value, b: Value) -> bool:
 
 
 def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
-    """Cell edits that restore every formula, and an info finding per stated value that changes."""
+    """Cell edits that restore every formula, and an info finding per stated value that changes. Only the
+    cells :func:`.recalc_screen.cells_to_evaluate` cannot show unchanged are evaluated one by one."""
     edits: list[CellEdit] = []
     changes: list[Finding] = []
     for rb in workbook.blocks.values():
         calc = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, meta=workbook.meta)
         excel = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, arith=EXCEL,
                           structure=calc.structure, meta=workbook.meta)
-        for i, row in enumerate(rb.rows):
-            for col in rb.block.columns:
-                if col.id not in rb.columns or not calc.is_computable(i, col):
-                    continue
-                if col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs):
-                    continue  # an input column is missing: no formula can be written (validation says why)
-                shown = excel.cell(i, col.id)  # what Excel would store after recalculating
-                if shown.stated:  # nothing below carries this figure: it stays the input here
-                    continue
-                cached, old = shown.value, row.get(col.id)
-                if is_current(col, calc, i, rb.address, rb.formula_text.get((i, col.id))) and _same(col, old, cached):
-                    continue  # already a right formula with a fresh value: leave the cell (and its sheet) alone
-                # The exact value only for a cell that is written (whether a figure is input or derived does not
-                # depend on the arithmetic, so Excel's decides it for both).
-                new = calc.cell(i, col.id)
-                cell = rb.address(i, col.id)
-                formula = cell_formula(col, calc, i, rb.address)
-                edits.append(CellEdit(rb.sheet, cell, cached, formula))
-                if ((i, col.id) not in rb.formula_cells and old is not None
-                        and not _same(col, old, new.value) and not _same(col, old, cached)):
-                    label = row.get("name") or row.get("code") or ""
-                    changes.append(CHANGED.at(rb.sheet, cell, expected=new.value, actual=old,
-                                           th=f"{label} · {col.th}", en=f"{label} · {col.en}"))
+        # Columns whose input column is missing are left out: no formula can be written (validation says why).
+        for i, col in cells_to_evaluate(rb, calc):
+            row = rb.rows[i]
+            shown = excel.cell(i, col.id)  # what Excel would store after recalculating
+            if shown.stated:  # nothing below carries this figure: it stays the input here
+                continue
+            cached, old = shown.value, row.get(col.id)
+            if is_current(col, calc, i, rb.address, rb.formula_text.get((i, col.id))) and _same(col, old, cached):
+                continue  # already a right formula with a fresh value: leave the cell (and its sheet) alone
+            # The exact value only for a cell that is written (whether a figure is input or derived does not
+            # depend on the arithmetic, so Excel's decides it for both).
+            new = calc.cell(i, col.id)
+            cell = rb.address(i, col.id)
+            formula = cell_formula(col, calc, i, rb.address)
+            edits.append(CellEdit(rb.sheet, cell, cached, formula))
+            if ((i, col.id) not in rb.formula_cells and old is not None
+                    and not _same(col, old, new.value) and not _same(col, old, cached)):
+                label = row.get("name") or row.get("code") or ""
+                changes.append(CHANGED.at(rb.sheet, cell, expected=new.value, actual=old,
+                                       th=f"{label} · {col.th}", en=f"{label} · {col.en}"))
     return edits, changes
 
 

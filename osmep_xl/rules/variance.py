@@ -17,6 +17,7 @@ from .config import Kind, Settings
 from .context import Context
 from .quarters import as_of_year
 from .targets import BASIS_TEXT, KIND_TEXT, Judgement, judge
+from .variance_screen import lines_to_judge
 
 DISBURSEMENT_BEHIND = rule("variance.disbursement_behind", W, "การเบิกจ่ายต่ำกว่าเป้าหมายการเบิกจ่ายรายไตรมาสของรัฐบาล",
                            "disbursement behind the government's quarterly target")
@@ -47,7 +48,8 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         pct_column = roles.pct_total if cfg.basis == "disbursed_committed" else roles.pct_disbursed
         inputs = (roles.budget, roles.disbursed, roles.committed)
         money = rb.block.column(roles.budget).format
-        for i, row in enumerate(rb.rows):
+        for i in lines_to_judge(rb, ctx.columns.get(rb.block.id), roles, cfg, as_of, meta_year):
+            row = rb.rows[i]
             budget = calc.cell(i, roles.budget).value
             total = calc.cell(i, roles.total).value if roles.total in rb.columns else None
             if any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in inputs):

@@ -13,9 +13,10 @@ import re
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from string import ascii_uppercase, digits
 from typing import Any
 
 from ..a1 import parse_a1
@@ -134,7 +135,8 @@ class Rollups:
         beyond the limit is rewritten)."""
         if text is None:
             return False
-        return text == self.formula(i, column_id) or (len(text) <= MAX_FORMULA and text == self._list(i, column_id))
+        # The list first: most parents get it, and it does not need the whole column's forms decided.
+        return (len(text) <= MAX_FORMULA and text == self._list(i, column_id)) or text == self.formula(i, column_id)
 
     def _list(self, i: int, column_id: str) -> str:
         return sum_formula([self.address(c, column_id) for c in self.calc.structure.children[i]])
@@ -330,6 +332,20 @@ def is_current(column: Column, calc: BlockCalc, i: int, address: Address, text: 
     if column.formula is not None:
         return text == column.formula.excel(_cell_address(address, i))
     return rollups(calc, address).accepts(i, column.id, text)
+
+
+def current_rows(column: Column, calc: BlockCalc, rows: list[int], address: Address,
+                 texts: Mapping[tuple[int, str], str]) -> list[int]:
+    """The rows of ``rows`` whose formula text (``texts``, by cell) is right for ``column``, as
+    :func:`is_current` decides cell by cell: a row formula's text is built once and only its row number
+    changes from row to row (every reference is to its own row, or a defined name)."""
+    if column.formula is None or not rows:
+        return [i for i in rows if is_current(column, calc, i, address, texts.get((i, column.id)))]
+    mark = "\0"  # stands for the row number: no formula text holds it
+    first = _cell_address(address, rows[0])
+    template = column.formula.excel(lambda c: first(c) if c.startswith(META_PREFIX) else first(c).rstrip(digits) + mark)
+    key = column.id
+    return [i for i in rows if texts.get((i, key)) == template.replace(mark, address(i, key).lstrip(ascii_uppercase))]
 
 
 def _cell_address(address: Address, i: int) -> Callable[[str], str]:

@@ -1,0 +1,107 @@
+"""Which computable cells recalculation must evaluate one by one.
+
+A formula cell whose formula text is right and whose cached value is what Excel's arithmetic gives after a
+full recalculation is left alone by :func:`.recalc.plan_recalc`; the block's columns evaluated at once in
+exact integers (:mod:`.model.columnar`), with a bound on Excel's binary noise, show most such cells without
+the per-cell evaluation. Every other cell (a typed figure, a blank, a cell the screen cannot decide, a block
+that does not fit the columns) takes the per-cell path, which decides exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..model.columnar import (
+    MAX_STATED,
+    REPR_MARGIN,
+    SCALE,
+    BlockColumns,
+    Bools,
+    NumberColumn,
+    evaluate_columns,
+    round_half_away,
+)
+from ..model.evaluate import BlockCalc
+from ..spec.base import ColType, Column, Pct
+from ..xlsx.formulas import current_rows
+from ..xlsx.read import ReadBlock
+from .arithmetic import MONEY_SLACK
+
+
+def recalc_columns(rb: ReadBlock) -> list[Column]:
+    """The computable columns recalculation writes: in the sheet, with every input column in the sheet too."""
+    return [col for col in rb.block.columns if col.id in rb.columns and (col.derived or col.rollup) and not (
+        col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs))]
+
+
+def cells_to_evaluate(rb: ReadBlock, calc: BlockCalc) -> Iterator[tuple[int, Column]]:
+    """The computable cells of ``rb`` that may need an edit, in row then column order (``calc``: the block
+    recomputed, for its structure and the roll-up formulas)."""
+    columns = recalc_columns(rb)
+    unchanged = _unchanged(rb, calc, columns)
+    if unchanged is None:
+        for i in range(len(rb.rows)):
+            for col in columns:
+                if calc.is_computable(i, col):
+                    yield i, col
+        return
+    found: list[tuple[int, int, Column]] = []
+    for n, col in enumerate(columns):
+        computable = _computable(calc, col, len(rb.rows))
+        same = unchanged.get(col.id)
+        if same is None:
+            found += [(i, n, col) for i in np.flatnonzero(computable).tolist()]
+            continue
+        found += [(i, n, col) for i in np.flatnonzero(computable & ~same).tolist()]
+        kept = np.flatnonzero(computable & same).tolist()
+        current = set(current_rows(col, calc, kept, rb.address, rb.formula_text))
+        found += [(i, n, col) for i in kept if i not in current]
+    found.sort(key=lambda cell: (cell[0], cell[1]))
+    for i, _, col in found:
+        yield i, col
+
+
+def _computable(calc: BlockCalc, col: Column, n: int) -> Bools:
+    if col.derived:
+        return np.ones(n, np.bool_)
+    mask = np.zeros(n, np.bool_)
+    parents = [i for i, kids in calc.structure.children.items() if kids]
+    mask[parents] = True
+    return mask
+
+
+def _unchanged(rb: ReadBlock, calc: BlockCalc, columns: list[Column]) -> dict[str, Bools] | None:
+    """Per numeric column, the formula cells surely left as they are; None when the block is not evaluated in
+    columns, or a computable cell holds a typed figure (recalculation replaces it, which changes what the
+    cells above it compute: the columns, which keep stated figures, no longer show that)."""
+    evaluated = evaluate_columns(rb.block, rb.rows, rb.raw, rb.formula_cells, calc.structure)
+    if evaluated is None or _typed_over(evaluated):
+        return None
+    return {col.id: evaluated.computable[col.id] & evaluated.columns[col.id].formula
+            & _fresh(col, evaluated.columns[col.id])
+            for col in columns if col.id in evaluated.columns}
+
+
+def _typed_over(evaluated: BlockColumns) -> bool:
+    return any((c.typed & ~c.formula & evaluated.computable[cid]).any() for cid, c in evaluated.columns.items())
+
+
+def _fresh(col: Column, c: NumberColumn) -> Bools:
+    """Formula cells whose cached value is what Excel's doubles give (``recalc._same``): a percentage or a
+    non-money figure the same number, an amount the same at two decimals."""
+    excel = c.double  # NaN where the columns do not decide it: never fresh
+    if isinstance(col.formula, Pct):
+        blank = c.computed_known == 0
+        fresh: Bools = np.where(blank, (excel == 0) & (~c.typed | (c.exact & (c.hundredths == 0))),  # both falsy
+                                c.typed & c.exact & (c.hundredths == np.rint(excel * SCALE)))
+        return fresh & ~np.isnan(excel)
+    if col.type is ColType.MONEY:
+        shown, sure = round_half_away(excel * SCALE, REPR_MARGIN)
+        with np.errstate(invalid="ignore"):
+            cached = (np.abs(c.stored * SCALE - shown) < MONEY_SLACK) & (np.abs(c.stored) < MAX_STATED)
+        fresh = c.typed & sure & cached
+        return fresh
+    fresh = c.typed & c.exact & (excel == c.stored)  # the same double: the same Decimal read back
+    return fresh

@@ -1,0 +1,76 @@
+"""Which lines of a block the disbursement variance check must look at one by one.
+
+Most lines are neither overspent nor behind their target: the block's amounts evaluated at once in exact
+integers (:mod:`.model.columnar`), the percentages rounded as ``percent`` rounds them and each group's goal
+(one :func:`.targets.judge` per fiscal year, budget source and category) show that without judging line by
+line. A line that may have a finding, or that the goal cannot decide (no goal: it is listed as unmeasured),
+takes the per-line path, which decides exactly as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import numpy as np
+
+from ..model.columnar import MAX_PCT_INPUT, SCALE, BlockColumns, round_percent
+from ..spec.base import SpendingRoles
+from ..xlsx.read import ReadBlock
+from .config import DisbursementSettings
+from .targets import judge
+
+Goal = int | bool | None  # see _goal
+
+
+def lines_to_judge(rb: ReadBlock, evaluated: BlockColumns | None, roles: SpendingRoles, cfg: DisbursementSettings,
+                   as_of: dt.date, meta_year: int) -> Sequence[int]:
+    """The lines of ``rb`` that may be overspent or judged (behind, or without a goal), in order."""
+    everything = range(len(rb.rows))
+    ids = (roles.budget, roles.disbursed, roles.committed)
+    if evaluated is None or any(c not in evaluated.columns for c in ids):
+        return everything
+    budget, disbursed, committed = (evaluated.columns[c] for c in ids)
+    spent = np.where(disbursed.known, disbursed.value, 0) + np.where(committed.known, committed.value, 0)
+    if max(float(np.abs(budget.value).max(initial=0)), float(np.abs(spent).max(initial=0))) > MAX_PCT_INPUT:
+        return everything
+    candidate = np.zeros(len(rb.rows), np.bool_)
+    if roles.total in rb.columns and roles.total in evaluated.columns:
+        total = evaluated.columns[roles.total]
+        candidate |= budget.known & total.known & (total.value > budget.value)
+    measured = budget.known & (budget.value > 0) & disbursed.known
+    safe = np.where(measured, budget.value, 1)
+    actual = round_percent(spent if cfg.basis == "disbursed_committed" else disbursed.value, safe)
+    goals: dict[tuple[Any, ...], Goal] = {}
+    levels = set(cfg.levels)
+    for i in np.flatnonzero(measured).tolist():
+        row = rb.rows[i]
+        if row.get("level") not in levels:
+            continue
+        key = (row.get("fiscal_year") or meta_year, row.get("budget_source"), row.get("budget_category"))
+        goal = goals.get(key)
+        if goal is None and key not in goals:
+            goal = goals[key] = _goal(cfg, key, as_of, meta_year)
+        if goal is False:
+            continue  # not judged (no quarter reached yet, a later year, a source not judged)
+        if goal is None or goal is True or int(actual[i]) < goal:
+            candidate[i] = True
+    return np.flatnonzero(candidate).tolist()
+
+
+def _goal(cfg: DisbursementSettings, key: tuple[Any, ...], as_of: dt.date, meta_year: int) -> Goal:
+    """The goal of a group of lines in whole hundredths (a line is behind when its percentage is below it);
+    False when no line of the group is judged, None when the group has no goal (every line is listed)."""
+    line_year, source, category = key
+    if type(line_year) is not int:
+        return True  # not a year: judge decides line by line
+    j = judge(cfg, line_year=line_year, report_year=meta_year, as_of=as_of,
+              budget_source=source, category=category,
+              allocated=Decimal(1), disbursed=Decimal(0), committed=None)
+    if j is None:
+        return False
+    if j.goal is None:
+        return None
+    return int((j.goal * SCALE).to_integral_value(rounding=ROUND_CEILING))
