@@ -30,11 +30,11 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from osmep_xl.check import check_file, recalc_file
 from osmep_xl.data import load_report
@@ -49,6 +49,7 @@ from osmep_xl.xlsx.read import ReadBlock, read_workbook
 
 ERROR_RULES = {r.id for r in RULES.values() if r.severity is Severity.ERROR}
 DETECTING_INFO = {"rollup.unsupported"}  # an information that lists the blank cells as candidates
+T = TypeVar("T")  # a planned fault: one, or a pair
 VALUE_CLASSES = ("transpose", "extra_zero", "missing_zero", "digit", "pct_fraction", "as_text", "blank")
 CLASSES = ("transpose", "extra_zero", "missing_zero", "digit", "pct_fraction", "as_text", "blank",
            "wrong_parent", "row_deleted", "row_duplicated")
@@ -348,25 +349,34 @@ def _print_new(found: list[Finding], before: set[tuple[str, str, str]]) -> None:
         print("   ", f.rule, f.where, f.expected, f.actual, f.cause, f.candidates)
 
 
-def run_double(per_class: int, seed: int, synthetic: int, settings: Settings,
-               verbose: bool = False) -> dict[str, DoubleTally]:
-    """Two faults of one class per variant (``--double``)."""
+def _variants(per_class: int, seed: int, synthetic: int, settings: Settings, classes: list[str] | tuple[str, ...],
+              make: Callable[[Path, str, random.Random, int], Iterator[T]],
+              ) -> Iterator[tuple[Path, str, Path, int, T, set[tuple[str, str, str]]]]:
+    """Each fault ``make`` plans for each clean base and class: (temp folder, class, base, number, fault, what
+    validation reports on the base)."""
     rng = random.Random(seed)
-    tallies: dict[str, DoubleTally] = defaultdict(DoubleTally)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         made, base_findings = _clean_bases(folder, synthetic, seed, settings)
-        for kind in VALUE_CLASSES:
+        for kind in classes:
             per_base = max(1, per_class // len(made))
             for base in made:
-                for n, pair in enumerate(double_faults(base, kind, rng, per_base)):
-                    both = Fault(kind, "", "", pair[0].edits + pair[1].edits)
-                    variant = inject(base, both, folder / f"d_{kind}_{n}_{base.name}")
-                    found = _timed_check(variant, settings, tallies[kind])
-                    verdict = judge_double(pair, found, base_findings[base], tallies[kind])
-                    if verbose and (not verdict["listed"] or verdict["false"]):
-                        print(kind, base.name, [(f.sheet, f.cell, f.edits[0][2]) for f in pair], verdict)
-                        _print_new(found, base_findings[base])
+                for n, fault in enumerate(make(base, kind, rng, per_base)):
+                    yield folder, kind, base, n, fault, base_findings[base]
+
+
+def run_double(per_class: int, seed: int, synthetic: int, settings: Settings,
+               verbose: bool = False) -> dict[str, DoubleTally]:
+    """Two faults of one class per variant (``--double``)."""
+    tallies: dict[str, DoubleTally] = defaultdict(DoubleTally)
+    for folder, kind, base, n, pair, before in _variants(per_class, seed, synthetic, settings, VALUE_CLASSES,
+                                                          double_faults):
+        both = Fault(kind, "", "", pair[0].edits + pair[1].edits)
+        found = _timed_check(inject(base, both, folder / f"d_{kind}_{n}_{base.name}"), settings, tallies[kind])
+        verdict = judge_double(pair, found, before, tallies[kind])
+        if verbose and (not verdict["listed"] or verdict["false"]):
+            print(kind, base.name, [(f.sheet, f.cell, f.edits[0][2]) for f in pair], verdict)
+            _print_new(found, before)
     return tallies
 
 
@@ -403,21 +413,13 @@ def _clean_bases(folder: Path, synthetic: int, seed: int,
 
 
 def run(per_class: int, seed: int, synthetic: int, settings: Settings, verbose: bool = False) -> dict[str, Tally]:
-    rng = random.Random(seed)
     tallies: dict[str, Tally] = defaultdict(Tally)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        made, base_findings = _clean_bases(folder, synthetic, seed, settings)
-        for kind in CLASSES:
-            per_base = max(1, per_class // len(made))
-            for base in made:
-                for n, fault in enumerate(faults(base, kind, rng, per_base)):
-                    variant = inject(base, fault, folder / f"v_{kind}_{n}_{base.name}")
-                    found = _timed_check(variant, settings, tallies[kind])
-                    verdict = judge(fault, found, base_findings[base], tallies[kind])
-                    if verbose and (not verdict["candidate"] or verdict["false"]):
-                        print(kind, base.name, fault.sheet, fault.cell, fault.edits[:1], verdict)
-                        _print_new(found, base_findings[base])
+    for folder, kind, base, n, fault, before in _variants(per_class, seed, synthetic, settings, CLASSES, faults):
+        found = _timed_check(inject(base, fault, folder / f"v_{kind}_{n}_{base.name}"), settings, tallies[kind])
+        verdict = judge(fault, found, before, tallies[kind])
+        if verbose and (not verdict["candidate"] or verdict["false"]):
+            print(kind, base.name, fault.sheet, fault.cell, fault.edits[:1], verdict)
+            _print_new(found, before)
     return tallies
 
 
