@@ -78,12 +78,9 @@ def applicable_target(cfg: DisbursementSettings, kind: Kind, report_year: int,
     """(whether the line is judged at all, its target). A line whose source no target of its kind lists is
     not judged; when the year has no target of that kind, a line of a source some target of the year lists
     (or of any source, when the year has none at all) is judged against nothing: the caller says so."""
-    targets = cfg.targets_for(report_year, kind)
-    if budget_source is None:  # the UDF without a source: the kind's (first) target
-        return True, targets[0] if targets else None
-    if targets:
-        hit = next((t for t in targets if budget_source in t.budget_sources), None)
-        return hit is not None, hit
+    if budget_source is None or cfg.targets_for(report_year, kind):  # no source (a UDF): the kind's first
+        hit = cfg.target_for(report_year, kind, budget_source)
+        return budget_source is None or hit is not None, hit
     year_sources = {s for t in cfg.targets if t.fiscal_year == report_year for s in t.budget_sources}
     return (not year_sources or budget_source in year_sources), None
 

@@ -86,7 +86,7 @@ def custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:
 
 
 # Scanning the bytes is several times faster than parsing the sheet; DTDs and entities were refused
-# before (safety.check_package). Any namespace prefix is accepted.
+# before (safety.open_package). Any namespace prefix is accepted.
 _REF_ATTR = re.compile(rb"\br=\"([A-Z]+[0-9]+)\"")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
 

@@ -38,14 +38,9 @@ def check_writable(path: Path) -> None:
         raise RefusedFileError(f"เขียนโฟลเดอร์นี้ไม่ได้ / cannot write in folder {folder}")
 
 
-def check_package(path: Path) -> None:
-    """Raise :class:`RefusedFileError` unless ``path`` is a plain, sane .xlsx/.xlsm package."""
-    open_package(path).close()
-
-
 def open_package(path: Path) -> zipfile.ZipFile:
-    """The package at ``path``, open, once :func:`check_package`'s checks pass: the reader goes on with
-    the same open zip (its directory is read once)."""
+    """The package at ``path``, open, once it is a plain, sane .xlsx/.xlsm package (else
+    :class:`RefusedFileError`): the reader goes on with the same open zip (its directory is read once)."""
     if not path.exists():
         raise RefusedFileError(f"ไม่พบไฟล์ / file not found: {path}")
     if path.is_dir():
