@@ -91,10 +91,19 @@ def quarter_end(year_be: int, quarter: int) -> dt.date:
     if quarter not in (1, 2, 3, 4):
         raise ValueError(f"quarter must be 1-4, not {quarter}")
     start, _ = fiscal_year_bounds(year_be)
-    month0 = start.month - 1 + 3 * quarter  # zero-based month after the quarter
-    year = start.year + month0 // 12
-    first_of_next = dt.date(year, month0 % 12 + 1, 1)
-    return first_of_next - dt.timedelta(days=1)
+    last = start.month - 1 + 3 * quarter - 1  # zero-based count of the quarter's last month from January
+    return month_end(start.year + last // 12, last % 12 + 1)
+
+
+def month_end(year_ce: int, month: int) -> dt.date:
+    """Last day of a calendar month (CE year)."""
+    return dt.date(year_ce + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def fiscal_month_start(year_be: int, n: int) -> dt.date:
+    """The first day of month ``n`` (1 = ต.ค.) of a BE fiscal year."""
+    month = (n + 8) % 12 + 1
+    return dt.date(be_to_ce(year_be) - (1 if month >= 10 else 0), month, 1)
 
 
 def parse_thai_month(token: str) -> int:
@@ -132,8 +141,7 @@ def parse_thai_date(text: str) -> dt.date:
             raise ValueError(f"not a Buddhist Era year in {text!r}")
         year_ce = be_to_ce(year_be)
     if match["day"] is None:
-        nxt = dt.date(year_ce + month // 12, month % 12 + 1, 1)
-        return nxt - dt.timedelta(days=1)
+        return month_end(year_ce, month)
     return dt.date(year_ce, month, int(match["day"]))
 
 

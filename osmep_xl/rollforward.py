@@ -27,7 +27,15 @@ from typing import Any
 
 from .a1 import parse_a1
 from .check import open_all
-from .fiscal import BE_YEARS, fiscal_quarter, fiscal_year, fiscal_year_bounds, format_thai_date, quarter_end
+from .fiscal import (
+    BE_YEARS,
+    fiscal_quarter,
+    fiscal_year,
+    fiscal_year_bounds,
+    format_thai_date,
+    month_end,
+    quarter_end,
+)
 from .model.load import DataError
 from .rules.config import Settings, load_settings
 from .rules.recalc import plan_recalc_all
@@ -60,16 +68,12 @@ class Rolled:
     refreshed: list[str] = field(default_factory=list)  # formula cells whose value follows the new date
 
 
-def _month_end(day: dt.date) -> dt.date:
-    first_of_next = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return first_of_next - dt.timedelta(days=1)
-
-
 def next_as_of(as_of: dt.date, monthly: bool) -> dt.date:
     """The end of the first quarter (or month) after ``as_of``: 30 Jun -> 30 Sep, 15 May -> 30 Jun."""
     if monthly:
-        end = _month_end(as_of)
-        return end if end > as_of else _month_end(end + dt.timedelta(days=1))
+        end = month_end(as_of.year, as_of.month)
+        after = end + dt.timedelta(days=1)
+        return end if end > as_of else month_end(after.year, after.month)
     year, quarter = fiscal_year(as_of), fiscal_quarter(as_of)
     end = quarter_end(year, quarter)
     if end > as_of:

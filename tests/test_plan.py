@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from osmep_xl.findings import Finding
+from osmep_xl.fiscal import fiscal_month_start
 from osmep_xl.model.evaluate import BlockCalc
 from osmep_xl.model.workbook import WorkbookData
 from osmep_xl.rules.config import load_settings
-from osmep_xl.rules.plan import month_start, read_date
+from osmep_xl.rules.plan import read_date
 from osmep_xl.rules.validate import validate_set
 from osmep_xl.spec.spending_plan import ACTUAL_MONTHS, BLOCK_ID, MONTHS, PLAN_MONTHS
 from osmep_xl.xlsx.read import read_workbook
@@ -172,7 +173,7 @@ def test_cancellation_reads_dates_as_written() -> None:
     assert read_date("21 ต.ค.63") == dt.date(2020, 10, 21)
     assert read_date("2020-10-21T00:00:00") == dt.date(2020, 10, 21)  # a date typed in Excel, as read
     assert read_date("ยังไม่ทราบ") is None
-    assert [month_start(2564, n) for n in (1, 3, 4, 12)] == [
+    assert [fiscal_month_start(2564, n) for n in (1, 3, 4, 12)] == [
         dt.date(2020, 10, 1), dt.date(2020, 12, 1), dt.date(2021, 1, 1), dt.date(2021, 9, 1)]
     assert [m for m, _, _ in MONTHS][:4] == ["oct", "nov", "dec", "jan"]
 

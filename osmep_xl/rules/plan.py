@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..findings import Finding
-from ..fiscal import BE_YEARS, be_to_ce, parse_thai_date
+from ..fiscal import BE_YEARS, fiscal_month_start, parse_thai_date
 from ..model.evaluate import BlockCalc, group_key
 from ..spec.spending_plan import (
     ACTUAL_CUM,
@@ -54,12 +54,6 @@ def read_date(value: Any) -> dt.date | None:
         return parse_thai_date(value)
     except ValueError:
         return None
-
-
-def month_start(fiscal_year: int, n: int) -> dt.date:
-    """The first day of month ``n`` (1 = ต.ค.) of a fiscal year (BE)."""
-    month = (n + 8) % 12 + 1
-    return dt.date(be_to_ce(fiscal_year) - (1 if month >= 10 else 0), month, 1)
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -119,7 +113,7 @@ def cancellations(ctx: Context) -> Iterator[Finding]:
                 spent = calc.cell(i, column).value
                 if column not in rb.columns or not isinstance(spent, Decimal) or spent == 0:
                     continue
-                if month_start(year, n) > day:
+                if fiscal_month_start(year, n) > day:
                     m_th, m_en = MONTHS[n - 1][1], MONTHS[n - 1][2]
                     yield AFTER_CANCEL.at(rb.sheet, rb.address(i, column), expected=Decimal(0), actual=spent,
                                           th=f"{_name(row)}: ยกเลิก {text} แต่มีผลเดือน {m_th}",
