@@ -26,6 +26,7 @@ from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.context import Context
 from osmep_xl.rules.recalc import CellEdit, plan_recalc_all
 from osmep_xl.rules.validate import validate
+from osmep_xl.rules.variance_screen import Lines
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.xlsx.coerce import coerce, coerce_column
 from osmep_xl.xlsx.read import read_workbook, read_workbooks
@@ -169,7 +170,7 @@ def _variance_both_paths(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[l
     books = read_workbooks(path)
     fast = [[f.model_dump() for f in variance.disbursement_findings(Context(wb, load_settings()))] for wb in books]
     with monkeypatch.context() as m:
-        m.setattr(variance, "lines_to_judge", lambda rb, *args: range(len(rb.rows)))
+        m.setattr(variance, "lines_to_judge", lambda rb, *args: Lines(range(len(rb.rows))))
         slow = [[f.model_dump() for f in variance.disbursement_findings(Context(wb, load_settings()))]
                 for wb in books]
     return fast, slow
@@ -190,6 +191,24 @@ def test_screened_variance_judges_what_every_line_judged_finds(tmp_path: Path,
     for path in generate(tmp_path / "gen", 2 * len(BUILDERS), seed=11, error_rate=1.0):
         fast, slow = _variance_both_paths(path, monkeypatch)
         assert fast == slow, path.name
+
+
+def test_lines_without_a_goal_are_listed_as_the_per_line_path_lists_them(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # No budget category: the overall kind, for which the defaults hold no target. D is also overspent (judged
+    # one by one), E has an error value in its commitments: neither path lists it.
+    act = {"budget_source": "พ.ร.บ.งบประมาณ"}
+    rows = [disb("total", "T", **act), disb("part", "A", "T", "1000", "10", "0", **act),
+            disb("part", "D", "T", "1000", "1000", "5", **act), disb("part", "B", "T", "1000", "900", "0", **act),
+            disb("part", "E", "T", "1000", "10", "0", **act)]
+    path = build(tmp_path / "no_goal.xlsx", "disbursement", {"lines": rows})
+    lines = Table("disbursement", "lines", rows)
+    set_cell_xml(path, lines.sheet, lines.at("committed", "E"), "<v>#REF!</v>", "e")
+    fast, slow = _variance_both_paths(path, monkeypatch)
+    assert fast == slow
+    listed = [f for f in fast[0] if f["rule"] == "variance.no_target"]
+    assert len(listed) == 1 and "4 บรรทัด" in listed[0]["message_th"]
+    assert "'รายการ T', 'รายการ A', 'รายการ D'" in listed[0]["message_th"]
 
 
 def _plain(result: FileResult) -> tuple[Any, ...]:

@@ -46,31 +46,32 @@ def group_key(block: Block, row: Row) -> tuple[Any, ...]:
 def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     """Link each row to its parent: the nearest higher level with the parent code."""
     st = Structure()
+    # The columns the links use, each read from every row once (zipped into keys in C, not row by row).
+    wanted = {*block.key_columns, *block.group_by, "code", "parent", "level"}
+    values = {c: [row.get(c) for row in rows] for c in wanted}
     seen: set[tuple[Any, ...]] = set()
-    keys = block.key_columns  # a property that builds its tuple: once, not per row
-    for i, row in enumerate(rows):
-        key = tuple(row.get(k) for k in keys)
+    keys = zip(*(values[k] for k in block.key_columns)) if block.key_columns else [()] * len(rows)
+    for i, key in enumerate(keys):
         if key in seen:
             st.duplicates.append(i)
         seen.add(key)
     if not block.hierarchical:
         return st
     ranks = {lv.id: n for n, lv in enumerate(block.levels)}
-    # Each row's group, code and rank once: a parent is looked up by them for every row.
-    groups = [tuple(row.get(c) for c in block.group_by) for row in rows]
-    rank_of = [ranks.get(row.get("level") or "", len(ranks)) for row in rows]  # unknown level: below all
+    unknown = len(ranks)  # an unknown level ranks below all
+    rank_of = [ranks.get(level or "", unknown) for level in values["level"]]
     by_code: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for i, row in enumerate(rows):
-        by_code[(*groups[i], row.get("code"))].append(i)
-    for i, row in enumerate(rows):
-        parent_code = row.get("parent")
+    parents = list(zip(*(values[c] for c in block.group_by), values["parent"]))
+    for i, key in enumerate(zip(*(values[c] for c in block.group_by), values["code"])):
+        by_code[key].append(i)
+    for i, key in enumerate(parents):
         rank = rank_of[i]
-        if parent_code is None or rank == len(ranks):
+        if key[-1] is None or rank == unknown:
             continue
-        candidates = [j for j in by_code.get((*groups[i], parent_code), ()) if rank_of[j] < rank]
+        candidates = [j for j in by_code.get(key, ()) if rank_of[j] < rank]
         if not candidates:
             continue  # a dangling parent code: references.py reports it
-        j = max(candidates, key=lambda c: rank_of[c])
+        j = candidates[0] if len(candidates) == 1 else max(candidates, key=lambda c: rank_of[c])
         st.parent[i] = j
         st.children[j].append(i)
     return st

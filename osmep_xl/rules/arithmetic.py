@@ -37,14 +37,21 @@ STALE = rule("formula.stale", W, "ค่าที่คำนวณไว้ข�
 def identity_findings(ctx: Context) -> Iterator[Finding]:
     """Each stated derived or roll-up cell equals what its formula gives from the cells it uses."""
     for rb, calc in ctx.blocks():
-        checked = [col for col in rb.block.columns if col.id in rb.columns and (col.derived or col.rollup) and not (
-            # an input column is missing (reported once as structure.column_missing)
-            col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs))]
-        cells = _screen(ctx, rb, checked)
-        if cells is None:  # the per-cell path: every computable cell
-            cells = [(i, col, False) for i in range(len(rb.rows)) for col in checked if calc.is_computable(i, col)]
-        for i, col, agrees in cells:
+        for i, col, agrees in screened_cells(ctx, rb, calc):
             yield from _cell_identity(ctx, rb, calc, i, col, agrees=agrees)
+
+
+def screened_cells(ctx: Context, rb: ReadBlock, calc: BlockCalc) -> list[tuple[int, Column, bool]]:
+    """The computable cells of a block that may have a finding, in row then column order, each with whether it
+    is stated and known to agree with its computation; every computable cell where the block is not
+    evaluated in columns."""
+    checked = [col for col in rb.block.columns if col.id in rb.columns and (col.derived or col.rollup) and not (
+        # an input column is missing (reported once as structure.column_missing)
+        col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs))]
+    cells = _screen(ctx, rb, checked)
+    if cells is None:  # the per-cell path: every computable cell
+        cells = [(i, col, False) for i in range(len(rb.rows)) for col in checked if calc.is_computable(i, col)]
+    return cells
 
 
 def _screen(ctx: Context, rb: ReadBlock, checked: list[Column]) -> list[tuple[int, Column, bool]] | None:

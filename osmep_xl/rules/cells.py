@@ -50,14 +50,19 @@ def _inherited_error(rb: ReadBlock, calc: BlockCalc, i: int, col: Column) -> boo
 
 
 def _cells_to_check(rb: ReadBlock) -> list[tuple[int, Column]]:
-    """The cells that may have a finding, in row then column order: a cell with a problem, a blank one, one
-    whose value must be in a list. A column at a time: the common clean cell costs one lookup."""
+    """The cells that may have a finding, in row then column order: a cell with a problem, a blank required
+    one, one whose value is outside its list. A column at a time, each distinct value judged once."""
     present = [col for col in rb.block.columns if col.id in rb.columns]
     order = {col.id: n for n, col in enumerate(present)}
     found = {(i, order[cid]) for i, cid in rb.problems if cid in order}
     for n, col in enumerate(present):
-        cid = col.id
-        found.update((i, n) for i, row in enumerate(rb.rows) if col.choices or row.get(cid) is None)
+        if not (col.required or col.choices):
+            continue
+        values = [row.get(col.id) for row in rb.rows]
+        flagged = {v for v in set(values) if (v is None and col.required)
+                   or (v is not None and col.choices and str(v) not in col.choices)}
+        if flagged:
+            found.update((i, n) for i, v in enumerate(values) if v in flagged)
     return [(i, present[n]) for i, n in sorted(found)]
 
 
@@ -69,8 +74,6 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
             row = rb.rows[i]
             problem = rb.problems.get((i, col.id))
             value = row.get(col.id)
-            if not problem and value is not None and not col.choices:
-                continue  # the common case: a clean value, nothing to report
             cell = rb.address(i, col.id)
             raw = rb.raw[i].get(col.id)
             if problem is CellProblem.NEGATIVE and (col.derived or (i, col.id) in rb.formula_cells):

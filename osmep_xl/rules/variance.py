@@ -48,7 +48,12 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         pct_column = roles.pct_total if cfg.basis == "disbursed_committed" else roles.pct_disbursed
         inputs = (roles.budget, roles.disbursed, roles.committed)
         money = rb.block.column(roles.budget).format
-        for i in lines_to_judge(rb, ctx.columns.get(rb.block.id), roles, cfg, as_of, meta_year):
+        lines = lines_to_judge(rb, ctx.columns.get(rb.block.id), roles, cfg, as_of, meta_year)
+        listed: list[tuple[int, str, Judgement]] = []  # this block's unmeasured lines, put in line order below
+        for i, j in lines.listed:
+            if not any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in inputs):
+                listed.append((i, str(rb.rows[i].get("name") or rb.rows[i].get("code")), j))
+        for i in lines.judged:
             row = rb.rows[i]
             budget = calc.cell(i, roles.budget).value
             total = calc.cell(i, roles.total).value if roles.total in rb.columns else None
@@ -70,7 +75,7 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             if j is None:
                 continue
             if j.goal is None:
-                unmeasured.setdefault(j.kind, []).append((str(name), j))
+                listed.append((i, str(name), j))
                 continue
             if not j.behind:
                 continue
@@ -84,6 +89,8 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
                    f" (ที่มา: {j.target.source})",
                 en=f"{name} FY{fy} Q{j.quarter}: {both_en}, behind the {kind_en} target {j.goal}%"
                    f" (source: {j.target.source})")
+        for _, name, j in sorted(listed, key=lambda line: line[0]):
+            unmeasured.setdefault(j.kind, []).append((name, j))
     yield from _unmeasured(ctx, meta_year, unmeasured)
 
 

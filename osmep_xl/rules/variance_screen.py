@@ -4,13 +4,15 @@ Most lines are neither overspent nor behind their target: the block's amounts ev
 integers (:mod:`.model.columnar`), the percentages rounded as ``percent`` rounds them and each group's goal
 (one :func:`.targets.judge` per fiscal year, budget source and category) show that without judging line by
 line. A line that may have a finding, or that the goal cannot decide (no goal: it is listed as unmeasured),
-takes the per-line path, which decides exactly as before.
+takes the per-line path, which decides exactly as before; a line whose group has no goal and that is not
+overspent is only listed as unmeasured, with its group's judgement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -20,15 +22,23 @@ from ..model.columnar import MAX_PCT_INPUT, SCALE, BlockColumns, round_percent
 from ..spec.base import SpendingRoles
 from ..xlsx.read import ReadBlock
 from .config import DisbursementSettings
-from .targets import judge
+from .targets import Judgement, judge
 
-Goal = int | bool | None  # see _goal
+Goal = int | bool | Judgement | None  # see _goal
+
+
+@dataclass
+class Lines:
+    """The lines of a block the variance check looks at, in order."""
+
+    judged: Sequence[int]  # judged one by one: may be overspent or behind, or the screen cannot tell
+    listed: list[tuple[int, Judgement]] = field(default_factory=list)  # in a group with no goal: only listed
 
 
 def lines_to_judge(rb: ReadBlock, evaluated: BlockColumns | None, roles: SpendingRoles, cfg: DisbursementSettings,
-                   as_of: dt.date, meta_year: int) -> Sequence[int]:
-    """The lines of ``rb`` that may be overspent or judged (behind, or without a goal), in order."""
-    everything = range(len(rb.rows))
+                   as_of: dt.date, meta_year: int) -> Lines:
+    """The lines of ``rb`` that may be overspent or judged (behind), and those only listed as unmeasured."""
+    everything = Lines(range(len(rb.rows)))
     ids = (roles.budget, roles.disbursed, roles.committed)
     if evaluated is None or any(c not in evaluated.columns for c in ids):
         return everything
@@ -45,6 +55,7 @@ def lines_to_judge(rb: ReadBlock, evaluated: BlockColumns | None, roles: Spendin
     actual = round_percent(spent if cfg.basis == "disbursed_committed" else disbursed.value, safe)
     goals: dict[tuple[Any, ...], Goal] = {}
     levels = set(cfg.levels)
+    unmeasured: list[tuple[int, Judgement]] = []
     for i in np.flatnonzero(measured).tolist():
         row = rb.rows[i]
         if row.get("level") not in levels:
@@ -55,14 +66,18 @@ def lines_to_judge(rb: ReadBlock, evaluated: BlockColumns | None, roles: Spendin
             goal = goals[key] = _goal(cfg, key, as_of, meta_year)
         if goal is False:
             continue  # not judged (no quarter reached yet, a later year, a source not judged)
-        if goal is None or goal is True or int(actual[i]) < goal:
+        if isinstance(goal, Judgement):
+            unmeasured.append((i, goal))
+        elif goal is True or int(actual[i]) < goal:
             candidate[i] = True
-    return np.flatnonzero(candidate).tolist()
+    # An overspent line of a group with no goal is judged one by one, which lists it too.
+    return Lines(np.flatnonzero(candidate).tolist(), [(i, j) for i, j in unmeasured if not candidate[i]])
 
 
 def _goal(cfg: DisbursementSettings, key: tuple[Any, ...], as_of: dt.date, meta_year: int) -> Goal:
     """The goal of a group of lines in whole hundredths (a line is behind when its percentage is below it);
-    False when no line of the group is judged, None when the group has no goal (every line is listed)."""
+    False when no line of the group is judged; the group's judgement when it has no goal (its kind, quarter
+    and target, which do not depend on a line's amounts: every line is listed as unmeasured)."""
     line_year, source, category = key
     if type(line_year) is not int:
         return True  # not a year: judge decides line by line
@@ -72,5 +87,5 @@ def _goal(cfg: DisbursementSettings, key: tuple[Any, ...], as_of: dt.date, meta_
     if j is None:
         return False
     if j.goal is None:
-        return None
+        return j
     return int((j.goal * SCALE).to_integral_value(rounding=ROUND_CEILING))

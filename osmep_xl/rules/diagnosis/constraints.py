@@ -13,6 +13,7 @@ from ...model.evaluate import BlockCalc, Structure
 from ...money import EXCEL
 from ...spec.base import Achievement, ColType, Column, Pct, Value
 from ...xlsx.read import ReadBlock
+from ..arithmetic import screened_cells
 from ..context import Context
 
 Cell = tuple[str, int, str]  # (block id, row index, column id)
@@ -152,8 +153,17 @@ class System:
             return alt.has_data and not self.ctx.differs(col, calc.rows[i][c], alt.value)
         return False
 
+    def _suspects(self, b: str) -> list[int] | None:
+        """The rows of block ``b`` that may break a constraint: those with a computable cell the identity screen
+        does not show to agree (None, every row, where a figure is also stated in text beside it)."""
+        rb = self.rb[b]
+        if any(col.stated_from is not None and col.stated_from.column in rb.columns for col in rb.block.columns):
+            return None
+        return sorted({i for i, _, agrees in screened_cells(self.ctx, rb, self.calcs[b]) if not agrees})
+
     def violated(self) -> list[Constraint]:
-        out = [con for b in self.rb for con in self.constraints(b) if not self.satisfied(con, self.base)]
+        out = [con for b in self.rb for con in self.constraints(b, self._suspects(b))
+               if not self.satisfied(con, self.base)]
         out += [con for con in self.link_constraints if not self.satisfied(con, self.base)]
         self.violated_text = [con for con in out if con.kind == "text"]
         return out
