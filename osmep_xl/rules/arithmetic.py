@@ -44,13 +44,16 @@ def identity_findings(ctx: Context) -> Iterator[Finding]:
 def screened_cells(ctx: Context, rb: ReadBlock, calc: BlockCalc) -> list[tuple[int, Column, bool]]:
     """The computable cells of a block that may have a finding, in row then column order, each with whether it
     is stated and known to agree with its computation; every computable cell where the block is not
-    evaluated in columns."""
+    evaluated in columns. Computed once per block and context."""
+    if rb.block.id in ctx.screened:
+        return ctx.screened[rb.block.id]
     checked = [col for col in rb.block.columns if col.id in rb.columns and (col.derived or col.rollup) and not (
         # an input column is missing (reported once as structure.column_missing)
         col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs))]
     cells = _screen(ctx, rb, checked)
     if cells is None:  # the per-cell path: every computable cell
         cells = [(i, col, False) for i in range(len(rb.rows)) for col in checked if calc.is_computable(i, col)]
+    ctx.screened[rb.block.id] = cells
     return cells
 
 

@@ -3,7 +3,7 @@ cross-template rules, the set of templates validated together."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -21,6 +21,8 @@ class Context:
     workbook: ReadWorkbook
     settings: Settings
     previous: ReadWorkbook | None = None  # last quarter's workbook of the same template
+    # each block's identity screen, kept by rules.arithmetic.screened_cells for the diagnosis to reuse
+    screened: dict[str, list[tuple[int, Column, bool]]] = field(default_factory=dict, repr=False)
 
     def _evaluate(self, **options: Any) -> dict[str, BlockCalc]:
         structures = {bid: c.structure for bid, c in self.calcs.items()} if options else {}
