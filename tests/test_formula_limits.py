@@ -131,3 +131,25 @@ def test_a_list_beyond_excels_limit_is_not_kept() -> None:
     assert len(as_list) > MAX_FORMULA
     assert not plan.accepts(i, "allocated", as_list)
     assert plan.accepts(i, "allocated", plan.formula(i, "allocated"))
+
+
+def test_a_short_roll_up_is_the_list_of_its_lines_in_every_column() -> None:
+    """Each parent's lines are found once for every column: the list must still be that column's own cells,
+    consecutive rows folded into ranges, for every roll-up column (lines interleaved and contiguous alike)."""
+    block = get_spec("disbursement").block("lines")
+    rows = interleaved_rows(60)
+    calc = BlockCalc(block, rows)
+    letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
+
+    def address(i: int, column_id: str) -> str:
+        return f"{letters[column_id]}{i + 8}"
+
+    plan = rollups(calc, address)
+    checked = 0
+    for i, kids in calc.structure.children.items():
+        for col in (c for c in block.columns if c.rollup):
+            as_list = sum_formula([address(c, col.id) for c in kids])
+            if len(as_list) <= LIST_LIMIT:
+                assert plan.formula(i, col.id) == as_list
+                checked += 1
+    assert checked > 10 and any(":" in plan.formula(i, "allocated") for i in calc.structure.children)

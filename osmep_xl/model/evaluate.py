@@ -50,7 +50,7 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     wanted = {*block.key_columns, *block.group_by, "code", "parent", "level"}
     values = {c: [row.get(c) for row in rows] for c in wanted}
     seen: set[tuple[Any, ...]] = set()
-    keys = zip(*(values[k] for k in block.key_columns)) if block.key_columns else [()] * len(rows)
+    keys = zip(*(values[k] for k in block.key_columns), strict=True) if block.key_columns else [()] * len(rows)
     for i, key in enumerate(keys):
         if key in seen:
             st.duplicates.append(i)
@@ -61,8 +61,8 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     unknown = len(ranks)  # an unknown level ranks below all
     rank_of = [ranks.get(level or "", unknown) for level in values["level"]]
     by_code: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    parents = list(zip(*(values[c] for c in block.group_by), values["parent"]))
-    for i, key in enumerate(zip(*(values[c] for c in block.group_by), values["code"])):
+    parents = list(zip(*(values[c] for c in block.group_by), values["parent"], strict=True))
+    for i, key in enumerate(zip(*(values[c] for c in block.group_by), values["code"], strict=True)):
         by_code[key].append(i)
     for i, key in enumerate(parents):
         rank = rank_of[i]

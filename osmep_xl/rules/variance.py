@@ -50,9 +50,9 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         money = rb.block.column(roles.budget).format
         lines = lines_to_judge(rb, ctx.columns.get(rb.block.id), roles, cfg, as_of, meta_year)
         listed: list[tuple[int, str, Judgement]] = []  # this block's unmeasured lines, put in line order below
-        for i, j in lines.listed:
+        for i, group in lines.listed:
             if not any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in inputs):
-                listed.append((i, str(rb.rows[i].get("name") or rb.rows[i].get("code")), j))
+                listed.append((i, str(rb.rows[i].get("name") or rb.rows[i].get("code")), group))
         for i in lines.judged:
             row = rb.rows[i]
             budget = calc.cell(i, roles.budget).value

@@ -24,7 +24,7 @@ from ..xlsx.read import ReadBlock
 from .config import DisbursementSettings
 from .targets import Judgement, judge
 
-Goal = int | bool | Judgement | None  # see _goal
+Goal = int | bool | Judgement  # see _goal
 
 
 @dataclass
@@ -62,7 +62,7 @@ def lines_to_judge(rb: ReadBlock, evaluated: BlockColumns | None, roles: Spendin
             continue
         key = (row.get("fiscal_year") or meta_year, row.get("budget_source"), row.get("budget_category"))
         goal = goals.get(key)
-        if goal is None and key not in goals:
+        if goal is None:
             goal = goals[key] = _goal(cfg, key, as_of, meta_year)
         if goal is False:
             continue  # not judged (no quarter reached yet, a later year, a source not judged)

@@ -37,7 +37,7 @@ _DATE_LIKE = re.compile(r"^\s*(\d{1,4})[./-](\d{1,2})(?:[./-]\d{1,4})?\s*$")
 
 
 def sum_formula(addresses: list[str]) -> str:
-    """SUM of cells in one column, runs of consecutive rows folded into ranges."""
+    """SUM of cells, runs of consecutive rows folded into ranges (a roll-up's list of cells)."""
     return _over("SUM", addresses)
 
 
@@ -54,8 +54,23 @@ def _over(function: str, addresses: list[str]) -> str:
         run.append(cell)
     if run:
         parts.append(run[0][2] if len(run) == 1 else f"{run[0][2]}:{run[-1][2]}")
+    return _calls(function, parts)
+
+
+def _calls(function: str, parts: list[str]) -> str:
     chunks = [parts[i:i + SUM_ARGS] for i in range(0, len(parts), SUM_ARGS)]
     return "+".join(f"{function}({','.join(chunk)})" for chunk in chunks)
+
+
+def _row_runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted sheet row numbers as runs of consecutive rows (first, last)."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
 
 
 def _keys(value: Any) -> set[tuple[Any, ...]]:
@@ -120,6 +135,7 @@ class Rollups:
         self._spans: dict[int, _Span | None] = {}
         self._forms: dict[str, dict[int, str]] = {}
         self._chosen: dict[str, dict[int, _Span]] = {}  # per column: the parents written as spans
+        self._runs: dict[int, list[tuple[int, int]]] = {}  # per parent: its children's sheet rows, as runs
 
     # --- one column's formulas --------------------------------------------------------------------------
 
@@ -139,7 +155,14 @@ class Rollups:
         return (len(text) <= MAX_FORMULA and text == self._list(i, column_id)) or text == self.formula(i, column_id)
 
     def _list(self, i: int, column_id: str) -> str:
-        return sum_formula([self.address(c, column_id) for c in self.calc.structure.children[i]])
+        """:func:`sum_formula` of the children's cells, their rows found once for every column (an address's
+        row does not depend on its column)."""
+        runs = self._runs.get(i)
+        if runs is None:
+            rows = (self.address(c, column_id) for c in self.calc.structure.children[i])
+            runs = self._runs[i] = _row_runs(sorted(int(a.lstrip(ascii_uppercase)) for a in rows))
+        letters = self.address(i, column_id).rstrip(digits)
+        return _calls("SUM", [f"{letters}{a}" if a == b else f"{letters}{a}:{letters}{b}" for a, b in runs])
 
     def _column_forms(self, column_id: str) -> dict[int, str]:
         lists = {j: self._list(j, column_id) for j in self._parents}
