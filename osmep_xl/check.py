@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .a1 import parse_a1
 from .findings import Finding, Severity, sort_findings
+from .gc_pause import paused_gc
 from .model.load import DataError
 from .report import FINDINGS_PRINTED, FINDINGS_WIDTHS, FileResult, printed_rows, row_heights
 from .rules.config import ConfigError, Settings
@@ -114,6 +115,7 @@ def opened_books(opened: Opened) -> list[ReadWorkbook]:
     return [wb for _, got in opened if not isinstance(got, str) for wb in got]
 
 
+@paused_gc()
 def check_files(paths: list[Path], settings: Settings, previous: Path | Previous | None = None) -> list[FileResult]:
     """Validate every template in ``paths`` together, so that checks spanning templates see them all;
     an unusable file gives one result with ``unreadable`` set.
@@ -124,6 +126,7 @@ def check_files(paths: list[Path], settings: Settings, previous: Path | Previous
     return check_opened(open_files(paths), settings, previous)
 
 
+@paused_gc()
 def check_opened(opened: Opened, settings: Settings, previous: Path | Previous | None = None) -> list[FileResult]:
     """:func:`check_files` on files already read with :func:`open_files`."""
     books = opened_books(opened)
@@ -153,6 +156,7 @@ def backup_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.{stamp}.bak{path.suffix}")
 
 
+@paused_gc()
 def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
     """Write ``out`` with every derived cell recalculated; the result lists what changed (``recalc.changed``)
     and the numbers left stored as text (typed inputs are never rewritten: each is a warning).
@@ -162,6 +166,7 @@ def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
     return recalc_books(path, open_all(path), out, backup=backup)
 
 
+@paused_gc()
 def recalc_books(path: Path, books: list[ReadWorkbook], out: Path, *, backup: bool = True) -> FileResult:
     """:func:`recalc_result` of ``path`` already read (``books``, from :func:`open_all`)."""
     edits, changes = plan_recalc_all(books)
@@ -177,6 +182,7 @@ def recalc_books(path: Path, books: list[ReadWorkbook], out: Path, *, backup: bo
                       findings=changes + text_numbers(books, edits))
 
 
+@paused_gc()
 def check_and_recalc(path: Path, out: Path, settings: Settings, previous: Path | Previous | None = None, *,
                      backup: bool = True) -> list[FileResult]:
     """Validate ``path`` and write it recalculated to ``out``, reading it once: the validation results
