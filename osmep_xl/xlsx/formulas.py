@@ -136,6 +136,7 @@ class Rollups:
         self._forms: dict[str, dict[int, str]] = {}
         self._chosen: dict[str, dict[int, _Span]] = {}  # per column: the parents written as spans
         self._runs: dict[int, list[tuple[int, int]]] = {}  # per parent: its children's sheet rows, as runs
+        self._numbers: list[str] | None = None
 
     # --- one column's formulas --------------------------------------------------------------------------
 
@@ -153,6 +154,12 @@ class Rollups:
             return False
         # The list first: most parents get it, and it does not need the whole column's forms decided.
         return (len(text) <= MAX_FORMULA and text == self._list(i, column_id)) or text == self.formula(i, column_id)
+
+    def row_numbers(self, column_id: str) -> list[str]:
+        """Each row's sheet row number as written in a reference ("12"), found once for every column."""
+        if self._numbers is None:
+            self._numbers = [self.address(i, column_id).lstrip(ascii_uppercase) for i in range(len(self.calc.rows))]
+        return self._numbers
 
     def _list(self, i: int, column_id: str) -> str:
         """:func:`sum_formula` of the children's cells, their rows found once for every column (an address's
@@ -367,8 +374,8 @@ def current_rows(column: Column, calc: BlockCalc, rows: list[int], address: Addr
     mark = "\0"  # stands for the row number: no formula text holds it
     first = _cell_address(address, rows[0])
     template = column.formula.excel(lambda c: first(c) if c.startswith(META_PREFIX) else first(c).rstrip(digits) + mark)
-    key = column.id
-    return [i for i in rows if texts.get((i, key)) == template.replace(mark, address(i, key).lstrip(ascii_uppercase))]
+    key, parts, numbers = column.id, template.split(mark), rollups(calc, address).row_numbers(column.id)
+    return [i for i in rows if texts.get((i, key)) == numbers[i].join(parts)]
 
 
 def _cell_address(address: Address, i: int) -> Callable[[str], str]:
