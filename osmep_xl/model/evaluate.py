@@ -102,7 +102,8 @@ class BlockCalc:
         self.meta: Mapping[str, Any] = meta or {}
         self.rows = rows
         self.structure = structure or resolve_structure(block, rows)
-        self._formula_cells = set(formula_cells)
+        # a read block's set is shared, not copied: each evaluation of a large block would copy ~300,000 keys
+        self._formula_cells = formula_cells if isinstance(formula_cells, (set, frozenset)) else set(formula_cells)
         self._recompute = recompute
         self.arith = arith
         self._columns = {c.id: c for c in block.columns}
