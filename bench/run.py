@@ -208,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     both_cpu = cpu["validate API, pool"] + cpu["recalc API, pool"]
     raw = "raw read (calamine), pool"
     ratios: dict[str, dict[str, float | None]] = {
+        "validate vs LibreOffice batches (x faster)": {
+            "wall": wall[lo_name] / wall["validate API, pool"] if lo else None,
+            "cpu": cpu[lo_name] / cpu["validate API, pool"] if lo else None},
         "validate+recalc vs LibreOffice batches (x faster)": {
             "wall": wall[lo_name] / both_wall if lo else None, "cpu": cpu[lo_name] / both_cpu if lo else None},
         "recalc vs LibreOffice batches (x faster)": {
@@ -235,13 +238,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, value in ratios.items():
         if value["wall"] is not None and value["cpu"] is not None:
             print(f"  {name:<60} {value['wall']:7.1f} {value['cpu']:7.1f}")
-    vs_lo = ratios["validate+recalc vs LibreOffice batches (x faster)"]["wall"]
-    vs_raw = ratios["validate+recalc vs raw read (x slower than the floor)"]["wall"]
-    assert vs_raw is not None
-    lo_goal = "not measured (--skip-lo)" if vs_lo is None else f"{'MET' if vs_lo >= 50 else 'NOT MET'} ({vs_lo:.1f}x)"
-    print(f"\ngoal: validate+recalc >= 50x LibreOffice: {lo_goal}; within 3x of the raw read: "
-          f"{'MET' if vs_raw <= 3 else 'NOT MET'}"
-          f" ({vs_raw:.1f}x)")
+    vs_lo = ratios["validate vs LibreOffice batches (x faster)"]
+    if vs_lo["wall"] is None or vs_lo["cpu"] is None:
+        print("\ngoal: batch validate >= 20x batched LibreOffice (50x aimed): not measured (--skip-lo)")
+    else:
+        met = "MET (50x aimed: " + ("met)" if min(vs_lo["wall"], vs_lo["cpu"]) >= 50 else "not met)")
+        print(f"\ngoal: batch validate >= 20x batched LibreOffice: "
+              f"{met if min(vs_lo['wall'], vs_lo['cpu']) >= 20 else 'NOT MET'}"
+              f" ({vs_lo['wall']:.1f}x wall, {vs_lo['cpu']:.1f}x CPU)")
     info = machine()
     info["load_average_1min"] = os.getloadavg()[0]
     print(json.dumps(info, ensure_ascii=False))
