@@ -87,8 +87,11 @@ class ReadWorkbook:
     structure: list[StructureProblem] = field(default_factory=list)
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _norm(text: Any) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip().lower()
+    return _SPACES.sub(" ", str(text)).strip().lower()
 
 
 def _parse_ref(text: str) -> tuple[str, int, int] | None:
@@ -218,7 +221,7 @@ def _find_header(block: Block, grid: list[list[Any]], names: dict[str, str]) -> 
     ref = _parse_ref(names.get(block_name(block), ""))
     if ref is not None and ref[0] == block.sheet:
         candidates.append(ref[1])
-    candidates.extend(range(min(HEADER_SCAN_ROWS, len(grid))))
+    candidates.extend(r for r in range(min(HEADER_SCAN_ROWS, len(grid))) if r not in candidates)
     best: tuple[int, dict[str, int]] = (HEADER_TH_ROW, {})
     for r in candidates:
         if r >= len(grid):
