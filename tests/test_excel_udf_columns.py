@@ -32,7 +32,8 @@ BASES = [None, "disbursed", "disbursed_committed", "เบิกจ่าย+ผ
 SOURCES = [None, ACT, "Budget Act", "เงินกองทุน", "no such source"]
 CATEGORIES = [None, SUBSIDY, "งบลงทุน", "operating", "no such category"]
 AMOUNTS = [None, "", " ", 0, 0.0, -0.0, 0.001, -0.001, 1, 7, 800.0, 1000.0, 1000, 799.99, 800.01, -250.75, 1e15, 12.345,
-           "1,000", "๕๐๐", "x", True, Decimal("500"), dt.date(2021, 6, 30)]
+           "1,000", "๕๐๐", "(1,000.50)", "1.500", "1.005", "-0", "(0)", "800 บาท", "x", True, Decimal("500"),
+           dt.date(2021, 6, 30)]
 
 
 def _same(got: list[Any], expected: list[Any]) -> None:
@@ -88,17 +89,46 @@ def test_a_goal_between_hundredths_is_met_only_at_or_above_it() -> None:
     """Goal 80.125 %: 80.12 % is behind it, 80.13 % is not (in hundredths, the goal rounds up)."""
     rows = [(10000.0, 8012.0, None), (10000.0, 8013.0, None)]
     with _goal("80.125"):
-        got = _flag_rows(rows)
+        got, per_row = _flag_rows(rows)
         expected = udfs.vectorize(udfs._disbursement_flag, *_column_args(rows, None))
     assert expected[0].startswith("ต่ำกว่าเป้า") and "target 80.125%" in expected[0] and expected[1] == ""
     _same(got, expected)
+    assert per_row == []
 
 
-def _flag_rows(amounts: list[tuple[Any, Any, Any]], basis: Any = None) -> list[Any]:
-    """The columnar path's own result for rows of FY2564 Budget Act subsidies at 30 Jun 2021 (LATER: not its)."""
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(amount, amount, amount), min_size=1, max_size=30))
+def test_amounts_typed_as_text_by_column_equal_cell_by_cell(rows: list[tuple[Any, Any, Any]]) -> None:
+    a, d, c = (_column([row[k] for row in rows]) for k in range(3))
+    _same(udfs.OSMEP_PERCENT(d, a), udfs.vectorize(udfs._percent, d, a))
+    _same(udfs.OSMEP_REMAINING(a, d, c), udfs.vectorize(udfs._remaining, a, d, c))
+
+
+def test_plain_amounts_in_text_are_whole_hundredths() -> None:
+    texts = ["1,234.50 บาท", "(1,000)", "๕๐๐", "-0.5", "+7", "1.500", "1.005", "1,23", "1 2", "", " ", "x", 12.5]
+    hundredths, exact, blank = udfs._hundredths(texts)
+    assert exact.tolist() == [True] * 6 + [False] * 6 + [True]
+    assert blank.tolist() == [False] * 9 + [True] * 2 + [False] * 2
+    assert hundredths.tolist()[:6] + hundredths.tolist()[12:] == [123450, -100000, 50000, -50, 700, 150, 1250]
+
+
+def _flag_rows(amounts: list[tuple[Any, Any, Any]], basis: Any = None) -> tuple[list[Any], list[list[Any]]]:
+    """The columns' flags of rows of FY2564 Budget Act subsidies at 30 Jun 2021, and the amounts of the rows they
+    left to the per-row Decimal judgement."""
     n = len(amounts)
     a, d, c = ([row[k] for row in amounts] for k in range(3))
-    return udfs._flag_columns([2564] * n, [AS_OF] * n, a, d, c, [None] * n, [basis] * n, [ACT] * n, [SUBSIDY] * n)
+    per_row: list[list[Any]] = []
+    judge_row = udfs._flag
+
+    def counted(when: udfs.FlagWhen, row_amounts: list[Any]) -> str:
+        per_row.append(row_amounts)
+        return judge_row(when, row_amounts)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(udfs, "_flag", counted)
+        flags = udfs._flag_columns([2564] * n, [AS_OF] * n, a, d, c, [None] * n, [basis] * n, [ACT] * n,
+                                   [SUBSIDY] * n)
+    return flags, per_row
 
 
 # (allocated, disbursed, committed): at the 80 % goal, a hundredth below it, ties at the third decimal of a
@@ -112,11 +142,11 @@ ON_THE_EDGE = [(1000.0, 700.0, 100.0), (1000.0, 700.0, 99.9), (100000.0, 79995.0
 def test_the_column_path_decides_goals_and_percentages_itself(basis: Any) -> None:
     """Where a row sits at, just below or around its goal, and its percentages at a rounding tie, the columns
     give the per-cell text themselves (a zero percentage, Decimal's -0.00 or 0.00, is the one row left over)."""
-    got = _flag_rows(ON_THE_EDGE, basis)
+    got, per_row = _flag_rows(ON_THE_EDGE, basis)
     expected = udfs.vectorize(udfs._disbursement_flag, *_column_args(ON_THE_EDGE, basis))
-    left = [i for i, g in enumerate(got) if g is udfs.LATER]
-    assert left == ([len(ON_THE_EDGE) - 1] if basis else [])  # 0 % disbursed, behind on that basis alone
-    _same([g for i, g in enumerate(got) if i not in left], [e for i, e in enumerate(expected) if i not in left])
+    zero = [[udfs._number(x) for x in ON_THE_EDGE[-1]]]
+    assert per_row == (zero if basis else [])  # 0 % disbursed, behind on that basis alone: Decimal's 0.00
+    _same(got, expected)
     if basis is None:  # on disbursed + committed
         assert expected[0] == "" and expected[2] == ""  # at the goal; 79.995 % rounds to it
         assert expected[1].startswith("ต่ำกว่าเป้า") and "committed 79.99%" in expected[1]
@@ -157,8 +187,10 @@ def test_distinct_cells_keep_negative_zero_apart() -> None:
     _same(udfs.OSMEP_KPI_ACHIEVEMENT(results, targets, None), expected)
 
 
-PLAIN = ["1,234.50 บาท", "๑,๒๓๔", " -0 ", "+7.25บาท", "1234,567", "0012", "99999999999999999999.5", "-1,000,000.005"]
-NOT_PLAIN = ["1,23", "1 2", "(1,000)", "1.5 ล้านบาท", "12%", "١٢", "1,234.", ".5", "- 5", "", "  ", "บาท", "1\u200b"]
+PLAIN = ["1,234.50 บาท", "๑,๒๓๔", " -0 ", "+7.25บาท", "1234,567", "0012", "99999999999999999999.5", "-1,000,000.005",
+         "(1,000)", "(0)", "(-0)", "(+5.5) บาท"]
+NOT_PLAIN = ["1,23", "1 2", "( 1,000)", "(1,000 บาท)", "1.5 ล้านบาท", "12%", "١٢", "1,234.", ".5", "- 5", "", "  ",
+             "บาท", "1\u200b", "1234567890123456789012345678901"]
 NUMBERS = [*PLAIN, *NOT_PLAIN, None, 0.0, -0.0, 12.5, 10**20, 7, True, dt.date(2021, 6, 30), Decimal("1.10")]
 
 

@@ -32,7 +32,7 @@ from ..a1 import a1, parse_a1
 from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
 from ..kpi_text import parse_result, parse_target
-from ..model.columnar import MAX_PCT_INPUT, SCALE, evaluate_sum, round_percent, to_hundredths
+from ..model.columnar import MAX_PCT_INPUT, SCALE, Bools, Ints, evaluate_sum, round_percent, to_hundredths
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
 from ..rules.targets import KIND_TEXT, Judgement, both_bases_text, judge
@@ -200,6 +200,27 @@ def _number(value: Any) -> Decimal | _Invalid | None:
     return INVALID
 
 
+# An amount as it is mostly typed ("1,234.50", "๑,๒๓๔ บาท", "(500)"): digits, separators between groups of
+# three, a sign or parentheses, "บาท". parse_number() reads such a text as exactly this number when it has at
+# most 28 digits (beyond them its Decimal arithmetic rounds); any other text is left to parse_number().
+_PLAIN_NUMBER = r"[+-]?[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"
+_PLAIN_AMOUNT = re.compile(rf"\s*(?:\(({_PLAIN_NUMBER})\)|({_PLAIN_NUMBER}))\s*(?:บาท)?\s*")
+_PLAIN_DIGITS = 28
+_WHOLE_DIGITS = 12  # an amount in whole hundredths of at most 12 digits before the point is below MAX_STATED
+
+
+def _plain_amount(text: str) -> str | None:
+    """The number a plainly typed amount is, as Decimal or float reads it ("-1234.50"); None for other text."""
+    plain = _PLAIN_AMOUNT.fullmatch(text if text.isascii() else translate_thai_digits(text))
+    if plain is None:
+        return None
+    negated, number = plain[1], plain[2]
+    if number is None:  # in parentheses: negated, as parse_number() negates its Decimal (-0 is 0 there)
+        number = negated.lstrip("+-") if negated[0] == "-" or not negated.strip("+-0.,") else "-" + negated.lstrip("+")
+    number = number.replace(",", "")
+    return number if len(number) <= _PLAIN_DIGITS else None
+
+
 def _date(value: Any) -> dt.date | _Invalid | None:
     """A date from a date cell, an Excel serial number, ISO text or Thai text ("30 มิ.ย.64")."""
     if _blank(value):
@@ -237,6 +258,20 @@ def _out(value: Decimal | int | str | _Invalid | None) -> float | int | str:
 # --- money ---------------------------------------------------------------------------------------------------
 
 
+def _hundredths(values: list[Any]) -> tuple[Ints, Bools, Bools]:
+    """:func:`.columnar.to_hundredths` of cells, and of a plainly typed amount ("1,234.50 บาท") the whole
+    hundredths it is: the Decimal :func:`_number` reads is then exactly that many hundredths."""
+    hundredths, exact, blank = to_hundredths(values)
+    for i, value in enumerate(values):
+        if type(value) is str and not blank[i]:
+            plain = _plain_amount(value)
+            whole, _, decimals = (plain or "").partition(".")
+            if plain is not None and not decimals[2:].strip("0") and len(whole.lstrip("+-")) <= _WHOLE_DIGITS:
+                hundredths[i] = int(whole + decimals[:2].ljust(2, "0"))
+                exact[i] = True
+    return hundredths, exact, blank
+
+
 def _percent(part: Any, whole: Any) -> float | int | str:
     p, w = _number(part), _number(whole)
     if isinstance(p, _Invalid) or isinstance(w, _Invalid):
@@ -248,8 +283,8 @@ def _percent(part: Any, whole: Any) -> float | int | str:
 
 def _percent_columns(part: list[Any], whole: list[Any]) -> list[Any]:
     """:func:`_percent` of whole columns in exact hundredths (:func:`.columnar.round_percent`)."""
-    p, p_exact, p_blank = to_hundredths(part)
-    w, w_exact, w_blank = to_hundredths(whole)
+    p, p_exact, p_blank = _hundredths(part)
+    w, w_exact, w_blank = _hundredths(whole)
     fits = (p_exact | p_blank) & (w_exact | w_blank) & (np.abs(p) < MAX_PCT_INPUT) & (np.abs(w) < MAX_PCT_INPUT)
     empty = w_blank | (w == 0)
     value = round_percent(p, np.where(empty, 1, w))
@@ -294,7 +329,7 @@ def _remaining_columns(allocated: list[Any], disbursed: list[Any], committed: li
     fits = np.ones(len(allocated), np.bool_)
     blank_all = np.ones(len(allocated), np.bool_)
     for role, values in ((roles.budget, allocated), (roles.disbursed, disbursed), (roles.committed, committed)):
-        hundredths, exact, blank = to_hundredths(values)
+        hundredths, exact, blank = _hundredths(values)
         columns[role] = (hundredths, exact)
         fits &= exact | blank
         blank_all &= blank
@@ -535,15 +570,16 @@ def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any
     is judged once (a column repeats them), and the rows' percentages are computed at once in exact
     hundredths (:func:`.columnar.round_percent`, Excel's ROUND half away from zero). A row with an amount that
     is not a double of whole hundredths (text, more decimals, huge), or whose text would show a zero
-    percentage (Decimal's -0.00), is left to :func:`_disbursement_flag`."""
+    percentage (Decimal's -0.00), is judged in Decimal as :func:`_disbursement_flag` judges it."""
     when_args = (fiscal_year_, as_of, kind, basis, budget_source, budget_category)
     keyed = [x for column in when_args for x in (column, map(type, column))]  # True == 1, yet is no year
     groups: dict[tuple[Any, ...], int] = {}
     index = np.array([groups.setdefault(key, len(groups)) for key in zip(*keyed, strict=True)], np.int64)
-    flags = [_flag_group(_flag_when(*key[0::2])) for key in groups]
-    a, a_exact, a_blank = to_hundredths(allocated)
-    d, d_exact, d_blank = to_hundredths(disbursed)
-    c, c_exact, c_blank = to_hundredths(committed)  # 0 where blank, as judge() adds a blank commitment
+    whens = [_flag_when(*key[0::2]) for key in groups]
+    flags = [_flag_group(when) for when in whens]
+    a, a_exact, a_blank = _hundredths(allocated)
+    d, d_exact, d_blank = _hundredths(disbursed)
+    c, c_exact, c_blank = _hundredths(committed)  # 0 where blank, as judge() adds a blank commitment
     spent = d + c
     fits = ((a_exact | a_blank) & (d_exact | d_blank) & (c_exact | c_blank) & (np.abs(a) < MAX_PCT_INPUT)
             & (np.abs(d) < MAX_PCT_INPUT) & (np.abs(spent) < MAX_PCT_INPUT))
@@ -557,11 +593,11 @@ def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any
     status = np.select([~fits, ~measured, behind & ~printable, behind],
                        [_LATER_ROW, _BLANK_ROW, _LATER_ROW, _BEHIND_ROW], _MEASURED_ROW)
     out: list[Any] = []
-    for g, row, p_d, p_t in zip(index.tolist(), status.tolist(), (pct_d / SCALE).tolist(), (pct_t / SCALE).tolist(),
-                                strict=True):
+    for i, (g, row, p_d, p_t) in enumerate(zip(index.tolist(), status.tolist(), (pct_d / SCALE).tolist(),
+                                               (pct_t / SCALE).tolist(), strict=True)):
         flag = flags[g]
-        if row == _LATER_ROW:
-            out.append(LATER)
+        if row == _LATER_ROW:  # in Decimal, as _disbursement_flag, its group read once
+            out.append(_flag(whens[g], [_number(allocated[i]), _number(disbursed[i]), _number(committed[i])]))
         elif flag.every is not None:
             out.append(flag.every)
         elif row == _BLANK_ROW:
@@ -668,20 +704,14 @@ def _number_cell(value: Any) -> float | int | str:
     return _out(_number(value))
 
 
-# An amount as it is mostly typed ("1,234.50", "๑,๒๓๔ บาท"): digits, separators between groups of three, a
-# sign, "บาท". parse_number() reads such a text as this number, exactly, and a double from the text is the
-# double from that Decimal (both correctly rounded); any other text takes parse_number() itself.
-_PLAIN_AMOUNT = re.compile(r"\s*([+-]?[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?)\s*(?:บาท)?\s*")
-
-
 def _number_column(values: list[Any]) -> list[Any]:
     """:func:`_number_cell` down a column, without a Decimal for a double or a plainly typed amount."""
     out: list[Any] = []
     for value in values:
         kind = type(value)
         if kind is str:
-            plain = _PLAIN_AMOUNT.fullmatch(value if value.isascii() else translate_thai_digits(value))
-            out.append(float(plain[1].replace(",", "")) if plain else LATER)
+            plain = _plain_amount(value)
+            out.append(LATER if plain is None else float(plain))
         elif (kind is float and value - value == 0) or (kind is int and abs(value) < 2**53):
             out.append(float(value))  # finite: as to_money() reads it, back to the same double
         else:
