@@ -9,6 +9,7 @@ checked to be decided there, not handed back to the per-cell function.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -32,6 +33,7 @@ BASES = [None, "disbursed", "disbursed_committed", "เบิกจ่าย+ผ
 SOURCES = [None, ACT, "Budget Act", "เงินกองทุน", "no such source"]
 CATEGORIES = [None, SUBSIDY, "งบลงทุน", "operating", "no such category"]
 AMOUNTS = [None, "", " ", 0, 0.0, -0.0, 0.001, -0.001, 1, 7, 800.0, 1000.0, 1000, 799.99, 800.01, -250.75, 1e15, 12.345,
+           math.inf,
            "1,000", "๕๐๐", "(1,000.50)", "1.500", "1.005", "-0", "(0)", "800 บาท", "x", True, Decimal("500"),
            dt.date(2021, 6, 30)]
 
@@ -61,7 +63,7 @@ def _goal(goal: str | None) -> Iterator[None]:
         yield
 
 
-amount = st.sampled_from(AMOUNTS) | st.floats(-1e6, 1e6).map(lambda x: round(x, 2))
+amount = st.sampled_from(AMOUNTS) | st.floats(-1e6, 1e6).map(lambda x: round(x, 2)) | st.floats(-1e13, 1e13)
 
 
 @settings(max_examples=300, deadline=None)
@@ -75,6 +77,19 @@ def test_disbursement_flags_by_group_equal_cell_by_cell(rows: list[tuple[Any, ..
     args = [_column([row[k] for row in rows]) for k in range(9)]
     with _goal(goal):
         _same(udfs.OSMEP_DISBURSEMENT_FLAG(*args), udfs.vectorize(udfs._disbursement_flag, *args))
+
+
+def test_amounts_of_any_decimals_are_decided_as_doubles_away_from_a_tie() -> None:
+    """A formula's amounts (a third of a budget) are judged from their doubles; a percentage at a rounding tie
+    (21.605 %, its double 2160.4999999999995 hundredths) or a commitment against the disbursed figure's sign
+    takes Decimal."""
+    third = 1_000_000 / 3
+    rows = [(third, third * 0.5, 0.0), (third, 12345.678, 7.001), (third * 2, third, third * 0.6),
+            (80915.3083, 17481.752358215, None), (1000.001, 900.0, -0.5)]
+    got, per_row = _flag_rows(rows)
+    _same(got, udfs.vectorize(udfs._disbursement_flag, *_column_args(rows, None)))
+    assert per_row == [[udfs._number(x) for x in row] for row in rows[3:]]
+    assert "committed 21.61%" in got[3] and "committed 50.00%" in got[0]
 
 
 def test_flag_groups_tell_cells_of_equal_value_apart() -> None:

@@ -32,7 +32,18 @@ from ..a1 import a1, parse_a1
 from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
 from ..kpi_text import parse_result, parse_target
-from ..model.columnar import MAX_PCT_INPUT, SCALE, Bools, Ints, evaluate_sum, round_percent, to_hundredths
+from ..model.columnar import (
+    MAX_PCT_INPUT,
+    REPR_MARGIN,
+    SCALE,
+    Bools,
+    Floats,
+    Ints,
+    evaluate_sum,
+    round_half_away,
+    round_percent,
+    to_hundredths,
+)
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
 from ..rules.targets import KIND_TEXT, Judgement, both_bases_text, judge
@@ -262,14 +273,24 @@ def _hundredths(values: list[Any]) -> tuple[Ints, Bools, Bools]:
     """:func:`.columnar.to_hundredths` of cells, and of a plainly typed amount ("1,234.50 บาท") the whole
     hundredths it is: the Decimal :func:`_number` reads is then exactly that many hundredths."""
     hundredths, exact, blank = to_hundredths(values)
-    for i, value in enumerate(values):
-        if type(value) is str and not blank[i]:
-            plain = _plain_amount(value)
-            whole, _, decimals = (plain or "").partition(".")
-            if plain is not None and not decimals[2:].strip("0") and len(whole.lstrip("+-")) <= _WHOLE_DIGITS:
-                hundredths[i] = int(whole + decimals[:2].ljust(2, "0"))
-                exact[i] = True
+    texts = [(i, _text_hundredths(v)) for i, v in enumerate(values) if type(v) is str]
+    read = [(i, k) for i, k in texts if k is not None]
+    if read:
+        rows, numbers = zip(*read, strict=True)
+        hundredths[list(rows)] = numbers
+        exact[list(rows)] = True
     return hundredths, exact, blank
+
+
+def _text_hundredths(text: str) -> int | None:
+    """The whole hundredths a plainly typed amount is, None for other text (more decimals, beyond MAX_STATED)."""
+    plain = _plain_amount(text)
+    if plain is None:
+        return None
+    whole, _, decimals = plain.partition(".")
+    if decimals[2:].strip("0") or len(whole.lstrip("+-")) > _WHOLE_DIGITS:
+        return None
+    return int(whole + decimals[:2].ljust(2, "0"))
 
 
 def _percent(part: Any, whole: Any) -> float | int | str:
@@ -536,7 +557,7 @@ class _FlagGroup:
     """What the rows of one (year, date, kind, basis, source, category) get, whatever their amounts."""
 
     every: str | None = None  # each row's result: a blank or bad year or date, or a group judge() passes over
-    text: str = ""  # a measured row's result without a goal; with one, a format of its two percentages
+    text: str = ""  # a measured row's result without a goal; with one, a %-format of its two percentages
     goal: int | None = None  # hundredths (rounded up): a measured row below it is behind
     on_total: bool = True  # judged on disbursed + committed, not on disbursed alone
 
@@ -544,7 +565,7 @@ class _FlagGroup:
 _LATER_ROW, _BLANK_ROW, _MEASURED_ROW, _BEHIND_ROW = range(4)  # what the columns say of a row
 _PCT_FIELDS = ("\x00", "\x01")  # stand-ins for a row's two percentages in its group's text
 _GOAL_LIMIT = 2**62  # beyond any percentage in hundredths the int64 path computes
-_PRINTABLE = 10**12  # a percentage in hundredths below this prints exactly from its double with "{:.2f}"
+_PRINTABLE = 10**12  # a percentage in hundredths below this prints exactly from its double with "%.2f"
 
 
 def _flag_group(when: FlagWhen) -> _FlagGroup:
@@ -557,40 +578,67 @@ def _flag_group(when: FlagWhen) -> _FlagGroup:
     if j.goal is None:
         return _FlagGroup(text=_no_target_text(j))
     text = _behind_text(j, *both_bases_text(j.basis, *_PCT_FIELDS))
-    template = (text.replace("{", "{{").replace("}", "}}")
-                .replace(_PCT_FIELDS[0], "{0:.2f}").replace(_PCT_FIELDS[1], "{1:.2f}"))
+    template = text.replace("%", "%%").replace(_PCT_FIELDS[0], "%(d)s").replace(_PCT_FIELDS[1], "%(t)s")
     goal = max(-_GOAL_LIMIT, min(_GOAL_LIMIT, math.ceil(j.goal * SCALE)))
     return _FlagGroup(text=template, goal=goal, on_total=j.basis == "disbursed_committed")
+
+
+def _flag_percentages(allocated: list[Any], disbursed: list[Any],
+                      committed: list[Any]) -> tuple[Bools, Bools, Ints, Ints]:
+    """For each row: whether these columns decide it, whether judge() measures it (an allocation above 0 and a
+    disbursed figure) and its two percentages in hundredths, as percent() rounds them (half away from zero).
+    Amounts of whole hundredths are computed exactly in int64 (:func:`.columnar.round_percent`); other doubles
+    (a formula's 333333.33333333331) as doubles, a percentage decided only where it is farther from a rounding
+    tie than the doubles' error (:func:`.columnar.round_half_away`); any other cell is not decided here."""
+    a, a_exact, a_blank = _hundredths(allocated)
+    d, d_exact, d_blank = _hundredths(disbursed)
+    c, c_exact, c_blank = _hundredths(committed)  # 0 where blank, as judge() adds a blank commitment
+    spent = d + c
+    exact = ((a_exact | a_blank) & (d_exact | d_blank) & (c_exact | c_blank) & (np.abs(a) < MAX_PCT_INPUT)
+             & (np.abs(d) < MAX_PCT_INPUT) & (np.abs(spent) < MAX_PCT_INPUT))
+    safe = np.where(exact & (a > 0), a, 1)
+    a_f, d_f, c_f = (_doubles(values, h, e) for values, h, e in ((allocated, a, a_exact), (disbursed, d, d_exact),
+                                                                 (committed, c, c_exact)))
+    c_f = np.where(c_blank, 0.0, c_f)
+    measured = (a_f > 0) & ~np.isnan(d_f)  # NaN: blank (text is not decided here)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf is not "sure": left to Decimal
+        # The same sign: their sum's rounding error stays relative to it, as the margin assumes.
+        doubles = (~np.isnan(a_f) | a_blank) & (~np.isnan(d_f) | d_blank) & ~np.isnan(c_f) & (d_f * c_f >= 0)
+        whole = np.where(measured, a_f, 1.0)
+        by_d, sure_d = round_half_away(d_f / whole * (100 * SCALE), REPR_MARGIN)
+        by_t, sure_t = round_half_away((d_f + c_f) / whole * (100 * SCALE), REPR_MARGIN)
+    sure = doubles & sure_d & sure_t
+    pct_d = np.where(exact, round_percent(d, safe), np.where(sure, by_d, 0).astype(np.int64))
+    pct_t = np.where(exact, round_percent(spent, safe), np.where(sure, by_t, 0).astype(np.int64))
+    return exact | (doubles & (sure | ~measured)), measured, pct_d, pct_t
+
+
+def _doubles(values: list[Any], hundredths: Ints, exact: Bools) -> Floats:
+    """Each number cell as a double (whole hundredths, also typed as text, as hundredths / 100); NaN elsewhere."""
+    stored = np.fromiter((v if type(v) is float else float(v) if type(v) is int and abs(v) < 2**53 else math.nan
+                          for v in values), np.float64, len(values))
+    return np.where(exact, hundredths / SCALE, np.where(np.isfinite(stored), stored, math.nan))
 
 
 def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any], disbursed: list[Any],
                   committed: list[Any], kind: list[Any], basis: list[Any], budget_source: list[Any],
                   budget_category: list[Any]) -> list[Any]:
     """:func:`_disbursement_flag` down whole columns: each distinct (year, date, kind, basis, source, category)
-    is judged once (a column repeats them), and the rows' percentages are computed at once in exact
-    hundredths (:func:`.columnar.round_percent`, Excel's ROUND half away from zero). A row with an amount that
-    is not a double of whole hundredths (text, more decimals, huge), or whose text would show a zero
-    percentage (Decimal's -0.00), is judged in Decimal as :func:`_disbursement_flag` judges it."""
+    is judged once (a column repeats them), and the rows' percentages are computed at once
+    (:func:`_flag_percentages`). A row they do not decide, or whose text would show a zero percentage
+    (Decimal's 0.00 or -0.00), is judged in Decimal as :func:`_disbursement_flag` judges it."""
     when_args = (fiscal_year_, as_of, kind, basis, budget_source, budget_category)
     keyed = [x for column in when_args for x in (column, map(type, column))]  # True == 1, yet is no year
     groups: dict[tuple[Any, ...], int] = {}
     index = np.array([groups.setdefault(key, len(groups)) for key in zip(*keyed, strict=True)], np.int64)
     whens = [_flag_when(*key[0::2]) for key in groups]
     flags = [_flag_group(when) for when in whens]
-    a, a_exact, a_blank = _hundredths(allocated)
-    d, d_exact, d_blank = _hundredths(disbursed)
-    c, c_exact, c_blank = _hundredths(committed)  # 0 where blank, as judge() adds a blank commitment
-    spent = d + c
-    fits = ((a_exact | a_blank) & (d_exact | d_blank) & (c_exact | c_blank) & (np.abs(a) < MAX_PCT_INPUT)
-            & (np.abs(d) < MAX_PCT_INPUT) & (np.abs(spent) < MAX_PCT_INPUT))
-    measured = a_exact & (a > 0) & d_exact  # judge() measures nothing else
-    safe = np.where(measured, a, 1)
-    pct_d, pct_t = round_percent(d, safe), round_percent(spent, safe)
+    decided, measured, pct_d, pct_t = _flag_percentages(allocated, disbursed, committed)
     goal = np.array([-_GOAL_LIMIT if g.goal is None else g.goal for g in flags], np.int64)[index]  # none: not behind
     on_total = np.array([g.on_total for g in flags], np.bool_)[index]
     behind = measured & (np.where(on_total, pct_t, pct_d) < goal)
     printable = (pct_d != 0) & (pct_t != 0) & (np.abs(pct_d) < _PRINTABLE) & (np.abs(pct_t) < _PRINTABLE)
-    status = np.select([~fits, ~measured, behind & ~printable, behind],
+    status = np.select([~decided, ~measured, behind & ~printable, behind],
                        [_LATER_ROW, _BLANK_ROW, _LATER_ROW, _BEHIND_ROW], _MEASURED_ROW)
     out: list[Any] = []
     for i, (g, row, p_d, p_t) in enumerate(zip(index.tolist(), status.tolist(), (pct_d / SCALE).tolist(),
@@ -605,7 +653,7 @@ def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any
         elif flag.goal is None:
             out.append(flag.text)  # measured, no goal: said so
         elif row == _BEHIND_ROW:
-            out.append(flag.text.format(p_d, p_t))
+            out.append(flag.text % {"d": "%.2f" % p_d, "t": "%.2f" % p_t})  # each figure printed once
         else:
             out.append("")  # measured, on track
     return out
