@@ -653,7 +653,7 @@ def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any
         elif flag.goal is None:
             out.append(flag.text)  # measured, no goal: said so
         elif row == _BEHIND_ROW:
-            out.append(flag.text % {"d": "%.2f" % p_d, "t": "%.2f" % p_t})  # each figure printed once
+            out.append(flag.text % {"d": f"{p_d:.2f}", "t": f"{p_t:.2f}"})  # each figure printed once
         else:
             out.append("")  # measured, on track
     return out
