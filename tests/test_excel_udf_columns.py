@@ -119,6 +119,14 @@ def test_amounts_typed_as_text_by_column_equal_cell_by_cell(rows: list[tuple[Any
     _same(udfs.OSMEP_REMAINING(a, d, c), udfs.vectorize(udfs._remaining, a, d, c))
 
 
+def test_percentages_of_any_decimals_are_decided_as_doubles_away_from_a_tie() -> None:
+    parts, wholes = [12.345, 1 / 3, 17481.752358215, -0.0001], [1000.001, 2 / 3, 80915.3083, 7.0]
+    got = udfs._percent_columns(parts, wholes)
+    assert got[:2] == [1.23, 50.0] and got[2:] == [udfs.LATER, udfs.LATER]  # a tie (21.605 %); -0.00
+    _same(udfs.OSMEP_PERCENT(parts, wholes), udfs.vectorize(udfs._percent, parts, wholes))
+    assert udfs.OSMEP_PERCENT(parts, wholes)[2:] == [21.61, -0.0]
+
+
 def test_plain_amounts_in_text_are_whole_hundredths() -> None:
     texts = ["1,234.50 บาท", "(1,000)", "๕๐๐", "-0.5", "+7", "1.500", "1.005", "1,23", "1 2", "", " ", "x", 12.5]
     hundredths, exact, blank = udfs._hundredths(texts)

@@ -303,14 +303,22 @@ def _percent(part: Any, whole: Any) -> float | int | str:
 
 
 def _percent_columns(part: list[Any], whole: list[Any]) -> list[Any]:
-    """:func:`_percent` of whole columns in exact hundredths (:func:`.columnar.round_percent`)."""
+    """:func:`_percent` of whole columns in exact hundredths (:func:`.columnar.round_percent`); other doubles
+    where the percentage is surely away from a rounding tie (as in :func:`_flag_percentages`)."""
     p, p_exact, p_blank = _hundredths(part)
     w, w_exact, w_blank = _hundredths(whole)
     fits = (p_exact | p_blank) & (w_exact | w_blank) & (np.abs(p) < MAX_PCT_INPUT) & (np.abs(w) < MAX_PCT_INPUT)
     empty = w_blank | (w == 0)
     value = round_percent(p, np.where(empty, 1, w))
+    doubles = np.zeros(len(part), np.bool_)
+    if not fits.all():
+        p_f, w_f = np.where(p_blank, 0.0, _doubles(part, p, p_exact)), _doubles(whole, w, w_exact)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            by_double, sure = round_half_away(p_f / np.where(w_f == 0, 1.0, w_f) * (100 * SCALE), REPR_MARGIN)
+        doubles = ~fits & sure & ~np.isnan(p_f) & ~np.isnan(w_f) & (w_f != 0)
+        value = np.where(fits, value, np.where(doubles, by_double, 0).astype(np.int64))
     # A zero result may be -0.00 in Decimal (a negative ratio rounded away): left to the Decimal path.
-    out = np.where(fits & ~empty & (value != 0), value / SCALE, np.nan).tolist()
+    out = np.where((fits & ~empty | doubles) & (value != 0), value / SCALE, np.nan).tolist()
     empties = (fits & empty).tolist()
     return ["" if e else LATER if v != v else v for v, e in zip(out, empties, strict=True)]
 
