@@ -210,6 +210,15 @@ def test_distinct_cells_keep_negative_zero_apart() -> None:
     _same(udfs.OSMEP_KPI_ACHIEVEMENT(results, targets, None), expected)
 
 
+@pytest.mark.parametrize("first", [1000, 100])
+def test_long_columns_of_mostly_distinct_cells_equal_cell_by_cell(first: int) -> None:
+    """Past the first rows, a column of nearly all new cells is computed row by row, one that repeats is not."""
+    rows = [[i * 0.37] for i in range(first)] + [[v] for v in CELLS[:-1] * 20]
+    targets = [[("ร้อยละ 70-80", 100, "ไม่เกิน 5 วัน", 0.0)[i % 4]] for i in range(len(rows))]
+    _same(udfs.OSMEP_KPI_ACHIEVEMENT(rows, targets), udfs.vectorize(udfs._achievement, rows, targets, None))
+    _same(udfs.OSMEP_CE(rows), udfs.vectorize(udfs._ce, rows))
+
+
 PLAIN = ["1,234.50 บาท", "๑,๒๓๔", " -0 ", "+7.25บาท", "1234,567", "0012", "99999999999999999999.5", "-1,000,000.005",
          "(1,000)", "(0)", "(-0)", "(+5.5) บาท"]
 NOT_PLAIN = ["1,23", "1 2", "( 1,000)", "(1,000 บาท)", "1.5 ล้านบาท", "12%", "١٢", "1,234.", ".5", "- 5", "", "  ",

@@ -16,6 +16,7 @@ leave as floats. A blank result is ``""``; an argument that is not a number give
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -152,27 +153,39 @@ def vectorize(func: Callable[..., Any], *args: Any) -> Any:
     return _shaped([func(*cell) for cell in zip(*flats, strict=True)], shape)
 
 
+_SAMPLE = 512  # rows after which vectorize_distinct stops keying cells if nearly all were new
+
+
 def vectorize_distinct(func: Callable[..., Any], *args: Any) -> Any:
     """:func:`vectorize`, calling ``func`` once per distinct combination of cells: a column repeats its
     targets, statuses and years. Cells are the same when their types and values are (``True == 1`` and
     ``1 == 1.0`` are not the same cell); a row with a zero (``-0.0 == 0.0``, yet may give -0.0) or a value
-    that cannot be a key is computed on its own."""
+    that cannot be a key is computed on its own. When nearly all the first rows are new, the rest are computed
+    one by one: keys would cost more than they save."""
     flats, shape = _broadcast(args)
     seen: dict[tuple[Any, ...], Any] = {}
     out: list[Any] = []
-    typed = [x for column in flats for x in (column, map(type, column))]
-    for key in zip(*typed, strict=True):
-        try:
-            value = seen.get(key, LATER)
-        except TypeError:  # unhashable, or a signalling NaN
-            value = func(*key[0::2])
-        else:
-            if value is LATER:
-                value = func(*key[0::2])
-                if 0.0 not in key:
-                    seen[key] = value
-        out.append(value)
+    keys = zip(*[x for column in flats for x in (column, map(type, column))], strict=True)
+    for key in itertools.islice(keys, _SAMPLE):
+        out.append(_distinct(func, key, seen))
+    if len(seen) > _SAMPLE * 7 // 8:
+        out.extend(func(*key[0::2]) for key in keys)
+    else:
+        out.extend(_distinct(func, key, seen) for key in keys)
     return _shaped(out, shape)
+
+
+def _distinct(func: Callable[..., Any], key: tuple[Any, ...], seen: dict[tuple[Any, ...], Any]) -> Any:
+    """``func`` of a row's cells (``key``: each cell, then its type), once per distinct row in ``seen``."""
+    try:
+        value = seen.get(key, LATER)
+    except TypeError:  # unhashable, or a signalling NaN
+        return func(*key[0::2])
+    if value is LATER:
+        value = func(*key[0::2])
+        if 0.0 not in key:
+            seen[key] = value
+    return value
 
 
 LATER = object()  # a cell the columnar path leaves to the cell-by-cell function
