@@ -19,7 +19,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import given, settings
 
-from osmep_xl.excel import udfs
+from osmep_xl.excel import amount_columns, udfs
 from osmep_xl.rules.config import Basis, DisbursementSettings
 
 AS_OF = dt.date(2021, 6, 30)
@@ -33,7 +33,7 @@ BASES = [None, "disbursed", "disbursed_committed", "เบิกจ่าย+ผ
 SOURCES = [None, ACT, "Budget Act", "เงินกองทุน", "no such source"]
 CATEGORIES = [None, SUBSIDY, "งบลงทุน", "operating", "no such category"]
 AMOUNTS = [None, "", " ", 0, 0.0, -0.0, 0.001, -0.001, 1, 7, 800.0, 1000.0, 1000, 799.99, 800.01, -250.75, 1e15, 12.345,
-           math.inf,
+           math.inf, -math.inf,
            "1,000", "๕๐๐", "(1,000.50)", "1.500", "1.005", "-0", "(0)", "800 บาท", "x", True, Decimal("500"),
            dt.date(2021, 6, 30)]
 
@@ -129,7 +129,7 @@ def test_percentages_of_any_decimals_are_decided_as_doubles_away_from_a_tie() ->
 
 def test_plain_amounts_in_text_are_whole_hundredths() -> None:
     texts = ["1,234.50 บาท", "(1,000)", "๕๐๐", "-0.5", "+7", "1.500", "1.005", "1,23", "1 2", "", " ", "x", 12.5]
-    hundredths, exact, blank = udfs._hundredths(texts)
+    hundredths, exact, blank = amount_columns.hundredths(texts)
     assert exact.tolist() == [True] * 6 + [False] * 6 + [True]
     assert blank.tolist() == [False] * 9 + [True] * 2 + [False] * 2
     assert hundredths.tolist()[:6] + hundredths.tolist()[12:] == [123450, -100000, 50000, -50, 700, 150, 1250]

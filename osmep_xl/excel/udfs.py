@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,18 +32,7 @@ from ..a1 import a1, parse_a1
 from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
 from ..kpi_text import parse_result, parse_target
-from ..model.columnar import (
-    MAX_PCT_INPUT,
-    REPR_MARGIN,
-    SCALE,
-    Bools,
-    Floats,
-    Ints,
-    evaluate_sum,
-    round_half_away,
-    round_percent,
-    to_hundredths,
-)
+from ..model.columnar import MAX_PCT_INPUT, SCALE, Bools, Ints, evaluate_sum, round_percent
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
 from ..rules.targets import KIND_TEXT, Judgement, both_bases_text, judge
@@ -55,6 +43,7 @@ from ..spec.columns import BUDGET_CATEGORY, BUDGET_SOURCE
 from ..xlsx.layout import PROP_TEMPLATE
 from ..xlsx.package import SheetCells
 from ..xlsx.read import read_template
+from .amount_columns import doubles, hundredths, percent_of_doubles, plain_amount
 
 VALUE_ERROR = "#VALUE!"
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's phantom 29 Feb 1900 is skipped
@@ -224,27 +213,6 @@ def _number(value: Any) -> Decimal | _Invalid | None:
     return INVALID
 
 
-# An amount as it is mostly typed ("1,234.50", "๑,๒๓๔ บาท", "(500)"): digits, separators between groups of
-# three, a sign or parentheses, "บาท". parse_number() reads such a text as exactly this number when it has at
-# most 28 digits (beyond them its Decimal arithmetic rounds); any other text is left to parse_number().
-_PLAIN_NUMBER = r"[+-]?[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"
-_PLAIN_AMOUNT = re.compile(rf"\s*(?:\(({_PLAIN_NUMBER})\)|({_PLAIN_NUMBER}))\s*(?:บาท)?\s*")
-_PLAIN_DIGITS = 28
-_WHOLE_DIGITS = 12  # an amount in whole hundredths of at most 12 digits before the point is below MAX_STATED
-
-
-def _plain_amount(text: str) -> str | None:
-    """The number a plainly typed amount is, as Decimal or float reads it ("-1234.50"); None for other text."""
-    plain = _PLAIN_AMOUNT.fullmatch(text if text.isascii() else translate_thai_digits(text))
-    if plain is None:
-        return None
-    negated, number = plain[1], plain[2]
-    if number is None:  # in parentheses: negated, as parse_number() negates its Decimal (-0 is 0 there)
-        number = negated.lstrip("+-") if negated[0] == "-" or not negated.strip("+-0.,") else "-" + negated.lstrip("+")
-    number = number.replace(",", "")
-    return number if len(number) <= _PLAIN_DIGITS else None
-
-
 def _date(value: Any) -> dt.date | _Invalid | None:
     """A date from a date cell, an Excel serial number, ISO text or Thai text ("30 มิ.ย.64")."""
     if _blank(value):
@@ -282,30 +250,6 @@ def _out(value: Decimal | int | str | _Invalid | None) -> float | int | str:
 # --- money ---------------------------------------------------------------------------------------------------
 
 
-def _hundredths(values: list[Any]) -> tuple[Ints, Bools, Bools]:
-    """:func:`.columnar.to_hundredths` of cells, and of a plainly typed amount ("1,234.50 บาท") the whole
-    hundredths it is: the Decimal :func:`_number` reads is then exactly that many hundredths."""
-    hundredths, exact, blank = to_hundredths(values)
-    texts = [(i, _text_hundredths(v)) for i, v in enumerate(values) if type(v) is str]
-    read = [(i, k) for i, k in texts if k is not None]
-    if read:
-        rows, numbers = zip(*read, strict=True)
-        hundredths[list(rows)] = numbers
-        exact[list(rows)] = True
-    return hundredths, exact, blank
-
-
-def _text_hundredths(text: str) -> int | None:
-    """The whole hundredths a plainly typed amount is, None for other text (more decimals, beyond MAX_STATED)."""
-    plain = _plain_amount(text)
-    if plain is None:
-        return None
-    whole, _, decimals = plain.partition(".")
-    if decimals[2:].strip("0") or len(whole.lstrip("+-")) > _WHOLE_DIGITS:
-        return None
-    return int(whole + decimals[:2].ljust(2, "0"))
-
-
 def _percent(part: Any, whole: Any) -> float | int | str:
     p, w = _number(part), _number(whole)
     if isinstance(p, _Invalid) or isinstance(w, _Invalid):
@@ -317,21 +261,20 @@ def _percent(part: Any, whole: Any) -> float | int | str:
 
 def _percent_columns(part: list[Any], whole: list[Any]) -> list[Any]:
     """:func:`_percent` of whole columns in exact hundredths (:func:`.columnar.round_percent`); other doubles
-    where the percentage is surely away from a rounding tie (as in :func:`_flag_percentages`)."""
-    p, p_exact, p_blank = _hundredths(part)
-    w, w_exact, w_blank = _hundredths(whole)
+    where the percentage is surely away from a rounding tie (:func:`.amount_columns.percent_of_doubles`)."""
+    p, p_exact, p_blank = hundredths(part)
+    w, w_exact, w_blank = hundredths(whole)
     fits = (p_exact | p_blank) & (w_exact | w_blank) & (np.abs(p) < MAX_PCT_INPUT) & (np.abs(w) < MAX_PCT_INPUT)
     empty = w_blank | (w == 0)
     value = round_percent(p, np.where(empty, 1, w))
-    doubles = np.zeros(len(part), np.bool_)
+    by_doubles = np.zeros(len(part), np.bool_)
     if not fits.all():
-        p_f, w_f = np.where(p_blank, 0.0, _doubles(part, p, p_exact)), _doubles(whole, w, w_exact)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            by_double, sure = round_half_away(p_f / np.where(w_f == 0, 1.0, w_f) * (100 * SCALE), REPR_MARGIN)
-        doubles = ~fits & sure & ~np.isnan(p_f) & ~np.isnan(w_f) & (w_f != 0)
-        value = np.where(fits, value, np.where(doubles, by_double, 0).astype(np.int64))
+        of_doubles, sure = percent_of_doubles(np.where(p_blank, 0.0, doubles(part, p, p_exact)),
+                                              doubles(whole, w, w_exact))
+        by_doubles = ~fits & sure
+        value = np.where(fits, value, of_doubles)
     # A zero result may be -0.00 in Decimal (a negative ratio rounded away): left to the Decimal path.
-    out = np.where((fits & ~empty | doubles) & (value != 0), value / SCALE, np.nan).tolist()
+    out = np.where((fits & ~empty | by_doubles) & (value != 0), value / SCALE, np.nan).tolist()
     empties = (fits & empty).tolist()
     return ["" if e else LATER if v != v else v for v, e in zip(out, empties, strict=True)]
 
@@ -371,8 +314,8 @@ def _remaining_columns(allocated: list[Any], disbursed: list[Any], committed: li
     fits = np.ones(len(allocated), np.bool_)
     blank_all = np.ones(len(allocated), np.bool_)
     for role, values in ((roles.budget, allocated), (roles.disbursed, disbursed), (roles.committed, committed)):
-        hundredths, exact, blank = _hundredths(values)
-        columns[role] = (hundredths, exact)
+        numbers, exact, blank = hundredths(values)
+        columns[role] = (numbers, exact)
         fits &= exact | blank
         blank_all &= blank
     total = evaluate_sum(_TOTAL, columns) if isinstance(_TOTAL, Sum) else None
@@ -609,36 +552,28 @@ def _flag_percentages(allocated: list[Any], disbursed: list[Any],
     """For each row: whether these columns decide it, whether judge() measures it (an allocation above 0 and a
     disbursed figure) and its two percentages in hundredths, as percent() rounds them (half away from zero).
     Amounts of whole hundredths are computed exactly in int64 (:func:`.columnar.round_percent`); other doubles
-    (a formula's 333333.33333333331) as doubles, a percentage decided only where it is farther from a rounding
-    tie than the doubles' error (:func:`.columnar.round_half_away`); any other cell is not decided here."""
-    a, a_exact, a_blank = _hundredths(allocated)
-    d, d_exact, d_blank = _hundredths(disbursed)
-    c, c_exact, c_blank = _hundredths(committed)  # 0 where blank, as judge() adds a blank commitment
+    only where the percentages are surely away from a rounding tie (:func:`.amount_columns.percent_of_doubles`);
+    any other cell is not decided here."""
+    a, a_exact, a_blank = hundredths(allocated)
+    d, d_exact, d_blank = hundredths(disbursed)
+    c, c_exact, c_blank = hundredths(committed)  # 0 where blank, as judge() adds a blank commitment
     spent = d + c
     exact = ((a_exact | a_blank) & (d_exact | d_blank) & (c_exact | c_blank) & (np.abs(a) < MAX_PCT_INPUT)
              & (np.abs(d) < MAX_PCT_INPUT) & (np.abs(spent) < MAX_PCT_INPUT))
     safe = np.where(exact & (a > 0), a, 1)
-    a_f, d_f, c_f = (_doubles(values, h, e) for values, h, e in ((allocated, a, a_exact), (disbursed, d, d_exact),
-                                                                 (committed, c, c_exact)))
-    c_f = np.where(c_blank, 0.0, c_f)
+    a_f, d_f = doubles(allocated, a, a_exact), doubles(disbursed, d, d_exact)
+    c_f = np.where(c_blank, 0.0, doubles(committed, c, c_exact))
     measured = (a_f > 0) & ~np.isnan(d_f)  # NaN: blank (text is not decided here)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf is not "sure": left to Decimal
+    with np.errstate(invalid="ignore", over="ignore"):
         # The same sign: their sum's rounding error stays relative to it, as the margin assumes.
-        doubles = (~np.isnan(a_f) | a_blank) & (~np.isnan(d_f) | d_blank) & ~np.isnan(c_f) & (d_f * c_f >= 0)
-        whole = np.where(measured, a_f, 1.0)
-        by_d, sure_d = round_half_away(d_f / whole * (100 * SCALE), REPR_MARGIN)
-        by_t, sure_t = round_half_away((d_f + c_f) / whole * (100 * SCALE), REPR_MARGIN)
-    sure = doubles & sure_d & sure_t
-    pct_d = np.where(exact, round_percent(d, safe), np.where(sure, by_d, 0).astype(np.int64))
-    pct_t = np.where(exact, round_percent(spent, safe), np.where(sure, by_t, 0).astype(np.int64))
-    return exact | (doubles & (sure | ~measured)), measured, pct_d, pct_t
-
-
-def _doubles(values: list[Any], hundredths: Ints, exact: Bools) -> Floats:
-    """Each number cell as a double (whole hundredths, also typed as text, as hundredths / 100); NaN elsewhere."""
-    stored = np.fromiter((v if type(v) is float else float(v) if type(v) is int and abs(v) < 2**53 else math.nan
-                          for v in values), np.float64, len(values))
-    return np.where(exact, hundredths / SCALE, np.where(np.isfinite(stored), stored, math.nan))
+        as_doubles = (~np.isnan(a_f) | a_blank) & (~np.isnan(d_f) | d_blank) & ~np.isnan(c_f) & (d_f * c_f >= 0)
+        spent_f = d_f + c_f
+    by_d, sure_d = percent_of_doubles(d_f, a_f)
+    by_t, sure_t = percent_of_doubles(spent_f, a_f)
+    sure = as_doubles & sure_d & sure_t
+    pct_d = np.where(exact, round_percent(d, safe), by_d)
+    pct_t = np.where(exact, round_percent(spent, safe), by_t)
+    return exact | (as_doubles & (sure | ~measured)), measured, pct_d, pct_t
 
 
 def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any], disbursed: list[Any],
@@ -779,7 +714,7 @@ def _number_column(values: list[Any]) -> list[Any]:
     for value in values:
         kind = type(value)
         if kind is str:
-            plain = _plain_amount(value)
+            plain = plain_amount(value)
             out.append(LATER if plain is None else float(plain))
         elif (kind is float and value - value == 0) or (kind is int and abs(value) < 2**53):
             out.append(float(value))  # finite: as to_money() reads it, back to the same double
