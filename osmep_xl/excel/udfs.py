@@ -16,7 +16,10 @@ leave as floats. A blank result is ``""``; an argument that is not a number give
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -29,10 +32,10 @@ from ..a1 import a1, parse_a1
 from ..findings import Finding
 from ..fiscal import be_to_ce, ce_to_be, expand_be_year, fiscal_quarter, fiscal_year, parse_thai_date
 from ..kpi_text import parse_result, parse_target
-from ..model.columnar import MAX_PCT_INPUT, SCALE, evaluate_sum, round_percent, to_hundredths
+from ..model.columnar import MAX_PCT_INPUT, SCALE, Bools, Ints, evaluate_sum, round_percent
 from ..money import parse_number, percent, to_money, translate_thai_digits
 from ..rules.config import Basis, DisbursementSettings, Kind, Settings, load_settings
-from ..rules.targets import KIND_TEXT, judge
+from ..rules.targets import KIND_TEXT, Judgement, both_bases_text, judge
 from ..rules.validate import validate
 from ..spec import get_spec
 from ..spec.base import Column, Formula, KpiRoles, SpendingRoles, Sum
@@ -40,9 +43,11 @@ from ..spec.columns import BUDGET_CATEGORY, BUDGET_SOURCE
 from ..xlsx.layout import PROP_TEMPLATE
 from ..xlsx.package import SheetCells
 from ..xlsx.read import read_template
+from .amount_columns import doubles, hundredths, percent_of_doubles, plain_amount
 
 VALUE_ERROR = "#VALUE!"
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's phantom 29 Feb 1900 is skipped
+_LAST_SERIAL = 2_958_466  # 1 Jan 10000: Excel has no later date (nor has Python)
 _CE_YEAR_LIMIT = 2400  # a whole number below this is a Common Era year, not a date serial
 _KIND_WORDS: dict[str, Kind] = {"overall": "overall", "ภาพรวม": "overall", "recurrent": "recurrent",
                                 "รายจ่ายประจำ": "recurrent", "investment": "investment", "รายจ่ายลงทุน": "investment",
@@ -137,6 +142,41 @@ def vectorize(func: Callable[..., Any], *args: Any) -> Any:
     return _shaped([func(*cell) for cell in zip(*flats, strict=True)], shape)
 
 
+_SAMPLE = 512  # rows after which vectorize_distinct stops keying cells if nearly all were new
+
+
+def vectorize_distinct(func: Callable[..., Any], *args: Any) -> Any:
+    """:func:`vectorize`, calling ``func`` once per distinct combination of cells: a column repeats its
+    targets, statuses and years. Cells are the same when their types and values are (``True == 1`` and
+    ``1 == 1.0`` are not the same cell); a row with a zero (``-0.0 == 0.0``, yet may give -0.0) or a value
+    that cannot be a key is computed on its own. When nearly all the first rows are new, the rest are computed
+    one by one: keys would cost more than they save."""
+    flats, shape = _broadcast(args)
+    seen: dict[tuple[Any, ...], Any] = {}
+    out: list[Any] = []
+    keys = zip(*[x for column in flats for x in (column, map(type, column))], strict=True)
+    for key in itertools.islice(keys, _SAMPLE):
+        out.append(_distinct(func, key, seen))
+    if len(seen) > _SAMPLE * 7 // 8:
+        out.extend(func(*key[0::2]) for key in keys)
+    else:
+        out.extend(_distinct(func, key, seen) for key in keys)
+    return _shaped(out, shape)
+
+
+def _distinct(func: Callable[..., Any], key: tuple[Any, ...], seen: dict[tuple[Any, ...], Any]) -> Any:
+    """``func`` of a row's cells (``key``: each cell, then its type), once per distinct row in ``seen``."""
+    try:
+        value = seen.get(key, LATER)
+    except TypeError:  # unhashable, or a signalling NaN
+        return func(*key[0::2])
+    if value is LATER:
+        value = func(*key[0::2])
+        if 0.0 not in key:
+            seen[key] = value
+    return value
+
+
 LATER = object()  # a cell the columnar path leaves to the cell-by-cell function
 
 
@@ -163,6 +203,8 @@ def _number(value: Any) -> Decimal | _Invalid | None:
         return None
     if isinstance(value, (bool, dt.date, dt.time)):
         return INVALID
+    if isinstance(value, float) and value - value != 0:  # inf or NaN: no amount (and to_money refuses it)
+        return INVALID
     if isinstance(value, (int, float, Decimal)):
         return to_money(value)
     if isinstance(value, str):
@@ -180,7 +222,7 @@ def _date(value: Any) -> dt.date | _Invalid | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return EXCEL_EPOCH + dt.timedelta(days=int(value)) if value >= 1 else INVALID
+        return EXCEL_EPOCH + dt.timedelta(days=int(value)) if 1 <= value < _LAST_SERIAL else INVALID
     if isinstance(value, str):
         text = translate_thai_digits(value).strip()
         try:
@@ -218,14 +260,21 @@ def _percent(part: Any, whole: Any) -> float | int | str:
 
 
 def _percent_columns(part: list[Any], whole: list[Any]) -> list[Any]:
-    """:func:`_percent` of whole columns in exact hundredths (:func:`.columnar.round_percent`)."""
-    p, p_exact, p_blank = to_hundredths(part)
-    w, w_exact, w_blank = to_hundredths(whole)
+    """:func:`_percent` of whole columns in exact hundredths (:func:`.columnar.round_percent`); other doubles
+    where the percentage is surely away from a rounding tie (:func:`.amount_columns.percent_of_doubles`)."""
+    p, p_exact, p_blank = hundredths(part)
+    w, w_exact, w_blank = hundredths(whole)
     fits = (p_exact | p_blank) & (w_exact | w_blank) & (np.abs(p) < MAX_PCT_INPUT) & (np.abs(w) < MAX_PCT_INPUT)
     empty = w_blank | (w == 0)
     value = round_percent(p, np.where(empty, 1, w))
+    by_doubles = np.zeros(len(part), np.bool_)
+    if not fits.all():
+        of_doubles, sure = percent_of_doubles(np.where(p_blank, 0.0, doubles(part, p, p_exact)),
+                                              doubles(whole, w, w_exact))
+        by_doubles = ~fits & sure
+        value = np.where(fits, value, of_doubles)
     # A zero result may be -0.00 in Decimal (a negative ratio rounded away): left to the Decimal path.
-    out = np.where(fits & ~empty & (value != 0), value / SCALE, np.nan).tolist()
+    out = np.where((fits & ~empty | by_doubles) & (value != 0), value / SCALE, np.nan).tolist()
     empties = (fits & empty).tolist()
     return ["" if e else LATER if v != v else v for v, e in zip(out, empties, strict=True)]
 
@@ -265,8 +314,8 @@ def _remaining_columns(allocated: list[Any], disbursed: list[Any], committed: li
     fits = np.ones(len(allocated), np.bool_)
     blank_all = np.ones(len(allocated), np.bool_)
     for role, values in ((roles.budget, allocated), (roles.disbursed, disbursed), (roles.committed, committed)):
-        hundredths, exact, blank = to_hundredths(values)
-        columns[role] = (hundredths, exact)
+        numbers, exact, blank = hundredths(values)
+        columns[role] = (numbers, exact)
         fits &= exact | blank
         blank_all &= blank
     total = evaluate_sum(_TOTAL, columns) if isinstance(_TOTAL, Sum) else None
@@ -360,7 +409,7 @@ def _status(result: Any, target: Any, direction: Any) -> float | int | str:
 def OSMEP_KPI_ACHIEVEMENT(result: Any, target: Any, direction: Any = None) -> Any:
     """ร้อยละของเป้าหมาย (ผล/เป้าหมาย*100 หรือ เป้าหมาย/ผล*100 เมื่อน้อยดีกว่า) ว่างเมื่อยังไม่มีผลเป็นตัวเลข /
     KPI achievement in percent of target; blank for a textual (pending) result."""
-    return vectorize(_achievement, result, target, direction)
+    return vectorize_distinct(_achievement, result, target, direction)
 
 
 @xw.func
@@ -371,7 +420,7 @@ def OSMEP_KPI_ACHIEVEMENT(result: Any, target: Any, direction: Any = None) -> An
 def OSMEP_KPI_STATUS(result: Any, target: Any, direction: Any = None) -> Any:
     """สถานะตัวชี้วัด: บรรลุ / ยังไม่บรรลุ / รอผล (ผลยังไม่เป็นตัวเลข) ตามสูตรในแม่แบบ / KPI status as
     the template's formula gives it: achieved (บรรลุ), not yet (ยังไม่บรรลุ) or pending (รอผล)."""
-    return vectorize(_status, result, target, direction)
+    return vectorize_distinct(_status, result, target, direction)
 
 
 # --- disbursement --------------------------------------------------------------------------------------------
@@ -427,28 +476,38 @@ def _flag_when(fiscal_year_: Any, as_of: Any, kind: Any, basis: Any, budget_sour
     return year, day, kind_key, basis_key, source, category
 
 
+def _judge(when: tuple[int, dt.date, Kind | None, Basis, str | None, str | None], allocated: Decimal | None,
+           disbursed: Decimal | None, committed: Decimal | None) -> Judgement | None:
+    year, day, kind_key, basis_key, source, category = when
+    return judge(_disbursement_settings(basis_key), line_year=year, report_year=fiscal_year(day), as_of=day,
+                 budget_source=source, category=category, allocated=allocated, disbursed=disbursed,
+                 committed=committed, kind=kind_key)
+
+
+def _no_target_text(j: Judgement) -> str:
+    kind_th, kind_en = KIND_TEXT[j.kind]
+    return (f"ไม่มีเป้าหมาย{kind_th} ปี {j.report_year} ไตรมาส {j.quarter} ในค่าตั้ง / "
+            f"no {kind_en} target for FY{j.report_year} Q{j.quarter} configured")
+
+
+def _behind_text(j: Judgement, both_th: str, both_en: str) -> str:
+    kind_th, kind_en = KIND_TEXT[j.kind]
+    return (f"ต่ำกว่าเป้า{kind_th} ไตรมาส {j.quarter} ร้อยละ {j.goal}: {both_th} / "
+            f"behind the {kind_en} Q{j.quarter} target {j.goal}%: {both_en}")
+
+
 def _flag(when: FlagWhen, amounts: list[Decimal | _Invalid | None]) -> str:
     """The flag of one row, measured ``when``, from its allocated, disbursed and committed amounts."""
     if INVALID in amounts:  # _number gives the one INVALID
         return VALUE_ERROR
     if isinstance(when, str):
         return when
-    year, day, kind_key, basis_key, source, category = when
-    allocated, disbursed, committed = (a if isinstance(a, Decimal) else None for a in amounts)
-    j = judge(_disbursement_settings(basis_key), line_year=year, report_year=fiscal_year(day), as_of=day,
-              budget_source=source, category=category, allocated=allocated, disbursed=disbursed,
-              committed=committed, kind=kind_key)
+    j = _judge(when, *(a if isinstance(a, Decimal) else None for a in amounts))
     if j is None:
         return ""
-    kind_th, kind_en = KIND_TEXT[j.kind]
     if j.goal is None:
-        return (f"ไม่มีเป้าหมาย{kind_th} ปี {j.report_year} ไตรมาส {j.quarter} ในค่าตั้ง / "
-                f"no {kind_en} target for FY{j.report_year} Q{j.quarter} configured")
-    if not j.behind:
-        return ""
-    both_th, both_en = j.both_bases()
-    return (f"ต่ำกว่าเป้า{kind_th} ไตรมาส {j.quarter} ร้อยละ {j.goal}: {both_th} / "
-            f"behind the {kind_en} Q{j.quarter} target {j.goal}%: {both_en}")
+        return _no_target_text(j)
+    return _behind_text(j, *j.both_bases()) if j.behind else ""
 
 
 def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed: Any, committed: Any,
@@ -457,31 +516,103 @@ def _disbursement_flag(fiscal_year_: Any, as_of: Any, allocated: Any, disbursed:
                  [_number(allocated), _number(disbursed), _number(committed)])
 
 
+@dataclass(frozen=True)
+class _FlagGroup:
+    """What the rows of one (year, date, kind, basis, source, category) get, whatever their amounts."""
+
+    every: str | None = None  # each row's result: a blank or bad year or date, or a group judge() passes over
+    text: str = ""  # a measured row's result without a goal; with one, a %-format of its two percentages
+    goal: int | None = None  # hundredths (rounded up): a measured row below it is behind
+    on_total: bool = True  # judged on disbursed + committed, not on disbursed alone
+
+
+_LATER_ROW, _BLANK_ROW, _MEASURED_ROW, _BEHIND_ROW = range(4)  # what the columns say of a row
+_PCT_FIELDS = ("\x00", "\x01")  # stand-ins for a row's two percentages in its group's text
+_GOAL_LIMIT = 2**62  # beyond any percentage in hundredths the int64 path computes
+_PRINTABLE = 10**12  # a percentage in hundredths below this prints exactly from its double with "%.2f"
+
+
+def _flag_group(when: FlagWhen) -> _FlagGroup:
+    if isinstance(when, str):
+        return _FlagGroup(every=when)
+    # Any measurable amounts give the group's kind, quarter, target and basis: none depends on them.
+    j = _judge(when, Decimal(1), Decimal(0), None)
+    if j is None:
+        return _FlagGroup(every="")
+    if j.goal is None:
+        return _FlagGroup(text=_no_target_text(j))
+    text = _behind_text(j, *both_bases_text(j.basis, *_PCT_FIELDS))
+    template = text.replace("%", "%%").replace(_PCT_FIELDS[0], "%(d)s").replace(_PCT_FIELDS[1], "%(t)s")
+    goal = max(-_GOAL_LIMIT, min(_GOAL_LIMIT, math.ceil(j.goal * SCALE)))
+    return _FlagGroup(text=template, goal=goal, on_total=j.basis == "disbursed_committed")
+
+
+def _flag_percentages(allocated: list[Any], disbursed: list[Any],
+                      committed: list[Any]) -> tuple[Bools, Bools, Ints, Ints]:
+    """For each row: whether these columns decide it, whether judge() measures it (an allocation above 0 and a
+    disbursed figure) and its two percentages in hundredths, as percent() rounds them (half away from zero).
+    Amounts of whole hundredths are computed exactly in int64 (:func:`.columnar.round_percent`); other doubles
+    only where the percentages are surely away from a rounding tie (:func:`.amount_columns.percent_of_doubles`);
+    any other cell is not decided here."""
+    a, a_exact, a_blank = hundredths(allocated)
+    d, d_exact, d_blank = hundredths(disbursed)
+    c, c_exact, c_blank = hundredths(committed)  # 0 where blank, as judge() adds a blank commitment
+    spent = d + c
+    exact = ((a_exact | a_blank) & (d_exact | d_blank) & (c_exact | c_blank) & (np.abs(a) < MAX_PCT_INPUT)
+             & (np.abs(d) < MAX_PCT_INPUT) & (np.abs(spent) < MAX_PCT_INPUT))
+    safe = np.where(exact & (a > 0), a, 1)
+    a_f, d_f = doubles(allocated, a, a_exact), doubles(disbursed, d, d_exact)
+    c_f = np.where(c_blank, 0.0, doubles(committed, c, c_exact))
+    measured = (a_f > 0) & ~np.isnan(d_f)  # NaN: blank (text is not decided here)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # The same sign: their sum's rounding error stays relative to it, as the margin assumes.
+        as_doubles = (~np.isnan(a_f) | a_blank) & (~np.isnan(d_f) | d_blank) & ~np.isnan(c_f) & (d_f * c_f >= 0)
+        spent_f = d_f + c_f
+    by_d, sure_d = percent_of_doubles(d_f, a_f)
+    by_t, sure_t = percent_of_doubles(spent_f, a_f)
+    sure = as_doubles & sure_d & sure_t
+    pct_d = np.where(exact, round_percent(d, safe), by_d)
+    pct_t = np.where(exact, round_percent(spent, safe), by_t)
+    return exact | (as_doubles & (sure | ~measured)), measured, pct_d, pct_t
+
+
 def _flag_columns(fiscal_year_: list[Any], as_of: list[Any], allocated: list[Any], disbursed: list[Any],
                   committed: list[Any], kind: list[Any], basis: list[Any], budget_source: list[Any],
                   budget_category: list[Any]) -> list[Any]:
     """:func:`_disbursement_flag` down whole columns: each distinct (year, date, kind, basis, source, category)
-    is read once (a column repeats them), and an amount stored as a double becomes its Decimal without the
-    text path."""
-    seen: dict[tuple[Any, ...], FlagWhen] = {}
+    is judged once (a column repeats them), and the rows' percentages are computed at once
+    (:func:`_flag_percentages`). A row they do not decide, or whose text would show a zero percentage
+    (Decimal's 0.00 or -0.00), is judged in Decimal as :func:`_disbursement_flag` judges it."""
+    when_args = (fiscal_year_, as_of, kind, basis, budget_source, budget_category)
+    keyed = [x for column in when_args for x in (column, map(type, column))]  # True == 1, yet is no year
+    groups: dict[tuple[Any, ...], int] = {}
+    index = np.array([groups.setdefault(key, len(groups)) for key in zip(*keyed, strict=True)], np.int64)
+    whens = [_flag_when(*key[0::2]) for key in groups]
+    flags = [_flag_group(when) for when in whens]
+    decided, measured, pct_d, pct_t = _flag_percentages(allocated, disbursed, committed)
+    goal = np.array([-_GOAL_LIMIT if g.goal is None else g.goal for g in flags], np.int64)[index]  # none: not behind
+    on_total = np.array([g.on_total for g in flags], np.bool_)[index]
+    behind = measured & (np.where(on_total, pct_t, pct_d) < goal)
+    printable = (pct_d != 0) & (pct_t != 0) & (np.abs(pct_d) < _PRINTABLE) & (np.abs(pct_t) < _PRINTABLE)
+    status = np.select([~decided, ~measured, behind & ~printable, behind],
+                       [_LATER_ROW, _BLANK_ROW, _LATER_ROW, _BEHIND_ROW], _MEASURED_ROW)
     out: list[Any] = []
-    for year, day, kind_, basis_, source, category, *amounts in zip(
-            fiscal_year_, as_of, kind, basis, budget_source, budget_category, allocated, disbursed, committed,
-            strict=True):
-        key = (year, type(year), day, type(day), kind_, basis_, source, category)  # True == 1, yet is no year
-        when = seen.get(key)
-        if when is None:
-            when = seen[key] = _flag_when(year, day, kind_, basis_, source, category)
-        allocated_, disbursed_, committed_ = amounts
-        out.append(_flag(when, [_amount(allocated_), _amount(disbursed_), _amount(committed_)]))
+    for i, (g, row, p_d, p_t) in enumerate(zip(index.tolist(), status.tolist(), (pct_d / SCALE).tolist(),
+                                               (pct_t / SCALE).tolist(), strict=True)):
+        flag = flags[g]
+        if row == _LATER_ROW:  # in Decimal, as _disbursement_flag, its group read once
+            out.append(_flag(whens[g], [_number(allocated[i]), _number(disbursed[i]), _number(committed[i])]))
+        elif flag.every is not None:
+            out.append(flag.every)
+        elif row == _BLANK_ROW:
+            out.append("")
+        elif flag.goal is None:
+            out.append(flag.text)  # measured, no goal: said so
+        elif row == _BEHIND_ROW:
+            out.append(flag.text % {"d": f"{p_d:.2f}", "t": f"{p_t:.2f}"})  # each figure printed once
+        else:
+            out.append("")  # measured, on track
     return out
-
-
-def _amount(value: Any) -> Decimal | _Invalid | None:
-    """:func:`_number` of a cell, a finite double directly (as ``to_money`` reads it)."""
-    if type(value) is float and value - value == 0:  # finite
-        return Decimal(repr(value))
-    return _number(value)
 
 
 @xw.func
@@ -526,7 +657,7 @@ def _fiscal_quarter(value: Any) -> float | int | str:
 def OSMEP_FISCAL_YEAR(date: Any) -> Any:
     """ปีงบประมาณ (พ.ศ.) ของวันที่: 1 ต.ค. - 30 ก.ย. เช่น 30 มิ.ย. 2564 → 2564 / The Thai fiscal year
     (BE) of a date; FY2564 runs 1 Oct 2020 - 30 Sep 2021."""
-    return vectorize(_fiscal_year, date)
+    return vectorize_distinct(_fiscal_year, date)
 
 
 @xw.func
@@ -534,7 +665,7 @@ def OSMEP_FISCAL_YEAR(date: Any) -> Any:
 @_help
 def OSMEP_FISCAL_QUARTER(date: Any) -> Any:
     """ไตรมาสของปีงบประมาณ 1-4 (ไตรมาส 1 = ต.ค.-ธ.ค.) / Fiscal quarter 1-4 (Q1 = Oct-Dec)."""
-    return vectorize(_fiscal_quarter, date)
+    return vectorize_distinct(_fiscal_quarter, date)
 
 
 def _be(value: Any) -> float | int | str:
@@ -549,7 +680,12 @@ def _ce(value: Any) -> float | int | str:
     number = _number(value)
     if isinstance(number, _Invalid) or (isinstance(number, Decimal) and number != int(number)):
         return VALUE_ERROR
-    return "" if number is None else be_to_ce(expand_be_year(int(number)))
+    if number is None:
+        return ""
+    try:
+        return be_to_ce(expand_be_year(int(number)))
+    except ValueError:  # a negative year, or one of three digits
+        return VALUE_ERROR
 
 
 @xw.func
@@ -557,7 +693,7 @@ def _ce(value: Any) -> float | int | str:
 @_help
 def OSMEP_BE(year_or_date: Any) -> Any:
     """ปีพุทธศักราชของปี ค.ศ. หรือของวันที่ (2021 → 2564) / The Buddhist Era year of a CE year or a date."""
-    return vectorize(_be, year_or_date)
+    return vectorize_distinct(_be, year_or_date)
 
 
 @xw.func
@@ -565,11 +701,26 @@ def OSMEP_BE(year_or_date: Any) -> Any:
 @_help
 def OSMEP_CE(year_be: Any) -> Any:
     """ปีคริสต์ศักราชของปี พ.ศ. (2564 → 2021) / The Common Era year of a BE year."""
-    return vectorize(_ce, year_be)
+    return vectorize_distinct(_ce, year_be)
 
 
 def _number_cell(value: Any) -> float | int | str:
     return _out(_number(value))
+
+
+def _number_column(values: list[Any]) -> list[Any]:
+    """:func:`_number_cell` down a column, without a Decimal for a double or a plainly typed amount."""
+    out: list[Any] = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            plain = plain_amount(value)
+            out.append(LATER if plain is None else float(plain))
+        elif (kind is float and value - value == 0) or (kind is int and abs(value) < 2**53):
+            out.append(float(value))  # finite: as to_money() reads it, back to the same double
+        else:
+            out.append(LATER)
+    return out
 
 
 @xw.func
@@ -578,7 +729,7 @@ def _number_cell(value: Any) -> float | int | str:
 def OSMEP_NUMBER(text: Any) -> Any:
     """แปลงข้อความเป็นตัวเลข: เลขไทย เครื่องหมายคั่น 'บาท' วงเล็บติดลบ / A number from text as people
     type it: Thai digits, separators, 'บาท', (negatives)."""
-    return vectorize(_number_cell, text)
+    return vectorize_columns(_number_cell, _number_column, text)
 
 
 # --- validating a table --------------------------------------------------------------------------------------

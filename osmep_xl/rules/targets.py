@@ -66,11 +66,15 @@ class Judgement:
 
     def both_bases(self) -> tuple[str, str]:
         """Both figures, the judged one marked (Thai, English)."""
-        judged_th, judged_en = BASIS_TEXT[self.basis]
-        return (f"เบิกจ่ายจริง ร้อยละ {self.pct_disbursed} · เบิกจ่าย+ผูกพัน ร้อยละ {self.pct_total}"
-                f" (ตัดสินด้วย{judged_th})",
-                f"disbursed only {self.pct_disbursed}% · disbursed + committed {self.pct_total}%"
-                f" (judged on {judged_en})")
+        return both_bases_text(self.basis, self.pct_disbursed, self.pct_total)
+
+
+def both_bases_text(basis: Basis, pct_disbursed: object, pct_total: object) -> tuple[str, str]:
+    """:meth:`Judgement.both_bases` of two figures as given: a column of lines writes each group's text once,
+    with format fields where the figures go."""
+    judged_th, judged_en = BASIS_TEXT[basis]
+    return (f"เบิกจ่ายจริง ร้อยละ {pct_disbursed} · เบิกจ่าย+ผูกพัน ร้อยละ {pct_total} (ตัดสินด้วย{judged_th})",
+            f"disbursed only {pct_disbursed}% · disbursed + committed {pct_total}% (judged on {judged_en})")
 
 
 def applicable_target(cfg: DisbursementSettings, kind: Kind, report_year: int,
