@@ -65,3 +65,43 @@ def test_libreoffice_output_with_shared_formulas_and_errors(tmp_path: Path) -> N
         scan = scan_sheet(zf, sheet_parts(zf)["S"])
     assert scan.errors == {"C1": "#DIV/0!"}
     assert scan.formulas["B1"] == 'A1*2&"<&>"'
+
+
+def _sheet_zip(path: Path, cells: str, prefix: str = "") -> Path:
+    """A package holding one sheet part whose <sheetData> is ``cells`` (elements written with ``prefix``)."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' if not prefix else \
+        f'xmlns:{prefix[:-1]}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    xml = (f'<?xml version="1.0"?><{prefix}worksheet {ns}><{prefix}sheetData>{cells}</{prefix}sheetData>'
+           f'</{prefix}worksheet>')
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", xml)
+    return path
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_formula_cells_come_placed_whatever_the_attribute_order(tmp_path: Path, prefix: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The address is matched wherever it sits among the cell's attributes, and split into its place, by
+    the byte scan itself (the full parse is only for cells without an address)."""
+    from osmep_xl.xlsx import package
+
+    p = prefix
+    cells = (f'<{p}row r="2"><{p}c s="1" r="B2"><{p}f>A2*2</{p}f><{p}v>2</{p}v></{p}c>'
+             f'<{p}c r="C2" t="str"><{p}f>"a&amp;b"</{p}f><{p}v>a&amp;b</{p}v></{p}c>'
+             f'<{p}c r="D2"><{p}v>5</{p}v></{p}c></{p}row>'
+             f'<{p}row r="30"><{p}c r="AB30"><{p}f/><{p}v>1</{p}v></{p}c></{p}row>')
+    with zipfile.ZipFile(_sheet_zip(tmp_path / "s.xlsx", cells, prefix)) as zf:
+        full = _scan_sheet_xml(zf, "xl/worksheets/sheet1.xml")
+        monkeypatch.setattr(package, "_scan_sheet_xml", lambda *args: pytest.fail("fell back to the full parse"))
+        fast = scan_sheet(zf, "xl/worksheets/sheet1.xml")
+    assert fast.formula_positions() == {(1, 1): "A2*2", (1, 2): '"a&b"', (29, 27): ""}
+    assert fast.formulas == full.formulas == {"B2": "A2*2", "C2": '"a&b"', "AB30": ""}
+    assert full.formula_positions() == fast.formula_positions()
+
+
+def test_a_formula_cell_without_an_address_is_placed_by_the_full_parse(tmp_path: Path) -> None:
+    cells = '<row r="3"><c r="A3"><v>1</v></c><c><f>A3+1</f><v>2</v></c><c r="C3"><f>B3+1</f></c></row>'
+    with zipfile.ZipFile(_sheet_zip(tmp_path / "s.xlsx", cells)) as zf:
+        scan = scan_sheet(zf, "xl/worksheets/sheet1.xml")
+    assert scan.formulas == {"B3": "A3+1", "C3": "B3+1"}
+    assert scan.formula_positions() == {(2, 1): "A3+1", (2, 2): "B3+1"}

@@ -11,13 +11,12 @@ import html
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
-from ..a1 import a1, parse_a1
+from ..a1 import a1, column_index, parse_a1
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -30,12 +29,37 @@ def _q(ns: str, tag: str) -> str:
     return f"{{{ns}}}{tag}"
 
 
-@dataclass
 class SheetCells:
-    """Cells of one sheet that hold a formula, and cells holding an Excel error value."""
+    """Cells of one sheet that hold a formula, and cells holding an Excel error value.
 
-    formulas: dict[str, str] = field(default_factory=dict)  # A1 -> formula text ("" if shared)
-    errors: dict[str, str] = field(default_factory=dict)  # A1 -> "#DIV/0!" ...
+    ``formulas`` maps an A1 address to the formula text ("" if shared); the sheet scan gives the same cells by
+    0-based (row, column) (:meth:`formula_positions`), which is what the reader wants, and only builds the
+    A1 map when asked for it.
+    """
+
+    def __init__(self, formulas: dict[str, str] | None = None, errors: dict[str, str] | None = None, *,
+                 positions: dict[tuple[int, int], str] | None = None) -> None:
+        self._formulas = formulas if formulas is not None or positions is not None else {}
+        self._positions = positions
+        self.errors: dict[str, str] = {} if errors is None else errors  # A1 -> "#DIV/0!" ...
+
+    @property
+    def formulas(self) -> dict[str, str]:
+        if self._formulas is None:
+            self._formulas = {a1(r, c): text for (r, c), text in (self._positions or {}).items()}
+        return self._formulas
+
+    def formula_positions(self) -> dict[tuple[int, int], str]:
+        """The formula cells by 0-based (row, column), in the order the sheet has them."""
+        if self._positions is None:
+            self._positions = {_position(ref): text for ref, text in self.formulas.items()}
+        return self._positions
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """0-based (row, col) of a cell's address as the sheet writes it (``[A-Z]+[0-9]+``)."""
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):]) - 1, column_index(letters)
 
 
 def _parse(zf: zipfile.ZipFile, name: str) -> Element:
@@ -102,7 +126,10 @@ def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]
     """The formula-cell and error-cell patterns for elements written with ``prefix`` (b"" for none,
     ``_ANY_PREFIX`` for any): one known prefix lets the regex engine look for a literal."""
     p = re.escape(prefix) if prefix != _ANY_PREFIX else prefix
-    formula = re.compile(rb"<" + p + rb"c\b([^>]*?)(?<!/)>\s*<" + p + rb"f\b[^>]*?(?:/>|>([^<]*)</" + p + rb"f>)")
+    # The address comes out split (letters, digits), or empty when the cell has none; possessive, so that
+    # a value cell, its address matched, fails at once instead of being tried again without it.
+    formula = re.compile(rb"<" + p + rb"c\b(?:[^>]*?\br=\"([A-Z]+)([0-9]+)\")?+[^>]*?(?<!/)>\s*<" + p
+                         + rb"f\b[^>]*?(?:/>|>([^<]*)</" + p + rb"f>)")
     error = re.compile(rb"<" + p + rb"c\b(?=[^>]*?\bt=\"e\")([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
     return formula, error
 
@@ -120,17 +147,22 @@ def _prefix(data: bytes) -> bytes:
     return _ANY_PREFIX
 
 
+@lru_cache(maxsize=256)
+def _column(letters: bytes) -> int:
+    return column_index(letters.decode())
+
+
 def scan_sheet(zf: zipfile.ZipFile, part: str) -> SheetCells:
     """Formula and error cells of a worksheet part."""
-    cells = SheetCells()
     data = zf.read(part)
     formula_cell, error_cell = _cell_patterns(_prefix(data))
-    for attrs, text in formula_cell.findall(data):
-        ref = _REF_ATTR.search(attrs)
-        if ref is None:  # cells without addresses (allowed, rare): let the full parser place them
-            return _scan_sheet_xml(zf, part)
-        formula = text.decode("utf-8")
-        cells.formulas[ref.group(1).decode()] = html.unescape(formula) if "&" in formula else formula
+    found = formula_cell.findall(data)
+    if any(not letters for letters, _, _ in found):  # a cell without an address (allowed, rare): let the
+        return _scan_sheet_xml(zf, part)                # full parser place it
+    column = _column
+    cells = SheetCells(positions={(int(row) - 1, column(letters)): _formula_text(text)
+                                  for letters, row, text in found})
+    del found
     if b't="e"' not in data:  # no error cell: no need to look for one
         return cells
     for attrs, body in error_cell.findall(data):
@@ -140,6 +172,11 @@ def scan_sheet(zf: zipfile.ZipFile, part: str) -> SheetCells:
         value = _VALUE.search(body)
         cells.errors[ref.group(1).decode()] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
     return cells
+
+
+def _formula_text(text: bytes) -> str:
+    formula = text.decode("utf-8")
+    return html.unescape(formula) if "&" in formula else formula
 
 
 def _scan_sheet_xml(zf: zipfile.ZipFile, part: str) -> SheetCells:

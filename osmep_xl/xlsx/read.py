@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..a1 import a1, column_index, parse_a1
+from ..a1 import a1, parse_a1
 from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
@@ -322,23 +322,14 @@ def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
 
 
 def _formula_cells(rb: ReadBlock, scan: SheetCells) -> None:
-    """The block's cells that hold formulas, in row then column order."""
+    """The block's cells that hold formulas, in row then column order (one key tuple serves both maps)."""
     index = {r: i for i, r in enumerate(rb.sheet_rows)}
     column = {c: (n, cid) for n, (cid, c) in enumerate(rb.columns.items())}
-    found = []
-    for ref, text in scan.formulas.items():
-        r, c = _position(ref)
-        if r in index and c in column:
-            found.append((index[r], *column[c], text))
-    for i, _, cid, text in sorted(found):
-        rb.formula_cells.add((i, cid))
-        rb.formula_text[(i, cid)] = text
-
-
-def _position(ref: str) -> tuple[int, int]:
-    """0-based (row, col) of an address the sheet scan found (``[A-Z]+[0-9]+``, as its pattern matched)."""
-    letters = ref.rstrip("0123456789")
-    return int(ref[len(letters):]) - 1, column_index(letters)
+    found = [(index[r], *column[c], text) for (r, c), text in scan.formula_positions().items()
+             if r in index and c in column]
+    found.sort()
+    rb.formula_text = {(i, cid): text for i, _, cid, text in found}
+    rb.formula_cells = set(rb.formula_text)
 
 
 def _is_header(line: list[Any], block: Block) -> bool:
