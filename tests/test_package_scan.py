@@ -67,12 +67,13 @@ def test_libreoffice_output_with_shared_formulas_and_errors(tmp_path: Path) -> N
     assert scan.formulas["B1"] == 'A1*2&"<&>"'
 
 
-def _sheet_zip(path: Path, cells: str, prefix: str = "") -> Path:
-    """A package holding one sheet part whose <sheetData> is ``cells`` (elements written with ``prefix``)."""
+def _sheet_zip(path: Path, cells: str, prefix: str = "", after: str = "") -> Path:
+    """A package holding one sheet part whose <sheetData> is ``cells`` (elements written with ``prefix``),
+    followed by ``after``."""
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' if not prefix else \
         f'xmlns:{prefix[:-1]}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     xml = (f'<?xml version="1.0"?><{prefix}worksheet {ns}><{prefix}sheetData>{cells}</{prefix}sheetData>'
-           f'</{prefix}worksheet>')
+           f'{after}</{prefix}worksheet>')
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("xl/worksheets/sheet1.xml", xml)
     return path
@@ -105,3 +106,34 @@ def test_a_formula_cell_without_an_address_is_placed_by_the_full_parse(tmp_path:
         scan = scan_sheet(zf, "xl/worksheets/sheet1.xml")
     assert scan.formulas == {"B3": "A3+1", "C3": "B3+1"}
     assert scan.formula_positions() == {(2, 1): "A3+1", (2, 2): "B3+1"}
+
+
+def test_a_sheet_scanned_in_small_pieces_finds_what_the_full_parse_finds(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces are cut after a row's closing tag, so no cell spans two, however small they are; what follows
+    the sheet data (conditional formats, validations) is not scanned."""
+    from osmep_xl.xlsx import package
+
+    monkeypatch.setattr(package, "_PIECE", 211)  # the root element fits in the first
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><f>A{r}*2</f><v>{2 * r}</v></c>'
+                   f'<c r="C{r}" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>' for r in range(1, 60))
+    after = ('<conditionalFormatting sqref="A1"><cfRule type="expression"><formula>A1&gt;0</formula></cfRule>'
+             '</conditionalFormatting>' * 40)
+    path = _sheet_zip(tmp_path / "s.xlsx", rows, after=after)
+    with zipfile.ZipFile(path) as zf:
+        full = _scan_sheet_xml(zf, "xl/worksheets/sheet1.xml")
+        whole = zf.read
+        monkeypatch.setattr(zf, "read", lambda *args: pytest.fail("scanned whole, not in pieces"))
+        fast = scan_sheet(zf, "xl/worksheets/sheet1.xml")
+        monkeypatch.setattr(zf, "read", whole)
+    assert len(fast.formulas) == 2 * 59
+    assert fast.formulas == full.formulas
+    assert fast.errors == full.errors and len(fast.errors) == 59
+
+
+def test_a_cell_listed_twice_keeps_its_later_formula_as_the_full_parse_does(tmp_path: Path) -> None:
+    cells = '<row r="1"><c r="A1"><f>1+1</f></c><c r="B1"><f>2+2</f></c><c r="A1"><f>3+3</f></c></row>'
+    with zipfile.ZipFile(_sheet_zip(tmp_path / "s.xlsx", cells)) as zf:
+        fast, full = scan_sheet(zf, "xl/worksheets/sheet1.xml"), _scan_sheet_xml(zf, "xl/worksheets/sheet1.xml")
+    assert fast.formulas == full.formulas == {"A1": "3+3", "B1": "2+2"}
+    assert fast.formula_positions() == {(0, 0): "3+3", (0, 1): "2+2"}

@@ -11,9 +11,12 @@ import html
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import IO
 from xml.etree.ElementTree import Element
 
+import numpy as np
 from defusedxml import ElementTree
 
 from ..a1 import a1, column_index, parse_a1
@@ -32,28 +35,48 @@ def _q(ns: str, tag: str) -> str:
 class SheetCells:
     """Cells of one sheet that hold a formula, and cells holding an Excel error value.
 
-    ``formulas`` maps an A1 address to the formula text ("" if shared); the sheet scan gives the same cells by
-    0-based (row, column) (:meth:`formula_positions`), which is what the reader wants, and only builds the
-    A1 map when asked for it.
+    ``formulas`` maps an A1 address to the formula text ("" if shared). The sheet scan keeps the formula
+    cells as it found them instead, in arrays of 0-based rows and columns beside their texts (a 50,000-row
+    sheet has some 350,000: no tuple or A1 string each), which is what the reader wants; the A1 map is
+    built only when asked for.
     """
 
-    def __init__(self, formulas: dict[str, str] | None = None, errors: dict[str, str] | None = None, *,
-                 positions: dict[tuple[int, int], str] | None = None) -> None:
-        self._formulas = formulas if formulas is not None or positions is not None else {}
-        self._positions = positions
+    def __init__(self, formulas: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> None:
+        self._formulas = formulas
+        self._rows: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+        self._texts: list[str] = []
         self.errors: dict[str, str] = {} if errors is None else errors  # A1 -> "#DIV/0!" ...
+
+    def add_found(self, rows: np.ndarray, cols: np.ndarray, texts: list[str]) -> None:
+        """Formula cells found by the scan, in sheet order (a cell found twice: the later text holds)."""
+        self._rows.append(rows)
+        self._cols.append(cols)
+        self._texts += texts
 
     @property
     def formulas(self) -> dict[str, str]:
         if self._formulas is None:
-            self._formulas = {a1(r, c): text for (r, c), text in (self._positions or {}).items()}
+            self._formulas = {a1(r, c): text for (r, c), text in self.formula_positions().items()}
         return self._formulas
 
     def formula_positions(self) -> dict[tuple[int, int], str]:
         """The formula cells by 0-based (row, column), in the order the sheet has them."""
-        if self._positions is None:
-            self._positions = {_position(ref): text for ref, text in self.formulas.items()}
-        return self._positions
+        if self._formulas is not None:
+            return {_position(ref): text for ref, text in self._formulas.items()}
+        rows, cols, texts = self.formula_arrays()
+        return {(r, c): text for r, c, text in zip(rows.tolist(), cols.tolist(), texts, strict=True)}
+
+    def formula_arrays(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """0-based rows, columns and texts of the formula cells, in sheet order (as :meth:`formula_positions`
+        has them, but a cell found twice may be listed twice: the later text holds)."""
+        if self._formulas is not None:
+            positions = self.formula_positions()
+            return (np.array([r for r, _ in positions], np.int64), np.array([c for _, c in positions], np.int64),
+                    list(positions.values()))
+        if not self._rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+        return np.concatenate(self._rows), np.concatenate(self._cols), self._texts
 
 
 def _position(ref: str) -> tuple[int, int]:
@@ -152,26 +175,86 @@ def _column(letters: bytes) -> int:
     return column_index(letters.decode())
 
 
+_PIECE = 4 << 20  # bytes inflated at a time: a 50,000-row sheet is ~125 MB of XML, never held at once
+_ROW_END, _DATA_END = b"</row>", b"</sheetData>"
+
+
+class _Redo(Exception):
+    """The piecewise scan cannot decide: scan the whole part at once."""
+
+
 def scan_sheet(zf: zipfile.ZipFile, part: str) -> SheetCells:
-    """Formula and error cells of a worksheet part."""
-    data = zf.read(part)
-    formula_cell, error_cell = _cell_patterns(_prefix(data))
+    """Formula and error cells of a worksheet part.
+
+    An unprefixed sheet (what Excel, LibreOffice and XlsxWriter write) is scanned a few MB at a time, cut
+    after a row's closing tag so that no cell spans two pieces; any other is scanned whole."""
+    cells = SheetCells()
+    try:
+        with zf.open(part) as fh:
+            first = True
+            for piece in _pieces(fh):
+                if (_prefix(piece) != b"") if first else _MAIN in piece:  # a prefix, or one declared later
+                    raise _Redo
+                first = False
+                _scan_piece(piece, b"", cells)
+    except _Redo:
+        cells = SheetCells()
+        data = zf.read(part)
+        try:
+            _scan_piece(data, _prefix(data), cells)
+        except _Redo:
+            return _scan_sheet_xml(zf, part)
+    return cells
+
+
+def _pieces(fh: IO[bytes]) -> Iterator[bytes]:
+    """The part's cell data in pieces each ending after a row's closing tag (the last at the end of the
+    sheet data: what follows, conditional formats and validations that can be most of the part, holds no
+    cell and is only inflated, in pieces, for the zip's checksum)."""
+    pending = fh.read(_PIECE)
+    while pending:
+        end = pending.find(_DATA_END)
+        if end >= 0:
+            yield pending[:end]
+            while fh.read(_PIECE):  # to the end, so that a damaged part fails its CRC check as before
+                pass
+            return
+        more = fh.read(_PIECE)
+        if not more:
+            yield pending
+            return
+        cut = pending.rfind(_ROW_END)
+        if cut < 0:  # no row ends in it yet: read on
+            pending += more
+            continue
+        cut += len(_ROW_END)
+        yield pending[:cut]
+        pending = pending[cut:] + more
+
+
+_MAX_DIGITS = 9  # a row number with more is no worksheet's (Excel's last row is 1,048,576)
+
+
+def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
+    """Add the formula and error cells of ``data`` to ``cells``; :class:`_Redo` for a cell without an address
+    (allowed, rare) or with an impossible row number, which only the full parser places as written."""
+    formula_cell, error_cell = _cell_patterns(prefix)
     found = formula_cell.findall(data)
-    if any(not letters for letters, _, _ in found):  # a cell without an address (allowed, rare): let the
-        return _scan_sheet_xml(zf, part)                # full parser place it
-    column = _column
-    cells = SheetCells(positions={(int(row) - 1, column(letters)): _formula_text(text)
-                                  for letters, row, text in found})
-    del found
+    if found:
+        letters, digits, texts = zip(*found, strict=True)
+        del found
+        if not all(letters) or max(map(len, digits)) > _MAX_DIGITS:
+            raise _Redo
+        cols = np.fromiter(map(_column, letters), np.int64, len(letters))
+        cells.add_found(np.array(digits).astype(np.int64) - 1, cols, [_formula_text(t) for t in texts])
     if b't="e"' not in data:  # no error cell: no need to look for one
-        return cells
+        return
     for attrs, body in error_cell.findall(data):
         ref = _REF_ATTR.search(attrs)
         if ref is None:
-            return _scan_sheet_xml(zf, part)
+            raise _Redo
         value = _VALUE.search(body)
         cells.errors[ref.group(1).decode()] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
-    return cells
 
 
 def _formula_text(text: bytes) -> str:
