@@ -137,3 +137,23 @@ def test_a_cell_listed_twice_keeps_its_later_formula_as_the_full_parse_does(tmp_
         fast, full = scan_sheet(zf, "xl/worksheets/sheet1.xml"), _scan_sheet_xml(zf, "xl/worksheets/sheet1.xml")
     assert fast.formulas == full.formulas == {"A1": "3+3", "B1": "2+2"}
     assert fast.formula_positions() == {(0, 0): "3+3", (0, 1): "2+2"}
+
+
+@pytest.mark.parametrize("texts", [
+    [b"A1*2", b'"a&amp;b"&amp;C1', "\"บาท\"&A1".encode(), b"", b"SUM(A1:A9)"],
+    [b"A1", b"B\x002", b"C&lt;3"],  # a NUL: decoded one by one
+])
+def test_formula_texts_decoded_at_once_are_decoded_as_one_by_one(texts: list[bytes]) -> None:
+    from osmep_xl.xlsx.package import _formula_text, _formula_texts
+
+    assert _formula_texts(texts) == [_formula_text(t) for t in texts]
+
+
+def test_a_formula_text_not_utf8_fails_as_it_does_alone() -> None:
+    from osmep_xl.xlsx.package import _formula_text, _formula_texts
+
+    with pytest.raises(UnicodeDecodeError) as alone:
+        _formula_text(b"A\xff1")
+    with pytest.raises(UnicodeDecodeError) as at_once:
+        _formula_texts([b"B2", b"A\xff1"])
+    assert str(at_once.value) == str(alone.value)

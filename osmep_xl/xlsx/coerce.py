@@ -136,7 +136,12 @@ def _classify(column: Column, x: np.ndarray) -> tuple[np.ndarray, list[tuple[np.
             noisy_values = (Decimal(int(m)).scaleb(-6).normalize() for m in micro[np.flatnonzero(noisy)].tolist())
     at = np.flatnonzero(whole)
     fast.append((at, map(Decimal, x[at].astype(np.int64).tolist())))  # _clean: Decimal(repr) made whole
-    at = np.flatnonzero(cents | few)
+    # Hundredths as the repr writes them (no other number of two decimals is this double): the digits of
+    # k, one decimal fewer when the last is 0, without printing the double.
+    at = np.flatnonzero(cents)
+    fast.append((at, (Decimal(c).scaleb(-2) if c % 10 else Decimal(c // 10).scaleb(-1)
+                      for c in k[at].astype(np.int64).tolist())))
+    at = np.flatnonzero(few)
     fast.append((at, (Decimal(repr(v)) for v in x[at].tolist())))  # at most six decimals: kept as typed
     for sign, value in ((zero & ~minus, _ZERO), (minus, _MINUS_ZERO)):
         at = np.flatnonzero(sign)

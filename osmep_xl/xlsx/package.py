@@ -11,7 +11,7 @@ import html
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import IO
 from xml.etree.ElementTree import Element
@@ -170,11 +170,6 @@ def _prefix(data: bytes) -> bytes:
     return _ANY_PREFIX
 
 
-@lru_cache(maxsize=256)
-def _column(letters: bytes) -> int:
-    return column_index(letters.decode())
-
-
 _PIECE = 4 << 20  # bytes inflated at a time: a 50,000-row sheet is ~125 MB of XML, never held at once
 _ROW_END, _DATA_END = b"</row>", b"</sheetData>"
 
@@ -245,8 +240,9 @@ def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
         del found
         if not all(letters) or max(map(len, digits)) > _MAX_DIGITS:
             raise _Redo
-        cols = np.fromiter(map(_column, letters), np.int64, len(letters))
-        cells.add_found(np.array(digits).astype(np.int64) - 1, cols, [_formula_text(t) for t in texts])
+        column = {found: column_index(found.decode()) for found in set(letters)}
+        cols = np.fromiter(map(column.__getitem__, letters), np.int64, len(letters))
+        cells.add_found(np.array(digits).astype(np.int64) - 1, cols, _formula_texts(texts))
     if b't="e"' not in data:  # no error cell: no need to look for one
         return
     for attrs, body in error_cell.findall(data):
@@ -255,6 +251,21 @@ def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
             raise _Redo
         value = _VALUE.search(body)
         cells.errors[ref.group(1).decode()] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
+
+
+def _formula_texts(texts: Sequence[bytes]) -> list[str]:
+    """The texts decoded (and unescaped) at once: joined by a NUL, which no XML text holds (a file whose
+    formula holds one anyway is decoded text by text)."""
+    joined = b"\0".join(texts)
+    try:
+        if joined.count(b"\0") != len(texts) - 1:
+            raise ValueError
+        decoded = joined.decode("utf-8").split("\0")
+    except ValueError:  # (a text not UTF-8 raises here as it did alone, saying where in it)
+        return [_formula_text(t) for t in texts]
+    if b"&" not in joined:
+        return decoded
+    return [html.unescape(t) if "&" in t else t for t in decoded]
 
 
 def _formula_text(text: bytes) -> str:
