@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from .source import BROKEN_FILE, FileSource, Source, UnreadableWorkbookError
 
 _REF = re.compile(r"^=?'?(?P<sheet>.+?)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+))?$")
 HEADER_SCAN_ROWS = 40
+_SPACE = re.compile(r"\s+")
 
 
 class StructureIssue(StrEnum):
@@ -88,7 +90,13 @@ class ReadWorkbook:
 
 
 def _norm(text: Any) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip().lower()
+    return _norm_text(text if type(text) is str else str(text))
+
+
+@lru_cache(maxsize=4096)
+def _norm_text(text: str) -> str:
+    """Header text compared loosely; cached, as the header scan asks for the same few texts again and again."""
+    return _SPACE.sub(" ", text).strip().lower()
 
 
 def _parse_ref(text: str) -> tuple[str, int, int] | None:
