@@ -1,0 +1,33 @@
+"""python-calamine's Rust panics print to file descriptor 2: the reader sets that aside for each call, passes
+on what a call that did not panic printed, and drops a panic's noise, call after call."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from osmep_xl.xlsx.source import UnreadableWorkbookError, calamine
+
+
+class PanicException(BaseException):  # named as pyo3 names it: that is how a panic is known
+    """Stands for pyo3's PanicException."""
+
+
+def _prints(text: bytes, *, panic: bool = False) -> int:
+    os.write(2, text)
+    if panic:
+        raise PanicException("panicked at 'date out of range'")
+    return 1
+
+
+def test_panic_noise_is_dropped_and_other_output_passed_on_call_after_call(capfd: pytest.CaptureFixture[str]) -> None:
+    where = ("ไฟล์", "the workbook")
+    assert calamine(lambda: _prints(b"first\n"), Path("a.xlsx"), where) == 1
+    with pytest.raises(UnreadableWorkbookError, match="date out of range"):
+        calamine(lambda: _prints(b"thread panicked at src/x.rs\n", panic=True), Path("a.xlsx"), where)
+    assert calamine(lambda: _prints(b"second\n"), Path("a.xlsx"), where) == 1
+    err = capfd.readouterr().err
+    assert "first" in err and "second" in err
+    assert "panicked at src" not in err
