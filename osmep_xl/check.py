@@ -21,7 +21,7 @@ from .spec import UnknownTemplateError
 from .spec.base import Column
 from .xlsx.layout import ERROR_FILL, FONT, FONT_SIZE, HEADER_FILL, WARNING_FILL, argb, footer
 from .xlsx.patch import PatchError, WorkbookPatch
-from .xlsx.read import ReadWorkbook, read_workbooks
+from .xlsx.read import ReadWorkbook, collector_paused, read_workbooks
 from .xlsx.safety import RefusedFileError, check_writable
 from .xlsx.source import UnreadableWorkbookError
 
@@ -131,7 +131,8 @@ def check_opened(opened: Opened, settings: Settings, previous: Path | Previous |
     if isinstance(previous, Path):
         previous = open_previous(previous)
     prev = previous.matching(books, ", ".join(str(p) for p in paths)) if previous is not None and books else {}
-    found = iter(validate_set(books, settings, list(prev.values())))
+    with collector_paused():  # (see there: the checks, like the reader, make many objects and no cycle)
+        found = iter(validate_set(books, settings, list(prev.values())))
     results: list[FileResult] = []
     for path, got in opened:
         if isinstance(got, str):
@@ -164,7 +165,8 @@ def recalc_result(path: Path, out: Path, *, backup: bool = True) -> FileResult:
 
 def recalc_books(path: Path, books: list[ReadWorkbook], out: Path, *, backup: bool = True) -> FileResult:
     """:func:`recalc_result` of ``path`` already read (``books``, from :func:`open_all`)."""
-    edits, changes = plan_recalc_all(books)
+    with collector_paused():
+        edits, changes = plan_recalc_all(books)
     patch = WorkbookPatch(path)
     for edit in edits:
         patch.set_cell(edit.sheet, edit.cell, edit.value, formula=edit.formula)

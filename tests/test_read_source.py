@@ -31,3 +31,33 @@ def test_panic_noise_is_dropped_and_other_output_passed_on_call_after_call(capfd
     err = capfd.readouterr().err
     assert "first" in err and "second" in err
     assert "panicked at src" not in err
+
+
+def test_the_collector_is_paused_only_while_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paused during a read, running again after it, even when the file was refused; left off if it was."""
+    import gc
+
+    from osmep_xl.data import load_report
+    from osmep_xl.spec import TEMPLATES
+    from osmep_xl.xlsx import read as reader
+    from osmep_xl.xlsx.generate import write_workbook
+
+    path = write_workbook(load_report(next(iter(TEMPLATES))), tmp_path / "b.xlsx")
+    seen: list[bool] = []
+
+    def refuse(source: object) -> object:
+        seen.append(gc.isenabled())
+        raise UnreadableWorkbookError("refused")
+
+    monkeypatch.setattr(reader, "read_sources", refuse)
+    assert gc.isenabled()
+    try:
+        with pytest.raises(UnreadableWorkbookError):
+            reader.read_workbooks(path)
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        with pytest.raises(UnreadableWorkbookError):
+            reader.read_workbooks(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -4,7 +4,10 @@ formula and error cells from the sheet XML, blocks found by defined name or head
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -152,13 +155,28 @@ def read_workbooks(path: Path | str) -> list[ReadWorkbook]:
     except BROKEN_FILE as exc:
         raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook {path}: {exc}") from exc
     try:
-        return read_sources(source)
+        with collector_paused():
+            return read_sources(source)
     except UnreadableWorkbookError:
         raise
     except BROKEN_FILE as exc:
         raise UnreadableWorkbookError(f"อ่านไฟล์ไม่ได้ / cannot read workbook {path}: {exc}") from exc
     finally:
         source.close()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a workbook is read (or checked): the reader makes
+    hundreds of thousands of rows, keys and lists, none in a cycle, and each collection of the oldest
+    generation walks them all again (~20 % of reading 50,000 rows). Garbage in a cycle waits until after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def read_workbook(path: Path | str) -> ReadWorkbook:
