@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -301,7 +302,7 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     start = rb.first_row = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
     lines = grid[start:]
     # The block a column at a time: each column's cells in one list, then typed together.
-    raw_columns = {cid: [line[c] if c < len(line) else None for line in lines] for cid, c in columns.items()}
+    raw_columns = {cid: _column_cells(lines, c) for cid, c in columns.items()}
     at = {c: cid for cid, c in columns.items()}
     flagged: list[tuple[int, str]] = []  # (line, column id) of each error cell
     for ref, value in scan.errors.items():
@@ -310,9 +311,14 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
         if r >= start and c in at:
             raw_columns[at[c]][r - start] = value
             flagged.append((r - start, at[c]))
+    # A row is blank when every cell is: each column looks only at the rows still blank (after the first,
+    # usually none).
     blank = np.ones(len(lines), np.bool_)
     for cells in raw_columns.values():
-        blank &= np.fromiter((v is None or v == "" for v in cells), np.bool_, len(cells))
+        still = np.flatnonzero(blank).tolist()
+        if not still:
+            break
+        blank[still] = [cells[j] is None or cells[j] == "" for j in still]
     kept = np.flatnonzero(~blank).tolist()
     if len(kept) < len(lines):
         raw_columns = {cid: [cells[j] for j in kept] for cid, cells in raw_columns.items()}
@@ -322,6 +328,13 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     _type_rows(rb, block, raw_columns, {(position[j], cid) for j, cid in flagged if j in position})
     _formula_cells(rb, scan)
     return rb
+
+
+def _column_cells(lines: list[list[Any]], c: int) -> list[Any]:
+    """Column ``c`` of every line (None past a line's end), by one C-level pass when every line reaches it."""
+    if lines and min(map(len, lines)) > c:
+        return list(map(itemgetter(c), lines))
+    return [line[c] if c < len(line) else None for line in lines]
 
 
 def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
