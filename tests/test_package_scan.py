@@ -65,3 +65,95 @@ def test_libreoffice_output_with_shared_formulas_and_errors(tmp_path: Path) -> N
         scan = scan_sheet(zf, sheet_parts(zf)["S"])
     assert scan.errors == {"C1": "#DIV/0!"}
     assert scan.formulas["B1"] == 'A1*2&"<&>"'
+
+
+def _sheet_zip(path: Path, cells: str, prefix: str = "", after: str = "") -> Path:
+    """A package holding one sheet part whose <sheetData> is ``cells`` (elements written with ``prefix``),
+    followed by ``after``."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' if not prefix else \
+        f'xmlns:{prefix[:-1]}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    xml = (f'<?xml version="1.0"?><{prefix}worksheet {ns}><{prefix}sheetData>{cells}</{prefix}sheetData>'
+           f'{after}</{prefix}worksheet>')
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", xml)
+    return path
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_formula_cells_come_placed_whatever_the_attribute_order(tmp_path: Path, prefix: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The address is matched wherever it sits among the cell's attributes, and split into its place, by
+    the byte scan itself (the full parse is only for cells without an address)."""
+    from osmep_xl.xlsx import package
+
+    p = prefix
+    cells = (f'<{p}row r="2"><{p}c s="1" r="B2"><{p}f>A2*2</{p}f><{p}v>2</{p}v></{p}c>'
+             f'<{p}c r="C2" t="str"><{p}f>"a&amp;b"</{p}f><{p}v>a&amp;b</{p}v></{p}c>'
+             f'<{p}c r="D2"><{p}v>5</{p}v></{p}c></{p}row>'
+             f'<{p}row r="30"><{p}c r="AB30"><{p}f/><{p}v>1</{p}v></{p}c></{p}row>')
+    with zipfile.ZipFile(_sheet_zip(tmp_path / "s.xlsx", cells, prefix)) as zf:
+        full = _scan_sheet_xml(zf, "xl/worksheets/sheet1.xml")
+        monkeypatch.setattr(package, "_scan_sheet_xml", lambda *args: pytest.fail("fell back to the full parse"))
+        fast = scan_sheet(zf, "xl/worksheets/sheet1.xml")
+    assert fast.formula_positions() == {(1, 1): "A2*2", (1, 2): '"a&b"', (29, 27): ""}
+    assert fast.formulas == full.formulas == {"B2": "A2*2", "C2": '"a&b"', "AB30": ""}
+    assert full.formula_positions() == fast.formula_positions()
+
+
+def test_a_formula_cell_without_an_address_is_placed_by_the_full_parse(tmp_path: Path) -> None:
+    cells = '<row r="3"><c r="A3"><v>1</v></c><c><f>A3+1</f><v>2</v></c><c r="C3"><f>B3+1</f></c></row>'
+    with zipfile.ZipFile(_sheet_zip(tmp_path / "s.xlsx", cells)) as zf:
+        scan = scan_sheet(zf, "xl/worksheets/sheet1.xml")
+    assert scan.formulas == {"B3": "A3+1", "C3": "B3+1"}
+    assert scan.formula_positions() == {(2, 1): "A3+1", (2, 2): "B3+1"}
+
+
+def test_a_sheet_scanned_in_small_pieces_finds_what_the_full_parse_finds(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces are cut after a row's closing tag, so no cell spans two, however small they are; what follows
+    the sheet data (conditional formats, validations) is not scanned."""
+    from osmep_xl.xlsx import package
+
+    monkeypatch.setattr(package, "_PIECE", 211)  # the root element fits in the first
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><f>A{r}*2</f><v>{2 * r}</v></c>'
+                   f'<c r="C{r}" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>' for r in range(1, 60))
+    after = ('<conditionalFormatting sqref="A1"><cfRule type="expression"><formula>A1&gt;0</formula></cfRule>'
+             '</conditionalFormatting>' * 40)
+    path = _sheet_zip(tmp_path / "s.xlsx", rows, after=after)
+    with zipfile.ZipFile(path) as zf:
+        full = _scan_sheet_xml(zf, "xl/worksheets/sheet1.xml")
+        whole = zf.read
+        monkeypatch.setattr(zf, "read", lambda *args: pytest.fail("scanned whole, not in pieces"))
+        fast = scan_sheet(zf, "xl/worksheets/sheet1.xml")
+        monkeypatch.setattr(zf, "read", whole)
+    assert len(fast.formulas) == 2 * 59
+    assert fast.formulas == full.formulas
+    assert fast.errors == full.errors and len(fast.errors) == 59
+
+
+def test_a_cell_listed_twice_keeps_its_later_formula_as_the_full_parse_does(tmp_path: Path) -> None:
+    cells = '<row r="1"><c r="A1"><f>1+1</f></c><c r="B1"><f>2+2</f></c><c r="A1"><f>3+3</f></c></row>'
+    with zipfile.ZipFile(_sheet_zip(tmp_path / "s.xlsx", cells)) as zf:
+        fast, full = scan_sheet(zf, "xl/worksheets/sheet1.xml"), _scan_sheet_xml(zf, "xl/worksheets/sheet1.xml")
+    assert fast.formulas == full.formulas == {"A1": "3+3", "B1": "2+2"}
+    assert fast.formula_positions() == {(0, 0): "3+3", (0, 1): "2+2"}
+
+
+@pytest.mark.parametrize("texts", [
+    [b"A1*2", b'"a&amp;b"&amp;C1', "\"บาท\"&A1".encode(), b"", b"SUM(A1:A9)"],
+    [b"A1", b"B\x002", b"C&lt;3"],  # a NUL: decoded one by one
+])
+def test_formula_texts_decoded_at_once_are_decoded_as_one_by_one(texts: list[bytes]) -> None:
+    from osmep_xl.xlsx.package import _formula_text, _formula_texts
+
+    assert _formula_texts(texts) == [_formula_text(t) for t in texts]
+
+
+def test_a_formula_text_not_utf8_fails_as_it_does_alone() -> None:
+    from osmep_xl.xlsx.package import _formula_text, _formula_texts
+
+    with pytest.raises(UnicodeDecodeError) as alone:
+        _formula_text(b"A\xff1")
+    with pytest.raises(UnicodeDecodeError) as at_once:
+        _formula_texts([b"B2", b"A\xff1"])
+    assert str(at_once.value) == str(alone.value)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache, partial
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -74,38 +75,86 @@ def coerce_column(column: Column, raws: Sequence[Any]) -> tuple[list[Any], dict[
     """The typed values of a column's cells, and the problem of each cell that has one (by position).
 
     A column is typed at once: the doubles python-calamine gives are classified together (whole numbers,
-    exact hundredths, anything else), so the common cell costs one Decimal and no call; the rest take
-    :func:`coerce`. The values are exactly those :func:`coerce` gives, cell by cell.
+    exact hundredths, zeros, float noise past the sixth decimal, Buddhist Era years), so the common cell
+    costs one Decimal and no call; the rest take :func:`coerce`. The values are exactly those :func:`coerce`
+    gives, cell by cell.
     """
     if not column.type.numeric:
         return [(v.strip() or None) if type(v) is str else _text(v).value for v in raws], {}
-    n = len(raws)
-    x = np.fromiter((v if type(v) is float else math.nan for v in raws), np.float64, n)
-    with np.errstate(invalid="ignore"):
+    x = np.fromiter((v if type(v) is float else math.nan for v in raws), np.float64, len(raws))
+    values = list(raws)
+    problems: dict[int, CellProblem] = {}
+    slow, fast = _classify(column, x)
+    for i in slow.tolist():
+        coerced = coercer(column)(raws[i])
+        values[i] = coerced.value
+        if coerced.problem is not None:
+            problems[i] = coerced.problem
+    for at, typed in fast:
+        for i, value in zip(at.tolist(), typed, strict=True):
+            values[i] = value
+    return values, problems
+
+
+_ZERO, _MINUS_ZERO, _CENT = Decimal(0), Decimal("-0"), Decimal("0.01")
+_NOISE_FROM = 1e8  # below this x * 1e6 is within 0.02 of its integer: the sixth-decimal test is exact
+
+
+def _classify(column: Column, x: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, Iterable[Any]]]]:
+    """The positions that need :func:`coerce` (NaN: not a double), and each other class of doubles with the
+    values :func:`_number` makes of them, worked out without it (the equalities are ``_clean``'s rules)."""
+    fast: list[tuple[np.ndarray, Iterable[Any]]] = []
+    with np.errstate(invalid="ignore", over="ignore"):
         size = np.abs(x)
         integral = x == np.rint(x)
-        whole = integral & (size < MAX_WHOLE) & (x != 0)  # 0.0 may be -0.0: coerce keeps its sign
+        if column.type is ColType.YEAR:  # a whole double that is a Buddhist Era year: its int
+            year = integral & (x >= BE_YEARS.start) & (x < BE_YEARS.stop)
+            at = np.flatnonzero(year)
+            fast.append((at, x[at].astype(np.int64).tolist()))
+            return np.flatnonzero(~year), fast
+        positive = x > 0 if column.type in (ColType.MONEY, ColType.COUNT) else ~np.isnan(x)  # else NEGATIVE
+        whole = integral & (size < MAX_WHOLE) & (x != 0) & positive
         k = np.rint(x * 100)
-        cents = (k / 100 == x) & (size < MAX_EXACT) & ~integral
-        if column.type in (ColType.MONEY, ColType.COUNT):  # a negative figure is a problem: coerce says so
-            whole &= x > 0
-            cents &= x > 0
-    kind = (whole.astype(np.int8) + 2 * cents.astype(np.int8)).tolist()
-    one = coercer(column)
-    values: list[Any] = []
-    problems: dict[int, CellProblem] = {}
-    year = column.type is ColType.YEAR
-    for i, (raw, how) in enumerate(zip(raws, kind, strict=True)):
-        if how == 1 and not year:
-            values.append(Decimal(int(raw)))  # what _clean makes of a whole double: Decimal(repr) quantized
-        elif how == 2 and not year:
-            values.append(Decimal(repr(raw)))  # at most two decimals: _clean keeps it as typed
+        cents = (k / 100 == x) & (size < MAX_EXACT) & ~integral & positive
+        zero = x == 0  # 0.0 may be -0.0: _clean keeps its sign (Decimal("-0"), not negative)
+        minus = zero & np.signbit(x)
+        # More than six decimals (no six-decimal number is this double, so its repr has more): _clean rounds
+        # it to cents (money) or to six decimals; only where the rounding is far from a tie, not to zero.
+        micro = np.rint(x * 1e6)
+        large = np.zeros_like(integral)
+        small = (size < _NOISE_FROM) & positive & ~integral & ~cents
+        few = small & (micro / 1e6 == x)  # three to six decimals: a six-decimal number is this double
+        noisy = small & ~few  # so its repr has more than six: _clean rounds it (far from a tie, not to 0)
+        if column.type is ColType.MONEY:
+            noisy &= (np.abs(x * 100 - k) <= 0.49) & (k != 0)
+            noisy_values = (Decimal(int(c)).scaleb(-2) for c in k[np.flatnonzero(noisy)].tolist())
+            large = (size >= _NOISE_FROM) & (size < MAX_EXACT) & positive & ~integral & ~cents  # a roll-up's sum
+            at = np.flatnonzero(large)
+            fast.append((at, map(_large_money, x[at].tolist())))
         else:
-            coerced = one(raw)
-            values.append(coerced.value)
-            if coerced.problem is not None:
-                problems[i] = coerced.problem
-    return values, problems
+            noisy &= (np.abs(x * 1e6 - micro) <= 0.49) & (micro != 0)
+            noisy_values = (Decimal(int(m)).scaleb(-6).normalize() for m in micro[np.flatnonzero(noisy)].tolist())
+    at = np.flatnonzero(whole)
+    fast.append((at, map(Decimal, x[at].astype(np.int64).tolist())))  # _clean: Decimal(repr) made whole
+    # Hundredths as the repr writes them (no other number of two decimals is this double): the digits of
+    # k, one decimal fewer when the last is 0, without printing the double.
+    at = np.flatnonzero(cents)
+    fast.append((at, (Decimal(c).scaleb(-2) if c % 10 else Decimal(c // 10).scaleb(-1)
+                      for c in k[at].astype(np.int64).tolist())))
+    at = np.flatnonzero(few)
+    fast.append((at, (Decimal(repr(v)) for v in x[at].tolist())))  # at most six decimals: kept as typed
+    for sign, value in ((zero & ~minus, _ZERO), (minus, _MINUS_ZERO)):
+        at = np.flatnonzero(sign)
+        fast.append((at, repeat(value, len(at))))
+    fast.append((np.flatnonzero(noisy), noisy_values))
+    return np.flatnonzero(~(whole | cents | few | zero | noisy | large)), fast
+
+
+def _large_money(value: float) -> Decimal:
+    """:func:`_clean` of a positive double of money from 1e8 on, which no six-decimal test in doubles decides."""
+    exact = Decimal(repr(value))
+    exponent = exact.as_tuple().exponent
+    return exact.quantize(_CENT) if isinstance(exponent, int) and exponent < -_NOISE_DIGITS else exact
 
 
 def _text(raw: Any) -> Coerced:

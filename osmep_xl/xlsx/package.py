@@ -11,13 +11,15 @@ import html
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from typing import IO
 from xml.etree.ElementTree import Element
 
+import numpy as np
 from defusedxml import ElementTree
 
-from ..a1 import a1, parse_a1
+from ..a1 import a1, column_index, parse_a1
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -30,12 +32,57 @@ def _q(ns: str, tag: str) -> str:
     return f"{{{ns}}}{tag}"
 
 
-@dataclass
 class SheetCells:
-    """Cells of one sheet that hold a formula, and cells holding an Excel error value."""
+    """Cells of one sheet that hold a formula, and cells holding an Excel error value.
 
-    formulas: dict[str, str] = field(default_factory=dict)  # A1 -> formula text ("" if shared)
-    errors: dict[str, str] = field(default_factory=dict)  # A1 -> "#DIV/0!" ...
+    ``formulas`` maps an A1 address to the formula text ("" if shared). The sheet scan keeps the formula
+    cells as it found them instead, in arrays of 0-based rows and columns beside their texts (a 50,000-row
+    sheet has some 350,000: no tuple or A1 string each), which is what the reader wants; the A1 map is
+    built only when asked for.
+    """
+
+    def __init__(self, formulas: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> None:
+        self._formulas = formulas
+        self._rows: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+        self._texts: list[str] = []
+        self.errors: dict[str, str] = {} if errors is None else errors  # A1 -> "#DIV/0!" ...
+
+    def add_found(self, rows: np.ndarray, cols: np.ndarray, texts: list[str]) -> None:
+        """Formula cells found by the scan, in sheet order (a cell found twice: the later text holds)."""
+        self._rows.append(rows)
+        self._cols.append(cols)
+        self._texts += texts
+
+    @property
+    def formulas(self) -> dict[str, str]:
+        if self._formulas is None:
+            self._formulas = {a1(r, c): text for (r, c), text in self.formula_positions().items()}
+        return self._formulas
+
+    def formula_positions(self) -> dict[tuple[int, int], str]:
+        """The formula cells by 0-based (row, column), in the order the sheet has them."""
+        if self._formulas is not None:
+            return {_position(ref): text for ref, text in self._formulas.items()}
+        rows, cols, texts = self.formula_arrays()
+        return {(r, c): text for r, c, text in zip(rows.tolist(), cols.tolist(), texts, strict=True)}
+
+    def formula_arrays(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """0-based rows, columns and texts of the formula cells, in sheet order (as :meth:`formula_positions`
+        has them, but a cell found twice may be listed twice: the later text holds)."""
+        if self._formulas is not None:
+            positions = self.formula_positions()
+            return (np.array([r for r, _ in positions], np.int64), np.array([c for _, c in positions], np.int64),
+                    list(positions.values()))
+        if not self._rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+        return np.concatenate(self._rows), np.concatenate(self._cols), self._texts
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """0-based (row, col) of a cell's address as the sheet writes it (``[A-Z]+[0-9]+``)."""
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):]) - 1, column_index(letters)
 
 
 def _parse(zf: zipfile.ZipFile, name: str) -> Element:
@@ -102,7 +149,10 @@ def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]
     """The formula-cell and error-cell patterns for elements written with ``prefix`` (b"" for none,
     ``_ANY_PREFIX`` for any): one known prefix lets the regex engine look for a literal."""
     p = re.escape(prefix) if prefix != _ANY_PREFIX else prefix
-    formula = re.compile(rb"<" + p + rb"c\b([^>]*?)(?<!/)>\s*<" + p + rb"f\b[^>]*?(?:/>|>([^<]*)</" + p + rb"f>)")
+    # The address comes out split (letters, digits), or empty when the cell has none; possessive, so that
+    # a value cell, its address matched, fails at once instead of being tried again without it.
+    formula = re.compile(rb"<" + p + rb"c\b(?:[^>]*?\br=\"([A-Z]+)([0-9]+)\")?+[^>]*?(?<!/)>\s*<" + p
+                         + rb"f\b[^>]*?(?:/>|>([^<]*)</" + p + rb"f>)")
     error = re.compile(rb"<" + p + rb"c\b(?=[^>]*?\bt=\"e\")([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
     return formula, error
 
@@ -120,26 +170,107 @@ def _prefix(data: bytes) -> bytes:
     return _ANY_PREFIX
 
 
+_PIECE = 4 << 20  # bytes inflated at a time: a 50,000-row sheet is ~125 MB of XML, never held at once
+_ROW_END, _DATA_END = b"</row>", b"</sheetData>"
+
+
+class _Redo(Exception):
+    """The piecewise scan cannot decide: scan the whole part at once."""
+
+
 def scan_sheet(zf: zipfile.ZipFile, part: str) -> SheetCells:
-    """Formula and error cells of a worksheet part."""
+    """Formula and error cells of a worksheet part.
+
+    An unprefixed sheet (what Excel, LibreOffice and XlsxWriter write) is scanned a few MB at a time, cut
+    after a row's closing tag so that no cell spans two pieces; any other is scanned whole."""
     cells = SheetCells()
-    data = zf.read(part)
-    formula_cell, error_cell = _cell_patterns(_prefix(data))
-    for attrs, text in formula_cell.findall(data):
-        ref = _REF_ATTR.search(attrs)
-        if ref is None:  # cells without addresses (allowed, rare): let the full parser place them
+    try:
+        with zf.open(part) as fh:
+            first = True
+            for piece in _pieces(fh):
+                if (_prefix(piece) != b"") if first else _MAIN in piece:  # a prefix, or one declared later
+                    raise _Redo
+                first = False
+                _scan_piece(piece, b"", cells)
+    except _Redo:
+        cells = SheetCells()
+        data = zf.read(part)
+        try:
+            _scan_piece(data, _prefix(data), cells)
+        except _Redo:
             return _scan_sheet_xml(zf, part)
-        formula = text.decode("utf-8")
-        cells.formulas[ref.group(1).decode()] = html.unescape(formula) if "&" in formula else formula
+    return cells
+
+
+def _pieces(fh: IO[bytes]) -> Iterator[bytes]:
+    """The part's cell data in pieces each ending after a row's closing tag (the last at the end of the
+    sheet data: what follows, conditional formats and validations that can be most of the part, holds no
+    cell and is only inflated, in pieces, for the zip's checksum)."""
+    pending = fh.read(_PIECE)
+    while pending:
+        end = pending.find(_DATA_END)
+        if end >= 0:
+            yield pending[:end]
+            while fh.read(_PIECE):  # to the end, so that a damaged part fails its CRC check as before
+                pass
+            return
+        more = fh.read(_PIECE)
+        if not more:
+            yield pending
+            return
+        cut = pending.rfind(_ROW_END)
+        if cut < 0:  # no row ends in it yet: read on
+            pending += more
+            continue
+        cut += len(_ROW_END)
+        yield pending[:cut]
+        pending = pending[cut:] + more
+
+
+_MAX_DIGITS = 9  # a row number with more is no worksheet's (Excel's last row is 1,048,576)
+
+
+def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
+    """Add the formula and error cells of ``data`` to ``cells``; :class:`_Redo` for a cell without an address
+    (allowed, rare) or with an impossible row number, which only the full parser places as written."""
+    formula_cell, error_cell = _cell_patterns(prefix)
+    found = formula_cell.findall(data)
+    if found:
+        letters, digits, texts = zip(*found, strict=True)
+        del found
+        if not all(letters) or max(map(len, digits)) > _MAX_DIGITS:
+            raise _Redo
+        column = {found: column_index(found.decode()) for found in set(letters)}
+        cols = np.fromiter(map(column.__getitem__, letters), np.int64, len(letters))
+        cells.add_found(np.array(digits).astype(np.int64) - 1, cols, _formula_texts(texts))
     if b't="e"' not in data:  # no error cell: no need to look for one
-        return cells
+        return
     for attrs, body in error_cell.findall(data):
         ref = _REF_ATTR.search(attrs)
         if ref is None:
-            return _scan_sheet_xml(zf, part)
+            raise _Redo
         value = _VALUE.search(body)
         cells.errors[ref.group(1).decode()] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
-    return cells
+
+
+def _formula_texts(texts: Sequence[bytes]) -> list[str]:
+    """The texts decoded (and unescaped) at once: joined by a NUL, which no XML text holds (a file whose
+    formula holds one anyway is decoded text by text)."""
+    joined = b"\0".join(texts)
+    try:
+        if joined.count(b"\0") != len(texts) - 1:
+            raise ValueError
+        decoded = joined.decode("utf-8").split("\0")
+    except ValueError:  # (a text not UTF-8 raises here as it did alone, saying where in it)
+        return [_formula_text(t) for t in texts]
+    if b"&" not in joined:
+        return decoded
+    return [html.unescape(t) if "&" in t else t for t in decoded]
+
+
+def _formula_text(text: bytes) -> str:
+    formula = text.decode("utf-8")
+    return html.unescape(formula) if "&" in formula else formula
 
 
 def _scan_sheet_xml(zf: zipfile.ZipFile, part: str) -> SheetCells:

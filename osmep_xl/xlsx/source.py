@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -36,6 +36,11 @@ def is_panic(exc: BaseException) -> bool:
     return type(exc).__name__ == "PanicException"
 
 
+# One temporary file per process (making one per call costs ~45 us; a forked worker makes its own, as a
+# file inherited from the parent would share its offset with it).
+_ASIDE: dict[int, IO[bytes]] = {}
+
+
 @contextmanager
 def _stderr_aside() -> Iterator[list[bool]]:
     """File descriptor 2 goes to a temporary file for the duration; what was written there is passed on
@@ -47,22 +52,26 @@ def _stderr_aside() -> Iterator[list[bool]]:
         yield [True]
         return
     keep = [True]
-    with tempfile.TemporaryFile() as aside:
+    aside = _ASIDE.get(os.getpid())
+    if aside is None:
+        aside = _ASIDE[os.getpid()] = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the process)
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    os.dup2(aside.fileno(), 2)
+    try:
+        yield keep
+    finally:
         if sys.stderr is not None:
             sys.stderr.flush()
-        os.dup2(aside.fileno(), 2)
-        try:
-            yield keep
-        finally:
-            if sys.stderr is not None:
-                sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            if keep[0] and aside.tell():
-                aside.seek(0)
-                data = aside.read()
-                while data:
-                    data = data[os.write(2, data):]
+        os.dup2(saved, 2)
+        os.close(saved)
+        if aside.tell():
+            aside.seek(0)
+            data = aside.read() if keep[0] else b""
+            aside.seek(0)
+            aside.truncate()
+            while data:
+                data = data[os.write(2, data):]
 
 
 def calamine(call: Callable[[], T], path: Path, where: tuple[str, str]) -> T:
