@@ -22,7 +22,8 @@ import json
 import random
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -58,11 +59,11 @@ def corpus(fuzz: int, sweep: int, seed: int = 7) -> Iterator[Path]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple, AbstractSet)):
         items = [_plain(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+        return sorted(items, key=repr) if isinstance(value, AbstractSet) else items
     if value is None or isinstance(value, (bool, int, str)):
         return value
     return f"{type(value).__name__}:{value}"  # Decimal('1.0') and Decimal('1') must stay apart

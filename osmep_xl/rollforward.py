@@ -160,9 +160,9 @@ def roll_forward(source: Path, out: Path, as_of: dt.date | None = None, settings
         for rb in wb.blocks.values():
             formulas |= {(rb.sheet, rb.address(i, c)) for i, c in rb.formula_cells}
             entries = [c.id for c in rb.block.columns if c.period_entry and c.id in rb.columns]
-            for i, raw in enumerate(rb.raw):
+            for i in range(len(rb.rows)):
                 for column in entries:
-                    if raw.get(column) not in (None, ""):
+                    if rb.raw_cell(i, column) not in (None, ""):
                         patch.set_cell(rb.sheet, rb.address(i, column), None)
                         rb.rows[i][column] = None
                         rolled.blanked.append(f"{rb.sheet}!{rb.address(i, column)}")

@@ -18,9 +18,9 @@ full recalculation keeps without evaluating cell by cell.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,13 @@ class NumberColumn:
         return self.typed & ~self.formula
 
 
+@runtime_checkable
+class FormulaRows(Protocol):
+    """Formula cells that can list a column's rows at once (a read block's, held by column)."""
+
+    def rows_of(self, column_id: str) -> list[int]: ...
+
+
 @dataclass
 class BlockColumns:
     """Every numeric column of a block, evaluated."""
@@ -66,8 +73,8 @@ class BlockColumns:
     computable: dict[str, Bools]  # the sheet carries a formula or roll-up in this cell
 
 
-def _stored(raw: Sequence[dict[str, Any]], rows: Sequence[Row], column_id: str) -> tuple[Floats, Bools]:
-    values = [r.get(column_id) for r in raw]
+def _stored(raw: Mapping[str, Sequence[Any]], rows: Sequence[Row], column_id: str) -> tuple[Floats, Bools]:
+    values = raw.get(column_id) or [None] * len(rows)
     stored = np.fromiter((v if type(v) is float else float(v) if type(v) is int else math.nan  # not bool
                           for v in values), np.float64, len(values))
     typed = np.fromiter((row.get(column_id) is not None for row in rows), np.bool_, len(rows))
@@ -120,9 +127,10 @@ def to_hundredths(values: Sequence[Any]) -> tuple[Ints, Bools, Bools]:
     return np.where(exact, k, 0).astype(np.int64), exact, blank
 
 
-def evaluate_columns(block: Block, rows: Sequence[Row], raw: Sequence[dict[str, Any]],
+def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequence[Any]],
                      formula_cells: Collection[CellKey], structure: Structure) -> BlockColumns | None:
-    """The block's numeric columns evaluated exactly, or None when a figure or a formula does not fit."""
+    """The block's numeric columns evaluated exactly, or None when a figure or a formula does not fit;
+    ``raw``: each column's cells as the sheet stores them (a column missing: blank)."""
     numeric = [c for c in block.columns if c.type.numeric]
     if any(c.formula is not None and not isinstance(c.formula, (Sum, Pct)) for c in numeric):
         return None
@@ -133,10 +141,13 @@ def evaluate_columns(block: Block, rows: Sequence[Row], raw: Sequence[dict[str, 
         has_children[parents] = True
     computable = {c.id: (np.ones(n, np.bool_) if c.formula is not None else
                          has_children.copy() if c.rollup else np.zeros(n, np.bool_)) for c in numeric}
-    formula_rows: dict[str, list[int]] = {c.id: [] for c in numeric}
-    for i, cid in formula_cells:
-        if cid in formula_rows:
-            formula_rows[cid].append(i)
+    if isinstance(formula_cells, FormulaRows):
+        formula_rows = {c.id: formula_cells.rows_of(c.id) for c in numeric}
+    else:
+        formula_rows = {c.id: [] for c in numeric}
+        for i, cid in formula_cells:
+            if cid in formula_rows:
+                formula_rows[cid].append(i)
     out: dict[str, NumberColumn] = {}
     for col in numeric:
         stored, typed = _stored(raw, rows, col.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -103,7 +104,7 @@ class BlockCalc:
         self.rows = rows
         self.structure = structure or resolve_structure(block, rows)
         # a read block's set is shared, not copied: each evaluation of a large block would copy ~300,000 keys
-        self._formula_cells = formula_cells if isinstance(formula_cells, (set, frozenset)) else set(formula_cells)
+        self._formula_cells = formula_cells if isinstance(formula_cells, AbstractSet) else set(formula_cells)
         self._recompute = recompute
         self.arith = arith
         self._columns = {c.id: c for c in block.columns}

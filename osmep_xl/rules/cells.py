@@ -75,7 +75,7 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
             problem = rb.problems.get((i, col.id))
             value = row.get(col.id)
             cell = rb.address(i, col.id)
-            raw = rb.raw[i].get(col.id)
+            raw = rb.raw_cell(i, col.id)
             if problem is CellProblem.NEGATIVE and (col.derived or (i, col.id) in rb.formula_cells):
                 continue  # a computed negative (overspending) is a variance, not a bad cell
             if problem is CellProblem.ERROR_VALUE and _inherited_error(rb, calc, i, col):

@@ -51,7 +51,8 @@ class Context:
     def columns(self) -> dict[str, BlockColumns | None]:
         """Each block's numeric columns evaluated at once in exact integers (None where they do not fit:
         that block's checks take the per-cell path)."""
-        return {block_id: evaluate_columns(rb.block, rb.rows, rb.raw, rb.formula_cells, self.calcs[block_id].structure)
+        return {block_id: evaluate_columns(rb.block, rb.rows, rb.raw_columns, rb.formula_text,
+                                           self.calcs[block_id].structure)
                 for block_id, rb in self.workbook.blocks.items()}
 
     def blocks(self) -> list[tuple[ReadBlock, BlockCalc]]:

@@ -85,7 +85,7 @@ def text_numbers(workbooks: Iterable[ReadWorkbook], edits: Iterable[CellEdit]) -
                 if problem not in TEXT_NUMBERS or (rb.sheet, cell) in written:
                     continue
                 col = rb.block.column(column_id)
-                raw = rb.raw[i].get(column_id)
+                raw = rb.raw_cell(i, column_id)
                 out.append(RULES[problem].at(
                     rb.sheet, cell, expected=rb.rows[i].get(column_id), actual=str(raw),
                     th=f"{col.th} — ยังเป็นข้อความหลังคำนวณใหม่ SUM ของ Excel ไม่นับ ให้แปลงเป็นตัวเลข",

@@ -76,7 +76,7 @@ def _unchanged(rb: ReadBlock, calc: BlockCalc, columns: list[Column]) -> dict[st
     """Per numeric column, the formula cells surely left as they are; None when the block is not evaluated in
     columns, or a computable cell holds a typed figure (recalculation replaces it, which changes what the
     cells above it compute: the columns, which keep stated figures, no longer show that)."""
-    evaluated = evaluate_columns(rb.block, rb.rows, rb.raw, rb.formula_cells, calc.structure)
+    evaluated = evaluate_columns(rb.block, rb.rows, rb.raw_columns, rb.formula_text, calc.structure)
     if evaluated is None or _typed_over(evaluated):
         return None
     return {col.id: evaluated.computable[col.id] & evaluated.columns[col.id].formula

@@ -5,6 +5,8 @@ formula and error cells from the sheet XML, blocks found by defined name or head
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -20,6 +22,7 @@ from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
 from .coerce import CellProblem, coerce_column
+from .formula_map import FormulaMap
 from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
 from .package import SheetCells
 from .safety import open_package
@@ -62,16 +65,33 @@ class ReadBlock:
     header_row: int = HEADER_TH_ROW
     columns: dict[str, int] = field(default_factory=dict)  # column id -> 0-based sheet column
     rows: list[Row] = field(default_factory=list)
-    raw: list[dict[str, Any]] = field(default_factory=list)
+    # Each found column's cells as the sheet stores them, row by row (a column, not a dict per row: a
+    # 50,000-row block's dicts alone took ~60 MB).
+    raw_columns: dict[str, list[Any]] = field(default_factory=dict)
     sheet_rows: list[int] = field(default_factory=list)  # 0-based sheet row of each data row
     first_row: int = HEADER_TH_ROW + 1  # 0-based sheet row where data starts (below the English header if any)
-    formula_cells: set[tuple[int, str]] = field(default_factory=set)
-    formula_text: dict[tuple[int, str], str] = field(default_factory=dict)  # as written, without "="
+    formula_text: Mapping[tuple[int, str], str] = field(default_factory=dict)  # as written, without "="
     problems: dict[tuple[int, str], CellProblem] = field(default_factory=dict)
 
     def address(self, i: int, column_id: str) -> str:
         """A1 address of row ``i``'s cell in a column found in the sheet (KeyError otherwise)."""
         return a1(self.sheet_rows[i], self.columns[column_id])
+
+    def raw_cell(self, i: int, column_id: str) -> Any:
+        """Row ``i``'s cell as the sheet stores it (None in a column not found)."""
+        cells = self.raw_columns.get(column_id)
+        return None if cells is None else cells[i]
+
+    @property
+    def raw(self) -> list[dict[str, Any]]:
+        """Each row's cells as the sheet stores them, by column id (built on each call)."""
+        return [dict(zip(self.raw_columns, cells, strict=True))
+                for cells in zip(*self.raw_columns.values(), strict=True)]
+
+    @property
+    def formula_cells(self) -> AbstractSet[tuple[int, str]]:
+        """The (row, column id) of each cell holding a formula."""
+        return self.formula_text.keys()
 
     @property
     def missing(self) -> list[str]:
@@ -307,7 +327,7 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     if len(kept) < len(lines):
         raw_columns = {cid: [cells[j] for j in kept] for cid, cells in raw_columns.items()}
     rb.sheet_rows = [start + j for j in kept]
-    rb.raw = [dict(zip(raw_columns, cells, strict=True)) for cells in zip(*raw_columns.values(), strict=True)]
+    rb.raw_columns = raw_columns
     position = {j: i for i, j in enumerate(kept)}
     _type_rows(rb, block, raw_columns, {(position[j], cid) for j, cid in flagged if j in position})
     _formula_cells(rb, scan)
@@ -324,7 +344,7 @@ def _column_cells(lines: list[list[Any]], c: int) -> list[Any]:
 def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
                errors: set[tuple[int, str]]) -> None:
     """Each row's typed values and cell problems, typed a column at a time."""
-    n = len(rb.raw)
+    n = len(rb.sheet_rows)
     typed: list[list[Any]] = []
     problems: dict[tuple[int, str], CellProblem] = {}
     for cid in block.column_ids:
@@ -345,20 +365,12 @@ def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
 
 
 def _formula_cells(rb: ReadBlock, scan: SheetCells) -> None:
-    """The block's cells that hold formulas, in row then column order (placed with numpy: a 50,000-row block
-    has ~350,000; one key tuple serves both maps, one int object each row's keys)."""
+    """The block's cells that hold formulas (placed with numpy: a 50,000-row block has ~350,000)."""
     rows, cols, texts = scan.formula_arrays()
     if not len(rows) or not rb.sheet_rows:
         return
-    ids = list(rb.columns)
-    i = _lookup(rows, rb.sheet_rows)
-    n = _lookup(cols, list(rb.columns.values()))
-    at = np.flatnonzero((i >= 0) & (n >= 0))
-    order = at[np.lexsort((n[at], i[at]))]  # stable: a cell found twice keeps its later text, as a dict would
-    row_ints = list(range(len(rb.sheet_rows)))
-    rb.formula_text = {(row_ints[r], ids[c]): texts[j]
-                       for r, c, j in zip(i[order].tolist(), n[order].tolist(), order.tolist(), strict=True)}
-    rb.formula_cells = set(rb.formula_text)
+    rb.formula_text = FormulaMap.placed(len(rb.sheet_rows), list(rb.columns), _lookup(rows, rb.sheet_rows),
+                                        _lookup(cols, list(rb.columns.values())), texts)
 
 
 def _lookup(values: np.ndarray, keys: list[int]) -> np.ndarray:
