@@ -1,7 +1,7 @@
 """Size sweep: one disbursement workbook per size (10 to 50,000 project rows), measured in one process on the
 same files against the raw read and what an analyst would write instead (pandas).
 
-    .venv/bin/python -m bench.sweep                         # generates $TMPDIR/osmep-sweep-s1 once
+    .venv/bin/python -m bench.sweep                         # generates $TMPDIR/osmep-sweep-s1-<stamp> once
     .venv/bin/python -m bench.sweep --sizes 10,1000 --repeat 3
     .venv/bin/python -m bench.sweep --cpu --no-rss --ops "raw read,pandas script,validate"
 
@@ -19,6 +19,7 @@ so that no roll-up formula exceeds Excel's 8,192 characters), each derived colum
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import resource
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,16 @@ def sweep_data(projects: int, seed: int = 1) -> WorkbookData:
         row.update(fiscal_year=FY, budget_source=SOURCE)
     return WorkbookData.parse({"template": "disbursement", "meta": {**META, "agency": "สสว."},
                                "blocks": {"lines": rows}})
+
+
+def generator_stamp() -> str:
+    """A short digest of the sheets this code writes for a 10-row table: the default folder is named by it,
+    so that workbooks written by an earlier generator (other formulas or formats) are not measured."""
+    with tempfile.TemporaryDirectory(prefix="osmep-sweep-") as tmp:
+        path = write_workbook(sweep_data(10), Path(tmp) / "stamp.xlsx")
+        with zipfile.ZipFile(path) as zf:
+            sheets = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/"))
+            return hashlib.sha1(b"".join(zf.read(n) for n in sheets)).hexdigest()[:10]
 
 
 def sweep_files(folder: Path, sizes: Sequence[int]) -> dict[int, Path]:
@@ -151,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="size sweep: validate and recalc against pandas and the raw read")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="project rows, comma-separated")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "osmep-sweep-s1")
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="folder of the workbooks (default: $TMPDIR/osmep-sweep-s1-<generator stamp>)")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS processes")
     parser.add_argument("--cpu", action="store_true", help="CPU time of this process instead of wall time")
     parser.add_argument("--ops", default=",".join(OPERATIONS), help="operations to measure, comma-separated")
@@ -161,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.rss:
         _rss_child(args.rss[0], Path(args.rss[1]))
         return
-    files = sweep_files(args.dir, [int(s) for s in args.sizes.split(",")])
+    folder = args.dir or Path(tempfile.gettempdir()) / f"osmep-sweep-s1-{generator_stamp()}"
+    files = sweep_files(folder, [int(s) for s in args.sizes.split(",")])
     results: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="osmep-sweep-") as tmp:
         for size, path in files.items():
