@@ -69,10 +69,16 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
         rank = rank_of[i]
         if key[-1] is None or rank == unknown:
             continue
-        candidates = [j for j in by_code.get(key, ()) if rank_of[j] < rank]
-        if not candidates:
-            continue  # a dangling parent code: references.py reports it
-        j = candidates[0] if len(candidates) == 1 else max(candidates, key=lambda c: rank_of[c])
+        found = by_code.get(key)
+        if found is not None and len(found) == 1:  # the usual case: one row has the code
+            j = found[0]
+            if rank_of[j] >= rank:
+                continue
+        else:
+            candidates = [j for j in found or () if rank_of[j] < rank]
+            if not candidates:
+                continue  # a dangling parent code: references.py reports it
+            j = max(candidates, key=lambda c: rank_of[c])
         st.parent[i] = j
         st.children[j].append(i)
     return st

@@ -69,6 +69,11 @@ class FormulaMap(Mapping[Key, str]):
                 if cells[i] is not None:
                     yield i, column_id
 
+    def column(self, column_id: str) -> list[str | None] | None:
+        """Each row's text in ``column_id`` (None where a cell holds no formula); None for a column without
+        any formula."""
+        return self._columns.get(column_id)
+
     def rows_of(self, column_id: str) -> list[int]:
         """The rows of ``column_id`` holding a formula, in order."""
         cells = self._columns.get(column_id)

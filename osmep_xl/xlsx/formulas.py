@@ -23,6 +23,7 @@ from ..a1 import parse_a1
 from ..model.evaluate import BlockCalc
 from ..spec.base import META_PREFIX, ColType, Column
 from ..spec.columns import CODE, PARENT
+from .formula_map import FormulaMap
 from .layout import meta_name
 from .values import MAX_FORMULA
 
@@ -244,8 +245,15 @@ class Rollups:
         """Rows by every key of their parent code (ascending), to find what a criterion could match."""
         if self._index is None:
             index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+            known: dict[str, set[tuple[Any, ...]]] = {}  # a text code's keys: many lines share a parent
             for r, row in enumerate(self.calc.rows):
-                for key in _keys(row.get(PARENT.id)):
+                value = row.get(PARENT.id)
+                keys = known.get(value) if type(value) is str else None
+                if keys is None:
+                    keys = _keys(value)
+                    if type(value) is str:
+                        known[value] = keys
+                for key in keys:
                     index[key].append(r)
             self._index = index
         return self._index
@@ -375,6 +383,9 @@ def current_rows(column: Column, calc: BlockCalc, rows: list[int], address: Addr
     first = _cell_address(address, rows[0])
     template = column.formula.excel(lambda c: first(c) if c.startswith(META_PREFIX) else first(c).rstrip(digits) + mark)
     key, parts, numbers = column.id, template.split(mark), rollups(calc, address).row_numbers(column.id)
+    if isinstance(texts, FormulaMap):  # a read block's: the column's texts at once
+        found = texts.column(key)
+        return [i for i in rows if found[i] == numbers[i].join(parts)] if found is not None else []
     return [i for i in rows if texts.get((i, key)) == numbers[i].join(parts)]
 
 
