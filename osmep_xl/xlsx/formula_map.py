@@ -47,11 +47,14 @@ class FormulaMap(Mapping[Key, str]):
         return text
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, tuple) or len(key) != 2:
+        i: int
+        column_id: str
+        try:  # (asked for every cell an evaluation reads: the common case costs no checks)
+            i, column_id = key  # type: ignore[misc]
+            cells = self._columns.get(column_id)
+            return cells is not None and cells[i] is not None and i >= 0
+        except (IndexError, TypeError, ValueError):
             return False
-        i, column_id = key
-        cells = self._columns.get(column_id)
-        return cells is not None and isinstance(i, int) and 0 <= i < len(cells) and cells[i] is not None
 
     def get(self, key: Key, default: str | None = None) -> str | None:  # type: ignore[override]
         i, column_id = key
