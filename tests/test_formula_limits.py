@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from osmep_xl.a1 import column_letter
 from osmep_xl.check import recalc_result
 from osmep_xl.model.evaluate import BlockCalc
 from osmep_xl.spec import get_spec
-from osmep_xl.xlsx.formulas import LIST_LIMIT, rollups, sum_formula
+from osmep_xl.xlsx.formulas import LIST_LIMIT, Rollups, rollups, sum_formula
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.patch import WorkbookPatch
 from osmep_xl.xlsx.read import ReadBlock, read_workbook
@@ -114,18 +116,22 @@ def test_recalc_keeps_a_right_rollup_as_list_or_span_and_rewrites_a_wrong_one(mi
     assert _lines(out).formula_text[(i, "allocated")] == rb.formula_text[(i, "allocated")]
 
 
-def test_a_list_beyond_excels_limit_is_not_kept() -> None:
-    """An earlier version's list of 1,400 cells (over 8,192 characters) is rewritten by recalc; a span is not."""
-    spec = get_spec("disbursement")
-    block = spec.block("lines")
-    rows = interleaved_rows(20_000)
+def _laid_out(projects: int) -> tuple[list[dict[str, Any]], BlockCalc, Callable[[int, str], str], Rollups]:
+    """Interleaved disbursement rows laid out from sheet row 8, column by column as the spec orders them."""
+    block = get_spec("disbursement").block("lines")
+    rows = interleaved_rows(projects)
     calc = BlockCalc(block, rows)
     letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
 
     def address(i: int, column_id: str) -> str:
         return f"{letters[column_id]}{i + 8}"
 
-    plan = rollups(calc, address)
+    return rows, calc, address, rollups(calc, address)
+
+
+def test_a_list_beyond_excels_limit_is_not_kept() -> None:
+    """An earlier version's list of 1,400 cells (over 8,192 characters) is rewritten by recalc; a span is not."""
+    rows, calc, address, plan = _laid_out(20_000)
     i = find_row(rows, "1.2", "strategy", budget_source=SOURCES[0])
     as_list = sum_formula([address(c, "allocated") for c in calc.structure.children[i]])
     assert len(as_list) > MAX_FORMULA
@@ -136,15 +142,8 @@ def test_a_list_beyond_excels_limit_is_not_kept() -> None:
 def test_a_short_roll_up_is_the_list_of_its_lines_in_every_column() -> None:
     """Each parent's lines are found once for every column: the list must still be that column's own cells,
     consecutive rows folded into ranges, for every roll-up column (lines interleaved and contiguous alike)."""
-    block = get_spec("disbursement").block("lines")
-    rows = interleaved_rows(60)
-    calc = BlockCalc(block, rows)
-    letters = {c.id: column_letter(n) for n, c in enumerate(block.columns)}
-
-    def address(i: int, column_id: str) -> str:
-        return f"{letters[column_id]}{i + 8}"
-
-    plan = rollups(calc, address)
+    _, calc, address, plan = _laid_out(60)
+    block = calc.block
     checked = 0
     for i, kids in calc.structure.children.items():
         for col in (c for c in block.columns if c.rollup):
