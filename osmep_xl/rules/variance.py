@@ -47,18 +47,20 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             continue
         pct_column = roles.pct_total if cfg.basis == "disbursed_committed" else roles.pct_disbursed
         inputs = (roles.budget, roles.disbursed, roles.committed)
+        # Lines whose sheet shows an error in an amount are left out: cell.error_value says so.
+        errors = {i for (i, c), problem in rb.problems.items() if problem is CellProblem.ERROR_VALUE and c in inputs}
         money = rb.block.column(roles.budget).format
         lines = lines_to_judge(rb, ctx.columns.get(rb.block.id), roles, cfg, as_of, meta_year)
         listed: list[tuple[int, str, Judgement]] = []  # this block's unmeasured lines, put in line order below
         for i, group in lines.listed:
-            if not any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in inputs):
+            if i not in errors:
                 listed.append((i, str(rb.rows[i].get("name") or rb.rows[i].get("code")), group))
         for i in lines.judged:
             row = rb.rows[i]
             budget = calc.cell(i, roles.budget).value
             total = calc.cell(i, roles.total).value if roles.total in rb.columns else None
-            if any(rb.problems.get((i, c)) is CellProblem.ERROR_VALUE for c in inputs):
-                continue  # the sheet shows an error here; cell.error_value says so
+            if i in errors:
+                continue
             name = row.get("name") or row.get("code")
             if isinstance(budget, Decimal) and isinstance(total, Decimal) and total > budget:
                 at = roles.remaining if roles.remaining in rb.columns else roles.budget
