@@ -13,6 +13,8 @@ from collections.abc import Collection, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
+from operator import is_not, itemgetter
 from typing import Any
 
 from ..money import DECIMAL, Arithmetic
@@ -50,12 +52,13 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     # The columns the links use, each read from every row once (zipped into keys in C, not row by row).
     wanted = {*block.key_columns, *block.group_by, "code", "parent", "level"}
     values = {c: [row.get(c) for row in rows] for c in wanted}
-    seen: set[tuple[Any, ...]] = set()
-    keys = zip(*(values[k] for k in block.key_columns), strict=True) if block.key_columns else [()] * len(rows)
-    for i, key in enumerate(keys):
-        if key in seen:
-            st.duplicates.append(i)
-        seen.add(key)
+    keys = list(zip(*(values[k] for k in block.key_columns), strict=True)) if block.key_columns else [()] * len(rows)
+    if len(set(keys)) < len(keys):  # some key repeats (rare): which rows repeat an earlier one
+        seen: set[tuple[Any, ...]] = set()
+        for i, key in enumerate(keys):
+            if key in seen:
+                st.duplicates.append(i)
+            seen.add(key)
     if not block.hierarchical:
         return st
     ranks = {lv.id: n for n, lv in enumerate(block.levels)}
@@ -65,19 +68,18 @@ def resolve_structure(block: Block, rows: list[Row]) -> Structure:
     parents = list(zip(*(values[c] for c in block.group_by), values["parent"], strict=True))
     for i, key in enumerate(zip(*(values[c] for c in block.group_by), values["code"], strict=True)):
         by_code[key].append(i)
-    for i, key in enumerate(parents):
+    for i, found in enumerate(map(by_code.get, parents)):
         rank = rank_of[i]
-        if key[-1] is None or rank == unknown:
-            continue
-        found = by_code.get(key)
-        if found is not None and len(found) == 1:  # the usual case: one row has the code
+        if found is None or rank == unknown or parents[i][-1] is None:
+            continue  # no parent code, an unknown level, or a dangling parent code (references.py reports it)
+        if len(found) == 1:  # the usual case: one row has the code
             j = found[0]
             if rank_of[j] >= rank:
                 continue
         else:
-            candidates = [j for j in found or () if rank_of[j] < rank]
+            candidates = [j for j in found if rank_of[j] < rank]
             if not candidates:
-                continue  # a dangling parent code: references.py reports it
+                continue
             j = max(candidates, key=lambda c: rank_of[c])
         st.parent[i] = j
         st.children[j].append(i)
@@ -115,6 +117,7 @@ class BlockCalc:
         self.arith = arith
         self._columns = {c.id: c for c in block.columns}
         self._memo: dict[CellKey, CellValue] = {}
+        self._parents = frozenset(i for i, kids in self.structure.children.items() if kids)
 
     def is_computable(self, i: int, column: Column) -> bool:
         """True when the sheet carries a formula for this cell (derived or roll-up)."""
@@ -175,7 +178,27 @@ class BlockCalc:
             return CellValue(value, any(cv.has_data for cv in numeric_inputs), False)
         children = self.structure.children.get(i)
         if column.rollup and children:
-            parts = [self.cell(c, column_id) for c in children]
-            total = self.arith.add(p.value for p in parts if isinstance(p.value, Decimal))
-            return CellValue(total, any(p.has_data for p in parts), False)
+            return self._rollup(children, column_id)
         return CellValue(self.rows[i].get(column_id), self.rows[i].get(column_id) is not None, False)
+
+    def _rollup(self, children: list[int], column_id: str) -> CellValue:
+        """A parent's sum of its lines, in row order. A line without lines of its own shows what its row
+        holds, stated figure or a formula's cached value alike (a roll-up column has no row formula, so nothing
+        recomputes it): it is read straight from its row, as :meth:`cell` would give it, instead of being
+        evaluated (a total's sum at 50,000 lines evaluated every line one by one). Only lines that are
+        roll-ups themselves are evaluated."""
+        if self._parents.isdisjoint(children):  # the usual parent: every line a leaf, read in C
+            shown = list(map(dict.get, itemgetter(*children)(self.rows) if len(children) > 1
+                             else [self.rows[children[0]]], repeat(column_id)))
+            has_data = any(map(is_not, shown, repeat(None)))  # not list.count: Decimal == None is slow
+        else:
+            shown, has_data = [], False
+            for c in children:
+                if c in self._parents:
+                    line = self.cell(c, column_id)
+                    shown.append(line.value)
+                    has_data = has_data or line.has_data
+                else:
+                    shown.append(value := self.rows[c].get(column_id))
+                    has_data = has_data or value is not None
+        return CellValue(self.arith.add([v for v in shown if isinstance(v, Decimal)]), has_data, False)

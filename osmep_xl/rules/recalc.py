@@ -56,14 +56,16 @@ def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
             cached, old = shown.value, row.get(col.id)
             if is_current(col, calc, i, rb.address, rb.formula_text.get((i, col.id))) and _same(col, old, cached):
                 continue  # already a right formula with a fresh value: leave the cell (and its sheet) alone
-            # The exact value only for a cell that is written (whether a figure is input or derived does not
-            # depend on the arithmetic, so Excel's decides it for both).
-            new = calc.cell(i, col.id)
             cell = rb.address(i, col.id)
             formula = cell_formula(col, calc, i, rb.address)
             edits.append(CellEdit(rb.sheet, cell, cached, formula))
-            if ((i, col.id) not in rb.formula_cells and old is not None
-                    and not _same(col, old, new.value) and not _same(col, old, cached)):
+            if (i, col.id) in rb.formula_cells or old is None or _same(col, old, cached):
+                continue
+            # The exact value only for a typed figure that is replaced (whether a figure is input or derived
+            # does not depend on the arithmetic, so Excel's decides it for both): a total's exact sum evaluates
+            # every roll-up below it a second time.
+            new = calc.cell(i, col.id)
+            if not _same(col, old, new.value):
                 label = row.get("name") or row.get("code") or ""
                 changes.append(CHANGED.at(rb.sheet, cell, expected=new.value, actual=old,
                                        th=f"{label} · {col.th}", en=f"{label} · {col.en}"))

@@ -41,35 +41,20 @@ def cells_to_evaluate(rb: ReadBlock, calc: BlockCalc) -> Iterator[tuple[int, Col
     recomputed, for its structure and the roll-up formulas)."""
     columns = recalc_columns(rb)
     unchanged = _unchanged(rb, calc, columns)
-    if unchanged is None:
-        for i in range(len(rb.rows)):
-            for col in columns:
-                if calc.is_computable(i, col):
-                    yield i, col
-        return
+    n = len(rb.rows)
+    parents = np.zeros(n, np.bool_)
+    parents[[i for i, kids in calc.structure.children.items() if kids]] = True
     found: list[tuple[int, int, Column]] = []
-    for n, col in enumerate(columns):
-        computable = _computable(calc, col, len(rb.rows))
-        same = unchanged.get(col.id)
-        if same is None:
-            found += [(i, n, col) for i in np.flatnonzero(computable).tolist()]
-            continue
-        found += [(i, n, col) for i in np.flatnonzero(computable & ~same).tolist()]
-        kept = np.flatnonzero(computable & same).tolist()
-        current = set(current_rows(col, calc, kept, rb.address, rb.formula_text))
-        found += [(i, n, col) for i in kept if i not in current]
+    for k, col in enumerate(columns):
+        left = np.ones(n, np.bool_) if col.derived else parents.copy()
+        same = None if unchanged is None else unchanged.get(col.id)
+        if same is not None:  # a cell left alone: unchanged and its formula text right, decided by column
+            current = current_rows(col, calc, np.flatnonzero(left & same).tolist(), rb.address, rb.formula_text)
+            left[current] = False
+        found += [(i, k, col) for i in np.flatnonzero(left).tolist()]
     found.sort(key=lambda cell: (cell[0], cell[1]))
     for i, _, col in found:
         yield i, col
-
-
-def _computable(calc: BlockCalc, col: Column, n: int) -> Bools:
-    if col.derived:
-        return np.ones(n, np.bool_)
-    mask = np.zeros(n, np.bool_)
-    parents = [i for i, kids in calc.structure.children.items() if kids]
-    mask[parents] = True
-    return mask
 
 
 def _unchanged(rb: ReadBlock, calc: BlockCalc, columns: list[Column]) -> dict[str, Bools] | None:

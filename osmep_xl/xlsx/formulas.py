@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import compress, repeat
+from operator import eq
 from string import ascii_uppercase, digits
 from typing import Any
 
@@ -33,6 +35,7 @@ SUM_ARGS = 200  # Excel's SUM takes at most 255 arguments
 # the conditional format repeating the formula stays far below Excel's 8,192 characters; long enough that
 # every template and the demo keep the lists they always had.
 LIST_LIMIT = 255
+_MARK = "\0"  # stands for what varies in a formula text (a row number, column letters): no formula holds it
 _WILDCARDS = re.compile(r"[*?~]|^\s*[<>=]")  # what SUMIFS reads as a pattern or a comparison, not as text
 _DATE_LIKE = re.compile(r"^\s*(\d{1,4})[./-](\d{1,2})(?:[./-]\d{1,4})?\s*$")
 
@@ -136,8 +139,12 @@ class Rollups:
         self._spans: dict[int, _Span | None] = {}
         self._forms: dict[str, dict[int, str]] = {}
         self._chosen: dict[str, dict[int, _Span]] = {}  # per column: the parents written as spans
-        self._runs: dict[int, list[tuple[int, int]]] = {}  # per parent: its children's sheet rows, as runs
+        # per parent: its list of cells split where the column letters go (the same rows in every column)
+        self._pieces: dict[int, list[str]] = {}
+        self._letters: dict[str, str] = {}
+        self._circles: dict[frozenset[int], bool] = {}  # whether these parents' spans make a circle
         self._numbers: list[str] | None = None
+        self._row_ints: list[int] | None = None
 
     # --- one column's formulas --------------------------------------------------------------------------
 
@@ -164,13 +171,19 @@ class Rollups:
 
     def _list(self, i: int, column_id: str) -> str:
         """:func:`sum_formula` of the children's cells, their rows found once for every column (an address's
-        row does not depend on its column)."""
-        runs = self._runs.get(i)
-        if runs is None:
-            rows = (self.address(c, column_id) for c in self.calc.structure.children[i])
-            runs = self._runs[i] = _row_runs(sorted(int(a.lstrip(ascii_uppercase)) for a in rows))
-        letters = self.address(i, column_id).rstrip(digits)
-        return _calls("SUM", [f"{letters}{a}" if a == b else f"{letters}{a}:{letters}{b}" for a, b in runs])
+        row does not depend on its column, nor its letters on its row)."""
+        pieces = self._pieces.get(i)
+        if pieces is None:
+            if self._row_ints is None:
+                self._row_ints = list(map(int, self.row_numbers(column_id)))
+            sheet_rows = self._row_ints
+            runs = _row_runs(sorted(sheet_rows[c] for c in self.calc.structure.children[i]))
+            pieces = self._pieces[i] = _calls("SUM", [f"{_MARK}{a}" if a == b else f"{_MARK}{a}:{_MARK}{b}"
+                                                      for a, b in runs]).split(_MARK)
+        letters = self._letters.get(column_id)
+        if letters is None:
+            letters = self._letters[column_id] = self.address(i, column_id).rstrip(digits)
+        return letters.join(pieces)
 
     def _column_forms(self, column_id: str) -> dict[int, str]:
         lists = {j: self._list(j, column_id) for j in self._parents}
@@ -181,11 +194,20 @@ class Rollups:
             rendered = self._render(span, j, column_id) if span is not None else None
             if span is not None and rendered is not None:
                 forms[j], spans[j] = rendered, span
-        if spans and self._circular(spans):
+        if spans and self._circles_at(spans):
             spans = {}
             forms = lists
         self._chosen[column_id] = spans
         return forms
+
+    def current(self, column_id: str, rows: list[int], texts: list[str | None]) -> list[int]:
+        """The rows of ``rows`` (parents) whose formula text (``texts``, one a row) :meth:`accepts`: the one
+        this block gets compared a column at a time, only the others one by one."""
+        if column_id not in self._forms:
+            self._forms[column_id] = self._column_forms(column_id)
+        forms = self._forms[column_id]
+        return [i for i, text in zip(rows, texts, strict=True)
+                if text == forms[i] or self.accepts(i, column_id, text)]
 
     def carries(self, i: int, column_id: str) -> str | None:
         """Excel's test (text) that a line below parent ``i`` carries a figure in ``column_id``, as
@@ -207,6 +229,13 @@ class Rollups:
         tests = [f"{_over('COUNT', [self.address(c, column_id) for c in leaves])}>0"] if leaves else []
         tests += [f"N({self.address(c, column_id)})<>0" for c in kids if c in children]
         return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
+
+    def _circles_at(self, spans: dict[int, _Span]) -> bool:
+        """:meth:`_circular`, decided once for the parents every column writes as spans."""
+        key = frozenset(spans)
+        if key not in self._circles:
+            self._circles[key] = self._circular(spans)
+        return self._circles[key]
 
     def _circular(self, spans: dict[int, _Span]) -> bool:
         """True when the cells refer to one another in a circle: a span reaches another parent whose own
@@ -245,16 +274,18 @@ class Rollups:
         """Rows by every key of their parent code (ascending), to find what a criterion could match."""
         if self._index is None:
             index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-            known: dict[str, set[tuple[Any, ...]]] = {}  # a text code's keys: many lines share a parent
-            for r, row in enumerate(self.calc.rows):
-                value = row.get(PARENT.id)
-                keys = known.get(value) if type(value) is str else None
-                if keys is None:
-                    keys = _keys(value)
-                    if type(value) is str:
-                        known[value] = keys
-                for key in keys:
-                    index[key].append(r)
+            texts: dict[str, list[int]] = defaultdict(list)  # a text code's keys found once: many lines share it
+            for r, value in enumerate([row.get(PARENT.id) for row in self.calc.rows]):
+                if type(value) is str:
+                    texts[value].append(r)
+                else:
+                    for key in _keys(value):
+                        index[key].append(r)
+            for value, rows in texts.items():
+                for key in _keys(value):
+                    index[key] += rows
+            for rows in index.values():
+                rows.sort()
             self._index = index
         return self._index
 
@@ -375,18 +406,28 @@ def is_current(column: Column, calc: BlockCalc, i: int, address: Address, text: 
 def current_rows(column: Column, calc: BlockCalc, rows: list[int], address: Address,
                  texts: Mapping[tuple[int, str], str]) -> list[int]:
     """The rows of ``rows`` whose formula text (``texts``, by cell) is right for ``column``, as
-    :func:`is_current` decides cell by cell: a row formula's text is built once and only its row number
-    changes from row to row (every reference is to its own row, or a defined name)."""
-    if column.formula is None or not rows:
-        return [i for i in rows if is_current(column, calc, i, address, texts.get((i, column.id)))]
-    mark = "\0"  # stands for the row number: no formula text holds it
+    :func:`is_current` decides cell by cell, a column at a time: a row formula's text is built once and only
+    its row number changes from row to row (every reference is to its own row, or a defined name); a
+    roll-up's against the column's roll-up formulas (:meth:`Rollups.current`)."""
+    if not rows:
+        return []
+    found = _column_texts(texts, column.id, rows)
+    if column.formula is None:
+        return rollups(calc, address).current(column.id, rows, found)
     first = _cell_address(address, rows[0])
-    template = column.formula.excel(lambda c: first(c) if c.startswith(META_PREFIX) else first(c).rstrip(digits) + mark)
-    key, parts, numbers = column.id, template.split(mark), rollups(calc, address).row_numbers(column.id)
+    template = column.formula.excel(lambda c: first(c) if c.startswith(META_PREFIX)
+                                    else first(c).rstrip(digits) + _MARK)
+    numbers = rollups(calc, address).row_numbers(column.id)
+    expected = map(str.join, [numbers[i] for i in rows], repeat(template.split(_MARK)))
+    return list(compress(rows, map(eq, found, expected)))
+
+
+def _column_texts(texts: Mapping[tuple[int, str], str], column_id: str, rows: list[int]) -> list[str | None]:
+    """The formula text of each of ``rows`` in ``column_id`` (None where a cell holds none)."""
     if isinstance(texts, FormulaMap):  # a read block's: the column's texts at once
-        found = texts.column(key)
-        return [i for i in rows if found[i] == numbers[i].join(parts)] if found is not None else []
-    return [i for i in rows if texts.get((i, key)) == numbers[i].join(parts)]
+        column = texts.column(column_id)
+        return [None] * len(rows) if column is None else [column[i] for i in rows]
+    return [texts.get((i, column_id)) for i in rows]
 
 
 def _cell_address(address: Address, i: int) -> Callable[[str], str]:
