@@ -7,6 +7,7 @@ them cell by cell; the structure's links are those the row-by-row walk found.
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import defaultdict
 from decimal import Decimal
@@ -19,6 +20,7 @@ from osmep_xl.model.evaluate import BlockCalc, CellValue, Structure, resolve_str
 from osmep_xl.money import DECIMAL, EXCEL
 from osmep_xl.rules.recalc import plan_recalc_all
 from osmep_xl.spec.base import Block
+from osmep_xl.xlsx import formulas
 from osmep_xl.xlsx.formula_map import FormulaMap
 from osmep_xl.xlsx.formulas import cell_formula, current_rows, is_current, sum_formula
 from osmep_xl.xlsx.read import read_workbooks
@@ -218,3 +220,15 @@ def test_a_replaced_typed_figure_is_reported_against_the_exact_sum(tmp_path: Pat
     assert [(e.cell, str(e.value)) for e in edits if e.cell == cell] == [(cell, repr(0.1 + 0.2))]
     assert [(f.rule, f.cell, str(f.expected), str(f.actual)) for f in changes] == [
         ("recalc.changed", cell, "0.3", "5")]
+
+
+def test_the_plan_keeps_nothing_of_a_block_once_made(tmp_path: Path) -> None:
+    """The roll-up plan of each block (row numbers, lists of lines, the parent-code index: all sized by the
+    sheet) is dropped with the plan, not kept by the one-per-block cache."""
+    rows = [disb("total", "T"), disb("project", "P1", "T", "1000", "600", "250"), disb("project", "P2", "T", "1")]
+    books = read_workbooks(build(tmp_path / "clean.xlsx", "disbursement", {"lines": rows}))
+    gc.collect()
+    before = len(formulas._ROLLUPS)
+    assert plan_recalc_all(books)[0] == []
+    gc.collect()
+    assert len(formulas._ROLLUPS) == before

@@ -130,7 +130,9 @@ class Rollups:
     """
 
     def __init__(self, calc: BlockCalc, address: Address) -> None:
-        self.calc = calc
+        # What it needs of the block, not the evaluation itself: the one-per-block cache (weakly keyed by the
+        # evaluation) would otherwise keep every evaluation, its rows and this plan alive after its use.
+        self.block, self.rows, self.structure = calc.block, calc.rows, calc.structure
         self.address = address
         block = calc.block
         self._level = next((c.id for c in block.columns if c.type is ColType.LEVEL), None)
@@ -166,7 +168,7 @@ class Rollups:
     def row_numbers(self, column_id: str) -> list[str]:
         """Each row's sheet row number as written in a reference ("12"), found once for every column."""
         if self._numbers is None:
-            self._numbers = [self.address(i, column_id).lstrip(ascii_uppercase) for i in range(len(self.calc.rows))]
+            self._numbers = [self.address(i, column_id).lstrip(ascii_uppercase) for i in range(len(self.rows))]
         return self._numbers
 
     def _list(self, i: int, column_id: str) -> str:
@@ -177,7 +179,7 @@ class Rollups:
             if self._row_ints is None:
                 self._row_ints = list(map(int, self.row_numbers(column_id)))
             sheet_rows = self._row_ints
-            runs = _row_runs(sorted(sheet_rows[c] for c in self.calc.structure.children[i]))
+            runs = _row_runs(sorted(sheet_rows[c] for c in self.structure.children[i]))
             pieces = self._pieces[i] = _calls("SUM", [f"{_MARK}{a}" if a == b else f"{_MARK}{a}:{_MARK}{b}"
                                                       for a, b in runs]).split(_MARK)
         letters = self._letters.get(column_id)
@@ -216,7 +218,7 @@ class Rollups:
         lines shows 0 — the one case read otherwise is lines below it that carry figures adding up to exactly
         0). None when the test cannot be written (a span mixing both kinds of line)."""
         self.formula(i, column_id)
-        children = self.calc.structure.children
+        children = self.structure.children
         kids = children[i]
         leaves = [c for c in kids if c not in children]
         span = self._chosen[column_id].get(i)
@@ -240,7 +242,7 @@ class Rollups:
     def _circular(self, spans: dict[int, _Span]) -> bool:
         """True when the cells refer to one another in a circle: a span reaches another parent whose own
         references (its span, or its listed children) reach back."""
-        children = self.calc.structure.children
+        children = self.structure.children
         parents = self._parents
 
         def refs(j: int) -> list[int]:
@@ -275,7 +277,7 @@ class Rollups:
         if self._index is None:
             index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
             texts: dict[str, list[int]] = defaultdict(list)  # a text code's keys found once: many lines share it
-            for r, value in enumerate([row.get(PARENT.id) for row in self.calc.rows]):
+            for r, value in enumerate([row.get(PARENT.id) for row in self.rows]):
                 if type(value) is str:
                     texts[value].append(r)
                 else:
@@ -297,8 +299,8 @@ class Rollups:
         return found
 
     def _find_span(self, j: int) -> _Span | None:
-        rows, block = self.calc.rows, self.calc.block
-        kids = self.calc.structure.children[j]
+        rows, block = self.rows, self.block
+        kids = self.structure.children[j]
         lo, hi = min(kids), max(kids)
         spans = tuple((a, b) for a, b in ((lo, min(hi, j - 1)), (max(lo, j + 1), hi)) if a <= b)
         row = rows[j]
@@ -330,10 +332,10 @@ class Rollups:
         """Criteria that, with EXACT codes, select exactly parent ``j``'s children: a row of one of their levels
         whose parent code is this row's code belongs to the nearest such parent, which is this one, or its
         sibling of the same level would belong to a nearer one too."""
-        rows, kids = self.calc.rows, self.calc.structure.children[j]
+        rows, kids = self.rows, self.structure.children[j]
         levels = sorted({str(rows[c].get(self._level)) for c in kids}) if self._level else []
         by_level = tuple((self._level, lv) for lv in levels) if self._level else ()
-        return ((PARENT.id, j), *((g, j) for g in self.calc.block.group_by), *by_level)
+        return ((PARENT.id, j), *((g, j) for g in self.block.group_by), *by_level)
 
     def _render(self, span: _Span, j: int, column_id: str) -> str | None:
         """The span form's text in ``column_id``; None when a column it needs is not in the sheet."""
