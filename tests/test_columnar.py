@@ -103,7 +103,7 @@ def _plans(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, int]:
     many cells the screen left to the per-cell path."""
     books = read_workbooks(path)
     fast = plan_recalc_all(books)
-    left = sum(len(list(recalc_screen.cells_to_evaluate(rb, Context(wb, load_settings()).corrected[bid])))
+    left = sum(len(recalc_screen.screen(rb, Context(wb, load_settings()).corrected[bid]).cells)
                for wb in books for bid, rb in wb.blocks.items())
     with monkeypatch.context() as m:
         m.setattr(recalc_screen, "_unchanged", lambda *args: None)

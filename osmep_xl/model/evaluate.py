@@ -9,7 +9,7 @@ formula would give; recalculation replaces it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -93,7 +93,9 @@ class BlockCalc:
     their cached values are not trusted as stated. With ``recompute`` every
     derived and roll-up cell is computed, as after a full recalculation. ``arith``
     is exact decimal arithmetic by default, or Excel's binary doubles. ``meta`` holds the information
-    sheet's values, for formulas that read one (the cumulative to the as-of month).
+    sheet's values, for formulas that read one (the cumulative to the as-of month). ``rolled_up`` gives a
+    parent's roll-up already known in ``arith`` (None where it is not): a roll-up takes it for a line that is
+    itself a parent instead of evaluating that line's lines.
     """
 
     def __init__(
@@ -106,6 +108,7 @@ class BlockCalc:
         arith: Arithmetic = DECIMAL,
         structure: Structure | None = None,
         meta: Mapping[str, Any] | None = None,
+        rolled_up: Callable[[int, str], Decimal | None] | None = None,
     ) -> None:
         self.block = block
         self.meta: Mapping[str, Any] = meta or {}
@@ -118,6 +121,7 @@ class BlockCalc:
         self._columns = {c.id: c for c in block.columns}
         self._memo: dict[CellKey, CellValue] = {}
         self._parents = frozenset(i for i, kids in self.structure.children.items() if kids)
+        self._rolled_up = rolled_up
 
     def is_computable(self, i: int, column: Column) -> bool:
         """True when the sheet carries a formula for this cell (derived or roll-up)."""
@@ -185,8 +189,9 @@ class BlockCalc:
         """A parent's sum of its lines, in row order. A line without lines of its own shows what its row
         holds, stated figure or a formula's cached value alike (a roll-up column has no row formula, so nothing
         recomputes it): it is read straight from its row, as :meth:`cell` would give it, instead of being
-        evaluated (a total's sum at 50,000 lines evaluated every line one by one). Only lines that are
-        roll-ups themselves are evaluated."""
+        evaluated (a total's sum at 50,000 lines evaluated every line one by one). A line that is a roll-up
+        itself is taken from ``rolled_up`` once a line before it carries a figure (whether it carries one
+        needs its lines), else evaluated."""
         if self._parents.isdisjoint(children):  # the usual parent: every line a leaf, read in C
             shown = list(map(dict.get, itemgetter(*children)(self.rows) if len(children) > 1
                              else [self.rows[children[0]]], repeat(column_id)))
@@ -195,6 +200,10 @@ class BlockCalc:
             shown, has_data = [], False
             for c in children:
                 if c in self._parents:
+                    known = self._rolled_up(c, column_id) if has_data and self._rolled_up is not None else None
+                    if known is not None:
+                        shown.append(known)
+                        continue
                     line = self.cell(c, column_id)
                     shown.append(line.value)
                     has_data = has_data or line.has_data

@@ -15,7 +15,7 @@ from ..xlsx.coerce import CellProblem
 from ..xlsx.formulas import cell_formula, is_current
 from ..xlsx.read import ReadWorkbook
 from .catalog import INFO, RULES, rule
-from .recalc_screen import cells_to_evaluate
+from .recalc_screen import screen
 
 CHANGED = rule("recalc.changed", INFO, "ค่าที่คำนวณใหม่ต่างจากค่าเดิม", "recalculation changed a stated value")
 
@@ -40,15 +40,18 @@ def _same(column: Column, a: Value, b: Value) -> bool:
 
 def plan_recalc(workbook: ReadWorkbook) -> tuple[list[CellEdit], list[Finding]]:
     """Cell edits that restore every formula, and an info finding per stated value that changes. Only the
-    cells :func:`.recalc_screen.cells_to_evaluate` cannot show unchanged are evaluated one by one."""
+    cells :func:`.recalc_screen.screen` cannot show unchanged are evaluated one by one."""
     edits: list[CellEdit] = []
     changes: list[Finding] = []
     for rb in workbook.blocks.values():
         calc = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, meta=workbook.meta)
+        screened = screen(rb, calc)
+        # A roll-up's lines that are roll-ups themselves come from the columns (Excel's doubles, computed
+        # there in the same order): a total's value costs its own lines, not every line below it.
         excel = BlockCalc(rb.block, rb.rows, formula_cells=rb.formula_cells, recompute=True, arith=EXCEL,
-                          structure=calc.structure, meta=workbook.meta)
+                          structure=calc.structure, meta=workbook.meta, rolled_up=screened.rolled_up)
         # Columns whose input column is missing are left out: no formula can be written (validation says why).
-        for i, col in cells_to_evaluate(rb, calc):
+        for i, col in screened.cells:
             row = rb.rows[i]
             shown = excel.cell(i, col.id)  # what Excel would store after recalculating
             if shown.stated:  # nothing below carries this figure: it stays the input here

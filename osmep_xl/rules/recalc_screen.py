@@ -9,7 +9,8 @@ that does not fit the columns) takes the per-cell path, which decides exactly as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from ..model.columnar import (
     SCALE,
     BlockColumns,
     Bools,
+    Floats,
     NumberColumn,
     evaluate_columns,
     round_half_away,
@@ -36,37 +38,56 @@ def recalc_columns(rb: ReadBlock) -> list[Column]:
         col.formula is not None and any(dep not in rb.columns for dep in col.formula.inputs))]
 
 
-def cells_to_evaluate(rb: ReadBlock, calc: BlockCalc) -> Iterator[tuple[int, Column]]:
-    """The computable cells of ``rb`` that may need an edit, in row then column order (``calc``: the block
+@dataclass(frozen=True)
+class Screen:
+    """One block screened in columns: the cells recalculation must evaluate one by one (in row then column
+    order), and each roll-up column's doubles as Excel's arithmetic gives them after a full recalculation
+    (none when the block is not screened)."""
+
+    cells: list[tuple[int, Column]]
+    doubles: dict[str, Floats]
+
+    def rolled_up(self, i: int, column_id: str) -> Decimal | None:
+        """Row ``i``'s roll-up in ``column_id`` as :class:`.money.ExcelArithmetic` carries it (the double's
+        shortest text), None where the columns did not compute it."""
+        doubles = self.doubles.get(column_id)
+        return None if doubles is None else Decimal(repr(float(doubles[i])))
+
+
+def screen(rb: ReadBlock, calc: BlockCalc) -> Screen:
+    """The computable cells of ``rb`` that may need an edit, and its roll-ups (``calc``: the block
     recomputed, for its structure and the roll-up formulas)."""
     columns = recalc_columns(rb)
-    unchanged = _unchanged(rb, calc, columns)
+    screened = _unchanged(rb, calc, columns)
+    unchanged, evaluated = screened if screened is not None else ({}, None)
     n = len(rb.rows)
     parents = np.zeros(n, np.bool_)
     parents[[i for i, kids in calc.structure.children.items() if kids]] = True
     found: list[tuple[int, int, Column]] = []
     for k, col in enumerate(columns):
         left = np.ones(n, np.bool_) if col.derived else parents.copy()
-        same = None if unchanged is None else unchanged.get(col.id)
+        same = unchanged.get(col.id)
         if same is not None:  # a cell left alone: unchanged and its formula text right, decided by column
             current = current_rows(col, calc, np.flatnonzero(left & same).tolist(), rb.address, rb.formula_text)
             left[current] = False
         found += [(i, k, col) for i in np.flatnonzero(left).tolist()]
     found.sort(key=lambda cell: (cell[0], cell[1]))
-    for i, _, col in found:
-        yield i, col
+    doubles = {} if evaluated is None else {
+        c.id: evaluated.columns[c.id].double for c in rb.block.columns if c.rollup and c.id in evaluated.columns}
+    return Screen([(i, col) for i, _, col in found], doubles)
 
 
-def _unchanged(rb: ReadBlock, calc: BlockCalc, columns: list[Column]) -> dict[str, Bools] | None:
-    """Per numeric column, the formula cells surely left as they are; None when the block is not evaluated in
-    columns, or a computable cell holds a typed figure (recalculation replaces it, which changes what the
-    cells above it compute: the columns, which keep stated figures, no longer show that)."""
+def _unchanged(rb: ReadBlock, calc: BlockCalc, columns: list[Column]) -> tuple[dict[str, Bools], BlockColumns] | None:
+    """Per numeric column, the formula cells surely left as they are, and the columns evaluated; None when the
+    block is not evaluated in columns, or a computable cell holds a typed figure (recalculation replaces it,
+    which changes what the cells above it compute: the columns, which keep stated figures, no longer show
+    that)."""
     evaluated = evaluate_columns(rb.block, rb.rows, rb.raw_columns, rb.formula_text, calc.structure)
     if evaluated is None or _typed_over(evaluated):
         return None
     return {col.id: evaluated.computable[col.id] & evaluated.columns[col.id].formula
             & _fresh(col, evaluated.columns[col.id])
-            for col in columns if col.id in evaluated.columns}
+            for col in columns if col.id in evaluated.columns}, evaluated
 
 
 def _typed_over(evaluated: BlockColumns) -> bool:
