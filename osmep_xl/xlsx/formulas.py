@@ -144,7 +144,6 @@ class Rollups:
         # per parent: its list of cells split where the column letters go (the same rows in every column)
         self._pieces: dict[int, list[str]] = {}
         self._letters: dict[str, str] = {}
-        self._circles: dict[frozenset[int], bool] = {}  # whether these parents' spans make a circle
         self._numbers: list[str] | None = None
         self._row_ints: list[int] | None = None
 
@@ -196,7 +195,7 @@ class Rollups:
             rendered = self._render(span, j, column_id) if span is not None else None
             if span is not None and rendered is not None:
                 forms[j], spans[j] = rendered, span
-        if spans and self._circles_at(spans):
+        if spans and self._circular(spans):
             spans = {}
             forms = lists
         self._chosen[column_id] = spans
@@ -231,13 +230,6 @@ class Rollups:
         tests = [f"{_over('COUNT', [self.address(c, column_id) for c in leaves])}>0"] if leaves else []
         tests += [f"N({self.address(c, column_id)})<>0" for c in kids if c in children]
         return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
-
-    def _circles_at(self, spans: dict[int, _Span]) -> bool:
-        """:meth:`_circular`, decided once for the parents every column writes as spans."""
-        key = frozenset(spans)
-        if key not in self._circles:
-            self._circles[key] = self._circular(spans)
-        return self._circles[key]
 
     def _circular(self, spans: dict[int, _Span]) -> bool:
         """True when the cells refer to one another in a circle: a span reaches another parent whose own
