@@ -194,9 +194,10 @@ def hand_book(path: Path, sheet_body: str) -> None:
 # --- parallel deflate ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 200, 64 * 5, 64 * 5 + 1, 3000])
-def test_parallel_deflate_inflates_to_the_data(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deflate, "BLOCK", 64)
+@pytest.mark.parametrize(("block", "size"), [(64, 0), (64, 1), (64, 63), (64, 64), (64, 65), (64, 200), (64, 64 * 5),
+                                             (64, 64 * 5 + 1), (64, 3000), (deflate.WINDOW + 999, 150_000)])
+def test_parallel_deflate_inflates_to_the_data(block: int, size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deflate, "BLOCK", block)  # smaller than the window, and larger (primed by its end)
     monkeypatch.setattr(deflate, "IN_FLIGHT", 3)
     data = bytes((i * 7919 >> 3) % 11 + 60 for i in range(size))
     for pieces in ([data], [data[:5], b"", memoryview(data)[5:70], data[70:]]):
@@ -323,7 +324,9 @@ def test_recalc_of_a_streamed_sheet_is_recalc_in_memory(tmp_path: Path, monkeypa
     src = tmp_path / "wrong.xlsx"
     full = write_workbook(interleaved(120), tmp_path / "full.xlsx")
     rb = read_workbook(full).blocks["lines"]
-    write(full, src, rb.sheet, [(rb.address(i, "total"), Decimal(i + 1), None) for i in range(3, 100, 9)])
+    with monkeypatch.context() as m:
+        m.setattr(patch, "STREAM_MIN", 1 << 40)
+        write(full, src, rb.sheet, [(rb.address(i, "total"), Decimal(i + 1), None) for i in range(3, 100, 9)])
     edits, _ = plan_recalc_all(open_all(src))
     assert len(edits) > 10
     outs = []
