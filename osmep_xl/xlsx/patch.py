@@ -88,13 +88,13 @@ class WorkbookPatch:
         """The sheet's bytes to splice cell edits into, or None when it is (to be) edited as a tree."""
         sheet_name, part = self._part(name)
         if part not in self._spliced:
+            headers = [] if part in self._sheets else edits.table_headers(self._pkg, part)
             if part in self._sheets:
                 self._spliced[part] = None
-            elif self._pkg.size(part) >= STREAM_MIN:
-                self._spliced[part] = StreamedSheet(sheet_name, lambda: self._pkg.stream(part),
-                                                    edits.table_headers(self._pkg, part))
+            elif self._pkg.size(part) >= STREAM_MIN:  # never held whole: its edits are spliced as it is written
+                self._spliced[part] = StreamedSheet(sheet_name, lambda: self._pkg.stream(part), headers)
             else:
-                self._spliced[part] = SplicedSheet.open(self._pkg.original(part), edits.table_headers(self._pkg, part))
+                self._spliced[part] = SplicedSheet.open(self._pkg.original(part), headers)
         return self._spliced[part]
 
     def _unstream(self, part: str) -> None:

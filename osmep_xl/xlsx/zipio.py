@@ -39,6 +39,7 @@ class Pieces:
 
     @classmethod
     def of(cls, pieces: list[Chunk]) -> Pieces:
+        """Pieces held in memory."""
         return cls(sum(len(p) for p in pieces), lambda: iter(pieces))
 
 
@@ -96,7 +97,8 @@ def _stored_spans(path: Path) -> dict[str, tuple[zipfile.ZipInfo, int, int]]:
     return spans
 
 
-def write_zip(target: Path, source: Path, entries: Iterable[tuple[zipfile.ZipInfo, bytes | Pieces | None]]) -> None:
+def write_zip(target: Path, source: Path,
+              entries: Iterable[tuple[zipfile.ZipInfo, bytes | Pieces | None]]) -> None:
     """Write a zip at ``target``: each entry's bytes (or pieces, written one after another) compressed anew —
     a large one deflated on two cores (:mod:`osmep_xl.xlsx.deflate`) — or (None) the source's member of that
     name copied as it is stored: the same compressed bytes, CRC, date and flags, never re-deflated."""
@@ -134,6 +136,7 @@ def _write_deflated(zf: zipfile.ZipFile, fh: BinaryIO, info: zipfile.ZipInfo, da
     into a seekable file: zip64 when the size calls for it, CRC and sizes filled in afterwards."""
     info.compress_size = info.CRC = info.flag_bits = 0
     info.file_size = data.size
+    info.external_attr = info.external_attr or 0o600 << 16
     zip64 = data.size * 1.05 > zipfile.ZIP64_LIMIT  # zipfile's margin: deflate may grow the data
     info.header_offset = fh.tell()
     fh.write(info.FileHeader(zip64))
