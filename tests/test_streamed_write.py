@@ -336,3 +336,23 @@ def test_recalc_of_a_streamed_sheet_is_recalc_in_memory(tmp_path: Path, monkeypa
         outs.append(inflated(write(src, tmp_path / f"out{limit}.xlsx", rb.sheet,
                                    [(e.cell, e.value, e.formula) for e in edits])))
     assert outs[0] == outs[1]
+
+
+def test_a_sheet_edited_as_a_tree_after_a_failed_save_keeps_every_edit(big: Path, block: ReadBlock, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    outs = []
+    for limit in (1 << 40, 0):
+        monkeypatch.setattr(patch, "STREAM_MIN", limit)
+        wp = WorkbookPatch(big)
+        for cell, value, formula in few_rows(block):
+            wp.set_cell(block.sheet, cell, value, formula=formula)
+        with monkeypatch.context() as m:
+            m.setattr(zipio.os, "replace", lambda *_: (_ for _ in ()).throw(OSError("disk full")))
+            with pytest.raises(PatchError, match="unchanged"):
+                wp.save(tmp_path / f"out{limit}.xlsx")
+        wp.highlight(block.sheet, block.address(1, "allocated"))  # the tree editor takes the sheet over
+        wp.set_cell(block.sheet, block.address(2, "allocated"), 99)
+        outs.append(inflated(wp.save(tmp_path / f"out{limit}.xlsx")))
+    assert outs[0] == outs[1]
+    back = read_workbook(tmp_path / "out0.xlsx").blocks["lines"]
+    assert back.rows[0]["allocated"] == Decimal("1234.5") and back.rows[2]["allocated"] == 99

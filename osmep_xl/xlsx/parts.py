@@ -124,8 +124,10 @@ class Package:
         return next(name for name, d in self._docs.items() if d is doc)
 
     def touch(self, part: str) -> None:
-        """Mark a parsed part as edited, so it is re-serialised on save."""
+        """Mark a parsed part as edited, so it is re-serialised on save (pieces set by an earlier save, whose
+        edits the parsed part then holds, are dropped)."""
         self._dirty.add(part)
+        self._pieces.pop(part, None)
 
     def replace_doc(self, part: str, doc: XmlDoc) -> None:
         self._docs[part] = doc
