@@ -88,9 +88,10 @@ def few_rows(rb: ReadBlock) -> list[Edit]:
 
 
 def many_rows(rb: ReadBlock) -> list[Edit]:
-    """More rows than the in-memory splice finds one by one: it indexes every row."""
-    assert len(rb.rows) // 5 > FEW_ROWS
-    return [(rb.address(i, "allocated"), Decimal(i), None) for i in range(0, len(rb.rows), 5)]
+    """More rows than the in-memory splice finds one by one (it indexes every row): projects' amounts."""
+    rows = [i for i, row in enumerate(rb.rows) if row["level"] == "project"][::5]
+    assert len(rows) > FEW_ROWS
+    return [(rb.address(i, "allocated"), Decimal(i), None) for i in rows]
 
 
 def same_cell_twice(rb: ReadBlock) -> list[Edit]:
@@ -99,18 +100,23 @@ def same_cell_twice(rb: ReadBlock) -> list[Edit]:
     return [(cell, Decimal(1), "1+0"), (rb.address(4, "allocated"), Decimal(2), None), (cell, Decimal(5), None)]
 
 
-def plans(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each streamed sheet's plan was taken (True) or it gave way to the in-memory splice."""
-    taken: list[bool] = []
-    plan = streamed.StreamedSheet.plan
+def streaming(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What became of each streamed sheet: "streamed", or "gave way" (its edits replayed in memory)."""
+    seen: list[str] = []
+    plan, unstream = streamed.StreamedSheet.plan, patch.WorkbookPatch._unstream
 
-    def spy(self: streamed.StreamedSheet) -> zipio.Pieces | None:
-        planned = plan(self)
-        taken.append(planned is not None)
-        return planned
+    def planned(self: streamed.StreamedSheet) -> zipio.Pieces:
+        seen.append("streamed")
+        return plan(self)
 
-    monkeypatch.setattr(streamed.StreamedSheet, "plan", spy)
-    return taken
+    def replayed(self: patch.WorkbookPatch, part: str) -> None:
+        if isinstance(self._spliced.get(part), streamed.StreamedSheet):
+            seen[-1] = "gave way"
+        unstream(self, part)
+
+    monkeypatch.setattr(streamed.StreamedSheet, "plan", planned)
+    monkeypatch.setattr(patch.WorkbookPatch, "_unstream", replayed)
+    return seen
 
 
 @pytest.mark.parametrize("edits", [few_rows, many_rows, same_cell_twice])
@@ -122,9 +128,9 @@ def test_streamed_edits_write_what_the_in_memory_splice_writes(big: Path, block:
     with monkeypatch.context() as m:
         m.setattr(patch, "STREAM_MIN", 1 << 40)
         memory = write(big, tmp_path / "memory.xlsx", block.sheet, chosen)
-    taken = plans(monkeypatch)
+    seen = streaming(monkeypatch)
     out = write(big, tmp_path / "streamed.xlsx", block.sheet, chosen)
-    assert taken == [True]
+    assert seen == ["streamed"]
     assert inflated(out) == inflated(memory)
     with zipfile.ZipFile(big) as zf:
         part = sheet_parts(zf)[block.sheet]
@@ -140,15 +146,16 @@ def test_what_streaming_cannot_decide_is_replayed_in_memory(big: Path, block: Re
         [*every_kind(block, 2), (a1(block.sheet_rows[5], 60), "ใหม่", None)],  # no such cell yet: the tree's
         [(block.address(9, "allocated"), Decimal(1), None), (a1(last + 40, 1), 5, None)],  # no such row yet
         [(block.address(9, "allocated"), Decimal(1), None), (a1(last, 2), 5, None), (a1(last + 3, 2), 6, None)],
+        [(block.address(4, "total"), Decimal(5), None)],  # a formula overwritten, none written: the calc chain
     ]
     for n, edits in enumerate(cases):
         with monkeypatch.context() as m:
             m.setattr(patch, "STREAM_MIN", 1 << 40)
             memory = write(big, tmp_path / f"memory{n}.xlsx", block.sheet, edits)
         with monkeypatch.context() as m:
-            taken = plans(m)
+            seen = streaming(m)
             out = write(big, tmp_path / f"streamed{n}.xlsx", block.sheet, edits)
-        assert taken == [False], n
+        assert seen == ["gave way"], n
         assert inflated(out) == inflated(memory), n
 
 
@@ -167,18 +174,32 @@ def test_a_merged_cell_is_refused_as_in_memory(tmp_path: Path, monkeypatch: pyte
     assert not (tmp_path / "out.xlsx").exists()
 
 
-def hand_book(path: Path, sheet_body: str) -> None:
-    """A minimal workbook of one sheet "S" with this content."""
+def test_a_comment_past_the_edits_sends_the_sheet_to_the_tree_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      small_pieces: None) -> None:
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 400))
+    src = tmp_path / "commented.xlsx"
+    hand_book(src, f"<sheetData>{rows}</sheetData><!-- a comment the byte scan could misread -->")
+    outs, seen = [], streaming(monkeypatch)
+    for limit in (1 << 40, 0):
+        monkeypatch.setattr(patch, "STREAM_MIN", limit)
+        outs.append(inflated(write(src, tmp_path / f"out{limit}.xlsx", "S", [("A2", 5, None)])))
+    assert outs[0] == outs[1] and seen == ["gave way"]
+
+
+def hand_book(path: Path, sheet_body: str, *, calc_chain: bool = False) -> None:
+    """A minimal workbook of one sheet "S" with this content (and a calc chain)."""
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    types = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    chain = (f'<Override PartName="/xl/calcChain.xml" ContentType="{types}.calcChain+xml"/>',
+             f'<Relationship Id="rId2" Type="{rel}/calcChain" Target="calcChain.xml"/>') if calc_chain else ("", "")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
                     'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="applica'
                     'tion/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="app'
-                    'lication/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlform'
-                    'ats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.x'
-                    'ml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                    '</Types>')
+                    f'lication/xml"/><Override PartName="/xl/workbook.xml" ContentType="{types}.sheet.main+xml"/>'
+                    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{types}.worksheet+xml"/>'
+                    f"{chain[0]}</Types>")
         zf.writestr("_rels/.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relati'
                     f'onships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
                     '</Relationships>')
@@ -186,9 +207,25 @@ def hand_book(path: Path, sheet_body: str) -> None:
                     'r:id="rId1"/></sheets></workbook>')
         zf.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/packag'
                     f'e/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
-                    'Target="worksheets/sheet1.xml"/></Relationships>')
+                    f'Target="worksheets/sheet1.xml"/>{chain[1]}</Relationships>')
         zf.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}>'
                     f"{sheet_body}</worksheet>")
+        if calc_chain:
+            zf.writestr("xl/calcChain.xml", f'<calcChain {ns}><c r="B1" i="1"/></calcChain>')
+
+
+def test_a_formula_overwritten_drops_the_calc_chain_as_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 small_pieces: None) -> None:
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><f>A{r}*2</f><v>{2 * r}</v></c></row>'
+                   for r in range(1, 400))
+    src = tmp_path / "chain.xlsx"
+    hand_book(src, f"<sheetData>{rows}</sheetData>", calc_chain=True)
+    outs, seen = [], streaming(monkeypatch)
+    for limit in (1 << 40, 0):
+        monkeypatch.setattr(patch, "STREAM_MIN", limit)
+        outs.append(inflated(write(src, tmp_path / f"out{limit}.xlsx", "S", [("A3", 5, None), ("B350", 9, None)])))
+    assert outs[0] == outs[1] and seen == ["gave way"]
+    assert "xl/calcChain.xml" not in dict(outs[1])
 
 
 # --- parallel deflate ----------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from .rels import content_type, override, related, rels_doc
 from .sheet import Sheet, find_sheet, sheet_entries
 from .shift import shift_formula as _shift_formula
 from .splice import SplicedSheet
-from .streamed import STREAM_MIN, StreamedSheet
+from .streamed import STREAM_MIN, StreamedSheet, Unstreamable
 from .styles import Styles
 from .values import address, check_value, clean_formula, xstring
 from .values import number_text as _number_text
@@ -92,7 +92,8 @@ class WorkbookPatch:
             if part in self._sheets:
                 self._spliced[part] = None
             elif self._pkg.size(part) >= STREAM_MIN:  # never held whole: its edits are spliced as it is written
-                self._spliced[part] = StreamedSheet(sheet_name, lambda: self._pkg.stream(part), headers)
+                self._spliced[part] = StreamedSheet(sheet_name, part, lambda: self._pkg.stream(part),
+                                                    self._pkg.size(part), headers)
             else:
                 self._spliced[part] = SplicedSheet.open(self._pkg.original(part), headers)
         return self._spliced[part]
@@ -187,17 +188,11 @@ class WorkbookPatch:
     def _finish(self) -> None:
         """Workbook-level consequences of the edits: recalculation on open and no stale calc chain."""
         pkg = self._pkg
-        for part, spliced in list(self._spliced.items()):
-            if not isinstance(spliced, StreamedSheet):
-                continue
-            planned = spliced.plan()
-            if planned is None:
-                self._unstream(part)
-            else:
-                pkg.set_pieces(part, planned)
-                pkg.formulas_changed |= spliced.formulas_changed
         for part, spliced in self._spliced.items():
-            if isinstance(spliced, SplicedSheet) and spliced.edited:
+            if isinstance(spliced, StreamedSheet):
+                pkg.set_pieces(part, spliced.plan())
+                pkg.formulas_changed |= spliced.formulas_changed
+            elif spliced is not None and spliced.edited:
                 pkg.set_pieces(part, spliced.pieces())
         if pkg.values_changed:
             book = pkg.doc(WORKBOOK_PART).root
@@ -238,8 +233,14 @@ class WorkbookPatch:
         self._check_target(target)
         self._finish()
         try:
-            with atomic_target(target, mode_from=self.source) as tmp:
-                self._pkg.write(tmp)
+            while True:
+                try:
+                    with atomic_target(target, mode_from=self.source) as tmp:
+                        self._pkg.write(tmp)
+                    break
+                except Unstreamable as exc:  # nothing written: the sheet's edits are made in memory, and again
+                    self._unstream(exc.part)
+                    self._finish()
         except TargetFolderError as exc:
             raise fail(f"เขียนโฟลเดอร์ไม่ได้ / cannot write into {exc.folder} ({exc.cause})") from exc
         except OSError as exc:

@@ -1,15 +1,17 @@
 """Cell edits to a large worksheet, spliced into its bytes as they stream from the source zip to the new one.
 
-A large sheet is never held whole: its edits are kept until the save, then two passes read it in pieces
-of about :data:`PIECE` bytes, each cut just after a row's end tag (so no cell spans two pieces). The first
-finds the edited cells and checks the sheet as :class:`~osmep_xl.xlsx.splice.SplicedSheet` would; the
-second, while the zip is written, yields each piece with its edits spliced in. Memory is a few pieces and
-the edits, whatever the sheet's size.
+A large sheet is never held whole: its edits are kept until the save, then spliced in while the zip is
+written, the sheet read in pieces of about :data:`PIECE` bytes, each cut just after a row's end tag (so no
+cell spans two pieces). Memory is a few pieces and the edits, whatever the sheet's size, and the sheet is
+inflated once.
 
-The streamed splice takes only what it decides exactly as the in-memory splice would: each edited row
-found as Excel writes it (``<row r="N"``) and every edit spliceable. Anything else — a row or cell that does
-not exist yet, a merged cell, a shared formula — sends the sheet back to the in-memory splice, which replays
-the edits in their order and hands what it cannot splice to the tree editor, as if they had been made there.
+The streamed splice takes only what it decides exactly as the in-memory splice
+(:class:`~osmep_xl.xlsx.splice.SplicedSheet`) would: each edited row found as Excel writes it
+(``<row r="N"``), every edit spliceable, nothing in the sheet that makes the in-memory splice refuse it.
+What it can only know once the sheet has streamed past (a merged range after the rows, a row that is not
+there) raises :class:`Unstreamable` before the zip is complete: the save then discards the temp file,
+replays the edits on the sheet in memory, in their order (what the splice cannot do going to the tree
+editor, as if the sheet had never been streamed), and writes again.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from ..a1 import a1
+from .deflate import Chunk
 from .ooxml import CellValue
 from .splice import (
     FEW_ROWS,
-    Cell,
     Edits,
     foreign_encoding,
     formula_touched,
@@ -42,44 +44,42 @@ _Box = tuple[int, int, int, int]
 _Edit = tuple[int, int, CellValue, str | None]  # 0-based row and column, value, formula
 
 
+class Unstreamable(Exception):
+    """The streamed sheet's edits cannot be decided piece by piece: the save replays them in memory."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__(part)
+        self.part = part
+
+
 class StreamedSheet:
     """A large sheet's cell edits, kept to be spliced in when the package is written."""
 
-    def __init__(self, name: str, chunks: Callable[[], Iterator[bytes]], headers: list[_Box]) -> None:
-        self.name = name  # the sheet's name, for replaying the edits
+    def __init__(self, name: str, part: str, chunks: Callable[[], Iterator[bytes]], size: int,
+                 headers: list[_Box]) -> None:
+        self.name, self.part = name, part  # the sheet's name, for replaying the edits, and its part
         self._chunks = chunks  # the sheet's bytes afresh, in chunks
+        self._size = size
         self._headers = headers
         self.edits: list[_Edit] = []
         self.formulas_changed = False
 
     def set_cell(self, row: int, col: int, value: CellValue, formula: str | None) -> bool:
-        """Keep the edit of the cell at 0-based (row, col) for :meth:`plan` (``value`` and ``formula`` are
-        already checked and clean)."""
+        """Keep the edit of the cell at 0-based (row, col) for the save (``value`` and ``formula`` are already
+        checked and clean)."""
         self.edits.append((row, col, value, formula))
         return True
 
-    def plan(self) -> Pieces | None:
-        """The sheet's new bytes, to be streamed; None when the edits cannot all be spliced piece by piece
-        (the caller then replays :attr:`edits` on the sheet in memory)."""
-        found = self._find()
-        if found is None:
-            return None
-        edits: Edits = {}
-        size, cells, blocked = found
-        touched = False
-        for (row, col, value, formula), cell in zip(self.edits, cells, strict=True):
-            new = rewritten(cell, value, formula)
-            if new is None or any(inside(box, row, col) for box in blocked):
-                return None
-            edits[cell[0]] = (cell[1], new)
-            touched |= formula_touched(cell, formula)
-        self.formulas_changed = touched
-        size += sum(len(new) - (stop - start) for start, (stop, new) in edits.items())
-        return Pieces(size, lambda: splice_pieces(row_pieces(self._chunks()), edits))
+    def plan(self) -> Pieces:
+        """The sheet's new bytes, spliced as they are read (their size given as the source's: the edits change
+        it by a few bytes). :attr:`formulas_changed` is what they will show unless :class:`Unstreamable`
+        is raised: a formula written, or (found while streaming) one overwritten."""
+        self.formulas_changed = any(formula is not None for *_, formula in self.edits)
+        return Pieces(self._size, self._spliced)
 
-    def _find(self) -> tuple[int, list[Cell], list[_Box]] | None:
-        """The first pass: the sheet's size, each edit's cell (offsets from the sheet's start) and the
-        blocked ranges; None when the in-memory splice could decide otherwise than a piece shows.
+    def _spliced(self) -> Iterator[Chunk]:
+        """The sheet's pieces with the edits spliced in; :class:`Unstreamable` when a piece shows that the
+        in-memory splice could decide otherwise.
 
         A row is the first ``<row r="N"`` in the sheet, as the in-memory splice finds a few rows; when it would
         index every row instead (many rows edited), every row must be numbered, in ascending order."""
@@ -87,32 +87,36 @@ class StreamedSheet:
         for i, (row, _, _, _) in enumerate(self.edits):
             wanted.setdefault(b"%d" % (row + 1), []).append(i)
         strict = len(wanted) > FEW_ROWS
-        cells: dict[int, Cell] = {}
-        size, last, tail = 0, 0, b""
+        touched, last, tail = False, 0, b""
         for base, piece in row_pieces(self._chunks()):
             if (base == 0 and foreign_encoding(piece)) or unsafe(piece):
-                return None
+                raise Unstreamable(self.part)
             numbers = _PLAIN_ROW.findall(piece)
             if strict:
                 ints = [int(n) for n in numbers]
                 if len(ints) != piece.count(b"<row") or any(b <= a for a, b in zip([last, *ints], ints, strict=False)):
-                    return None
+                    raise Unstreamable(self.part)
                 last = ints[-1] if ints else last
+            edits: Edits = {}
             for number in wanted.keys() & set(numbers):
                 start = piece.find(b'<row r="' + number + b'"')
                 end = piece.find(b"<row", start + 4)
                 in_row = row_cells(piece, start, end if end >= 0 else len(piece))
                 for i in wanted.pop(number):
-                    cell = in_row.get(a1(self.edits[i][0], self.edits[i][1]).encode("ascii"))
-                    if cell is None:
-                        return None  # a cell that does not exist yet: the tree editor's
-                    cells[i] = (base + cell[0], base + cell[1], cell[2], cell[3], cell[4])
-            size, tail = base + len(piece), piece
-        if wanted:
-            return None
+                    row, col, value, formula = self.edits[i]
+                    cell = in_row.get(a1(row, col).encode("ascii"))
+                    new = rewritten(cell, value, formula) if cell is not None else None
+                    if cell is None or new is None:
+                        raise Unstreamable(self.part)  # a cell that does not exist yet, a shared formula
+                    edits[cell[0]] = (cell[1], new)
+                    touched |= formula_touched(cell, formula)
+            yield from splice_pieces([(0, piece)], edits)
+            tail = piece
         # Merged ranges follow the cells, hence the last row: they are in the last piece.
         blocked = merged(tail, max(tail.rfind(b"sheetData>"), 0)) + self._headers
-        return size, [cells[i] for i in range(len(self.edits))], blocked
+        if wanted or touched != self.formulas_changed or any(
+                inside(box, row, col) for row, col, _, _ in self.edits for box in blocked):
+            raise Unstreamable(self.part)
 
 
 def row_pieces(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
