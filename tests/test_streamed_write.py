@@ -142,11 +142,13 @@ def test_what_streaming_cannot_decide_is_replayed_in_memory(big: Path, block: Re
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             small_pieces: None) -> None:
     last = block.sheet_rows[-1]
+    project = next(i for i, row in enumerate(block.rows) if row["level"] == "project")
+    amount = (block.address(project, "allocated"), Decimal(1), None)  # an amount typed in: a constant
     cases: list[list[Edit]] = [
         [*every_kind(block, 2), (a1(block.sheet_rows[5], 60), "ใหม่", None)],  # no such cell yet: the tree's
-        [(block.address(9, "allocated"), Decimal(1), None), (a1(last + 40, 1), 5, None)],  # no such row yet
-        [(block.address(9, "allocated"), Decimal(1), None), (a1(last, 2), 5, None), (a1(last + 3, 2), 6, None)],
-        [(block.address(4, "total"), Decimal(5), None)],  # a formula overwritten, none written: the calc chain
+        [amount, (a1(last + 40, 1), 5, None)],  # no such row yet
+        [amount, (a1(last, 2), 5, None), (a1(last + 3, 2), 6, None)],
+        [amount, (block.address(4, "total"), Decimal(5), None)],  # a formula overwritten, none written
     ]
     for n, edits in enumerate(cases):
         with monkeypatch.context() as m:
