@@ -135,7 +135,8 @@ def foreign_encoding(head: bytes) -> bool:
 def unsafe(data: bytes) -> bool:
     """Whether the bytes hold what a byte scan could misread (comments, CDATA, entities) or an array or data
     table formula (whose range the tree editor guards)."""
-    return any(marker in data for marker in _UNSAFE) or (
+    # Every marker holds a "!", which one quick scan rules out in most sheets.
+    return (b"!" in data and any(marker in data for marker in _UNSAFE)) or (
         (b'"array"' in data or b'"dataTable"' in data) and _ARRAY.search(data) is not None)
 
 
