@@ -32,7 +32,9 @@ READ_CHUNK = 1 << 20  # uncompressed bytes read at a time from a member streamed
 @dataclass(frozen=True)
 class Pieces:
     """A part's new bytes as pieces written one after another (a spliced sheet: slices of the original and
-    the edited cells), ``size`` bytes in all; ``open`` gives them afresh each time it is called."""
+    the edited cells); ``open`` gives them afresh each time it is called. ``size`` is their length, which
+    chooses how the part is written (for a streamed sheet, the source's: its edits change it by a few bytes;
+    the header gets the length written)."""
 
     size: int
     open: Callable[[], Iterator[Chunk]]
