@@ -141,13 +141,13 @@ def test_streamed_edits_write_what_the_in_memory_splice_writes(big: Path, block:
 def test_what_streaming_cannot_decide_is_replayed_in_memory(big: Path, block: ReadBlock, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             small_pieces: None) -> None:
-    last = block.sheet_rows[-1]
+    last, name, beyond = block.sheet_rows[-1], block.columns["name"], max(block.columns.values()) + 40
     project = next(i for i, row in enumerate(block.rows) if row["level"] == "project")
     amount = (block.address(project, "allocated"), Decimal(1), None)  # an amount typed in: a constant
     cases: list[list[Edit]] = [
-        [*every_kind(block, 2), (a1(block.sheet_rows[5], 60), "ใหม่", None)],  # no such cell yet: the tree's
-        [amount, (a1(last + 40, 1), 5, None)],  # no such row yet
-        [amount, (a1(last, 2), 5, None), (a1(last + 3, 2), 6, None)],
+        [*every_kind(block, 2), (a1(block.sheet_rows[5], beyond), "ใหม่", None)],  # no such cell yet: the tree's
+        [amount, (a1(last + 40, name), 5, None)],  # no such row yet
+        [amount, (block.address(len(block.rows) - 1, "name"), 5, None), (a1(last + 3, name), 6, None)],
         [amount, (block.address(4, "total"), Decimal(5), None)],  # a formula overwritten, none written
     ]
     for n, edits in enumerate(cases):
