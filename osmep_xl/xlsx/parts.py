@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .ooxml import fail
+from .ooxml import PatchError, fail
 from .package import WORKBOOK_PART
 from .xmldoc import XmlDoc, parse_xml, serialise
-from .zipio import Chunk, PackageTooLargeError, copy_file, read_infos, read_member, write_zip
+from .zipio import PackageTooLargeError, Pieces, copy_file, member_chunks, read_infos, read_member, write_zip
 
 # What reading a damaged member can raise: a bad CRC or header, a corrupt deflate stream, an unknown method.
 _MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError, RuntimeError)
@@ -46,7 +46,7 @@ class Package:
         self._docs: dict[str, XmlDoc] = {}
         self._dirty: set[str] = set()
         self._raw: dict[str, bytes] = {}  # parts replaced by bytes (VML)
-        self._pieces: dict[str, list[Chunk]] = {}  # parts replaced by pieces written one after another (spliced sheets)
+        self._pieces: dict[str, Pieces] = {}  # parts replaced by pieces written one after another (spliced sheets)
         self._new: list[str] = []
         self._removed: set[str] = set()
         # Workbook-level consequences for the save: recalculate on open, drop a stale calc chain.
@@ -67,7 +67,19 @@ class Package:
         try:
             return read_member(self.source, self._infos[part])
         except _MEMBER_ERRORS as exc:
-            raise fail(f"ส่วน {part} ของไฟล์เสียหาย / part {part} of {self.source} cannot be read ({exc})") from exc
+            raise _unreadable(part, self.source, exc) from exc
+
+    def size(self, part: str) -> int:
+        """The part's size as read from the source, uncompressed."""
+        return self._infos[part].file_size
+
+    def stream(self, part: str) -> Iterator[bytes]:
+        """The part's bytes as read from the source, in chunks (a large sheet is never held whole)."""
+        self._check_source()
+        try:
+            yield from member_chunks(self.source, self._infos[part])
+        except _MEMBER_ERRORS as exc:
+            raise _unreadable(part, self.source, exc) from exc
 
     def _check_source(self) -> None:
         try:
@@ -90,7 +102,7 @@ class Package:
         if part in self._raw:
             return self._raw[part]
         if part in self._pieces:
-            return b"".join(self._pieces[part])
+            return b"".join(self._pieces[part].open())
         if part in self._dirty:
             return serialise(self._docs[part])
         return self.original(part)
@@ -100,7 +112,7 @@ class Package:
             self._docs[part] = parse_xml(self.original(part), part)
         return self._docs[part]
 
-    def set_pieces(self, part: str, pieces: list[Chunk]) -> None:
+    def set_pieces(self, part: str, pieces: Pieces) -> None:
         """Replace an existing part by these bytes, in order (a spliced sheet: the original's slices and the
         edited cells, never joined into a second copy of the sheet); a parsed copy of it is dropped."""
         self._docs.pop(part, None)
@@ -112,8 +124,10 @@ class Package:
         return next(name for name, d in self._docs.items() if d is doc)
 
     def touch(self, part: str) -> None:
-        """Mark a parsed part as edited, so it is re-serialised on save."""
+        """Mark a parsed part as edited, so it is re-serialised on save (pieces set by an earlier save, whose
+        edits the parsed part then holds, are dropped)."""
         self._dirty.add(part)
+        self._pieces.pop(part, None)
 
     def replace_doc(self, part: str, doc: XmlDoc) -> None:
         self._docs[part] = doc
@@ -146,7 +160,7 @@ class Package:
             n += 1
         return pattern.format(n)
 
-    def entries(self) -> Iterable[tuple[zipfile.ZipInfo, bytes | list[Chunk] | None]]:
+    def entries(self) -> Iterable[tuple[zipfile.ZipInfo, bytes | Pieces | None]]:
         """Zip entries to save: kept parts keep their date, compression and attributes; bytes None for a part
         never touched (its stored bytes are copied), pieces for a spliced sheet."""
         now = time.localtime()[:6]
@@ -173,3 +187,7 @@ class Package:
             if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
                 raise  # the target's disk: the caller says the file is unchanged
             raise fail(f"ไฟล์เสียหาย / {self.source} cannot be copied ({exc})") from exc
+
+
+def _unreadable(part: str, source: Path, exc: Exception) -> PatchError:
+    return fail(f"ส่วน {part} ของไฟล์เสียหาย / part {part} of {source} cannot be read ({exc})")

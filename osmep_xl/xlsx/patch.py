@@ -25,6 +25,7 @@ from .rels import content_type, override, related, rels_doc
 from .sheet import Sheet, find_sheet, sheet_entries
 from .shift import shift_formula as _shift_formula
 from .splice import SplicedSheet
+from .streamed import STREAM_MIN, StreamedSheet, Unstreamable
 from .styles import Styles
 from .values import address, check_value, clean_formula, xstring
 from .values import number_text as _number_text
@@ -46,9 +47,9 @@ class WorkbookPatch:
         self._pkg = Package(self.source)
         self._sheets: dict[str, Sheet] = {}  # part -> sheet being edited
         self._by_name: dict[str, Sheet] = {}  # sheet name asked for -> its sheet (set_cell is called per cell)
-        # Sheets edited cell by cell in their bytes (part -> sheet; None: needs the tree editor), and which
-        # part each sheet name asked for is.
-        self._spliced: dict[str, SplicedSheet | None] = {}
+        # Sheets edited cell by cell in their bytes (part -> sheet: in memory, or streamed on save when large;
+        # None: needs the tree editor), and which part each sheet name asked for is.
+        self._spliced: dict[str, SplicedSheet | StreamedSheet | None] = {}
         self._parts: dict[str, tuple[str, str]] = {}
         self._styles = Styles(self._pkg)
         if self._pkg.doc(WORKBOOK_PART).root.tag != m("workbook"):
@@ -73,21 +74,38 @@ class WorkbookPatch:
             return self._by_name[name]
         sheet_name, part = self._part(name)
         if part not in self._sheets:
+            self._unstream(part)  # which may itself need the tree (and make it)
+        if part not in self._sheets:
             spliced = self._spliced.get(part)
             self._spliced[part] = None  # from now on this sheet is edited as a tree
-            if spliced is not None and spliced.edited:
+            if isinstance(spliced, SplicedSheet) and spliced.edited:
                 self._pkg.replace_doc(part, _parse_xml(spliced.render(), part))
             self._sheets[part] = Sheet.load(sheet_name, part, self._pkg.doc(part))
         self._by_name[name] = self._sheets[part]
         return self._sheets[part]
 
-    def _splice(self, name: str) -> SplicedSheet | None:
+    def _splice(self, name: str) -> SplicedSheet | StreamedSheet | None:
         """The sheet's bytes to splice cell edits into, or None when it is (to be) edited as a tree."""
-        _, part = self._part(name)
+        sheet_name, part = self._part(name)
         if part not in self._spliced:
-            self._spliced[part] = None if part in self._sheets else SplicedSheet.open(
-                self._pkg.original(part), edits.table_headers(self._pkg, part))
+            headers = [] if part in self._sheets else edits.table_headers(self._pkg, part)
+            if part in self._sheets:
+                self._spliced[part] = None
+            elif self._pkg.size(part) >= STREAM_MIN:  # never held whole: its edits are spliced as it is written
+                self._spliced[part] = StreamedSheet(sheet_name, part, lambda: self._pkg.stream(part),
+                                                    self._pkg.size(part), headers)
+            else:
+                self._spliced[part] = SplicedSheet.open(self._pkg.original(part), headers)
         return self._spliced[part]
+
+    def _unstream(self, part: str) -> None:
+        """A streamed sheet's edits made again on the sheet in memory, in their order (spliced, or by the tree
+        editor where the splice cannot), as if it had never been streamed."""
+        streamed = self._spliced.get(part)
+        if isinstance(streamed, StreamedSheet):
+            self._spliced[part] = SplicedSheet.open(self._pkg.original(part), edits.table_headers(self._pkg, part))
+            for row, col, value, formula in streamed.edits:
+                self._set(streamed.name, row, col, value, formula)
 
     # --- public edits ------------------------------------------------------------------------------------
 
@@ -103,7 +121,9 @@ class WorkbookPatch:
         check_value(value)
         if formula is not None:
             formula = clean_formula(formula)
-        row, col = address(cell)
+        self._set(sheet, *address(cell), value, formula)
+
+    def _set(self, sheet: str, row: int, col: int, value: CellValue, formula: str | None) -> None:
         spliced = self._splice(sheet)
         if spliced is not None and spliced.set_cell(row, col, value, formula):
             self._pkg.values_changed = True
@@ -169,7 +189,10 @@ class WorkbookPatch:
         """Workbook-level consequences of the edits: recalculation on open and no stale calc chain."""
         pkg = self._pkg
         for part, spliced in self._spliced.items():
-            if spliced is not None and spliced.edited:
+            if isinstance(spliced, StreamedSheet):
+                pkg.set_pieces(part, spliced.plan())
+                pkg.formulas_changed |= spliced.formulas_changed
+            elif spliced is not None and spliced.edited:
                 pkg.set_pieces(part, spliced.pieces())
         if pkg.values_changed:
             book = pkg.doc(WORKBOOK_PART).root
@@ -210,8 +233,14 @@ class WorkbookPatch:
         self._check_target(target)
         self._finish()
         try:
-            with atomic_target(target, mode_from=self.source) as tmp:
-                self._pkg.write(tmp)
+            while True:
+                try:
+                    with atomic_target(target, mode_from=self.source) as tmp:
+                        self._pkg.write(tmp)
+                    break
+                except Unstreamable as exc:  # nothing written: the sheet's edits are made in memory, and again
+                    self._unstream(exc.part)
+                    self._finish()
         except TargetFolderError as exc:
             raise fail(f"เขียนโฟลเดอร์ไม่ได้ / cannot write into {exc.folder} ({exc.cause})") from exc
         except OSError as exc:

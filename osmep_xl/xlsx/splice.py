@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 
 from ..a1 import a1
+from .deflate import Chunk
 from .ooxml import CellValue
 from .values import cell_range, inside, number_text, xstring
 from .xmldoc import escape_attr, escape_text
+from .zipio import Pieces
 
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b")
 _ROW = re.compile(rb"<(?:[\w.-]+:)?row\b[^>]*?\sr=\"(\d+)\"")
@@ -28,8 +31,8 @@ _DROPPED = (b"t", b"cm", b"vm")  # the old content's type and its dynamic-array 
 _UNSAFE = (b"<!--", b"<![CDATA[", b"<!DOCTYPE", b"<!ENTITY")
 _CELL = re.compile(rb"<((?:[\w.-]+:)?)c\b([^>]*?)(/?)>")
 _REF = re.compile(rb"\sr=\"([A-Z]+[0-9]+)\"")
-_Cell = tuple[int, int, bytes, bytes, bytes]  # start, end, tag prefix, attributes, content
-_FEW_ROWS = 32  # rows edited before every row is indexed
+Cell = tuple[int, int, bytes, bytes, bytes]  # start, end, tag prefix, attributes, content
+FEW_ROWS = 32  # rows edited before every row is indexed
 
 
 class SplicedSheet:
@@ -40,26 +43,18 @@ class SplicedSheet:
         self._blocked = blocked  # merged ranges and table headers: the tree editor checks those cells
         self._rows: dict[int, int] | None = None  # row number -> offset of its <row>
         self._starts: list[int] = []  # offsets of every <row>, ascending
-        self._edits: dict[int, tuple[int, bytes]] = {}  # offset of the old <c> -> (its end, new bytes)
-        self._row_cells: dict[int, dict[bytes, _Cell]] = {}
+        self._edits: Edits = {}
+        self._row_cells: dict[int, dict[bytes, Cell]] = {}
         self.formulas_changed = False
 
     @classmethod
     def open(cls, data: bytes, headers: list[tuple[int, int, int, int]]) -> SplicedSheet | None:
         """The sheet as spliceable bytes, or None when only the tree editor can edit it safely (``headers``:
         the sheet's table header ranges)."""
-        head = data[:200]
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"encoding" in head and not re.search(
-                rb"encoding\s*=\s*[\"']utf-?8[\"']", head, re.I)):
-            return None
-        if any(marker in data for marker in _UNSAFE):
-            return None
-        if (b'"array"' in data or b'"dataTable"' in data) and _ARRAY.search(data):
+        if foreign_encoding(data) or unsafe(data):
             return None
         # Merged ranges follow the cells: only the bytes after them are scanned.
-        tail = max(data.rfind(b"sheetData>"), 0)
-        merges = [box for ref in _MERGE.findall(data, tail) if (box := cell_range(ref.decode("ascii", "replace")))]
-        return cls(data, merges + headers)
+        return cls(data, merged(data, max(data.rfind(b"sheetData>"), 0)) + headers)
 
     def _row_offsets(self) -> dict[int, int] | None:
         if self._rows is None:
@@ -74,7 +69,7 @@ class SplicedSheet:
 
     def _row_span(self, number: int) -> tuple[int, int] | None:
         """Where row ``number``'s cells lie: from its <row> to the next row's (or the end)."""
-        if self._rows is None and len(self._row_cells) < _FEW_ROWS:
+        if self._rows is None and len(self._row_cells) < FEW_ROWS:
             # A few rows: found by a search for the row as Excel and every writer we know write it (r first),
             # which is far quicker than indexing every row of a large sheet.
             start = self.data.find(b'<row r="%d"' % number)
@@ -95,23 +90,14 @@ class SplicedSheet:
             return False
         cells = self._cells(row + 1)
         found = cells.get(a1(row, col).encode("ascii")) if cells is not None else None
-        if found is None:
+        new = rewritten(found, value, formula) if found is not None else None
+        if found is None or new is None:
             return False
-        begin, stop, prefix, attrs, body = found
-        close = b"</" + prefix + b"c>"
-        if _TYPED_FORMULA.search(body):
-            return False  # a shared or array formula: its dependants need the tree editor
-        kept = [m[0] for m in _ATTR.finditer(attrs) if m[1] not in _DROPPED]
-        content, kind = _content(prefix, value, formula)
-        if kind:
-            kept.append(b't="' + kind + b'"')
-        tag = prefix + b"c"
-        new = b"<" + tag + b" " + b" ".join(kept) + (b">" + content + close if content else b"/>")
-        self._edits[begin] = (stop, new)
-        self.formulas_changed |= formula is not None or b"<" + prefix + b"f" in body
+        self._edits[found[0]] = (found[1], new)
+        self.formulas_changed |= formula_touched(found, formula)
         return True
 
-    def _cells(self, number: int) -> dict[bytes, _Cell] | None:
+    def _cells(self, number: int) -> dict[bytes, Cell] | None:
         """The cells of row ``number`` by address (read once per row): where each starts and ends, its tag's
         prefix, attributes and content; None when the row is not found. A cell whose end cannot be found is
         left out (the tree editor's)."""
@@ -119,43 +105,98 @@ class SplicedSheet:
             span = self._row_span(number)
             if span is None:
                 return None
-            start, end = span
-            cells: dict[bytes, _Cell] = {}
-            for cell in _CELL.finditer(self.data, start, end):
-                ref = _REF.search(cell[2])
-                if ref is None:
-                    continue
-                prefix = cell[1]
-                if cell[3]:
-                    cells[ref[1]] = (cell.start(), cell.end(), prefix, cell[2], b"")
-                    continue
-                close = self.data.find(b"</" + prefix + b"c>", cell.end(), end)
-                if close >= 0:
-                    cells[ref[1]] = (cell.start(), close + len(prefix) + 4, prefix, cell[2],
-                                     self.data[cell.end():close])
-            self._row_cells[number] = cells
+            self._row_cells[number] = row_cells(self.data, *span)
         return self._row_cells[number]
 
     @property
     def edited(self) -> bool:
         return bool(self._edits)
 
-    def pieces(self) -> list[bytes | memoryview]:
+    def pieces(self) -> Pieces:
         """The sheet's bytes with every edit spliced in, as pieces: views of the original between the edits
         (no copy of the sheet is made) and the edited cells."""
-        view = memoryview(self.data)
-        out: list[bytes | memoryview] = []
-        pos = 0
-        for start in sorted(self._edits):
-            stop, new = self._edits[start]
-            out += [view[pos:start], new]
-            pos = stop
-        out.append(view[pos:])
-        return out
+        return Pieces.of(list(splice_pieces([(0, self.data)], self._edits)))
 
     def render(self) -> bytes:
         """The sheet's bytes with every edit spliced in."""
-        return b"".join(self.pieces())
+        return b"".join(self.pieces().open())
+
+
+Edits = dict[int, tuple[int, bytes]]  # offset of an old <c> in the sheet -> (its end, the new bytes)
+
+
+def foreign_encoding(head: bytes) -> bool:
+    """Whether the sheet, by its first bytes, is in an encoding other than UTF-8 (which the splice keeps to)."""
+    head = head[:200]
+    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"encoding" in head and not re.search(
+        rb"encoding\s*=\s*[\"']utf-?8[\"']", head, re.I))
+
+
+def unsafe(data: bytes) -> bool:
+    """Whether the bytes hold what a byte scan could misread (comments, CDATA, entities) or an array or data
+    table formula (whose range the tree editor guards)."""
+    # Every marker holds a "!", which one quick scan rules out in most sheets.
+    return (b"!" in data and any(marker in data for marker in _UNSAFE)) or (
+        (b'"array"' in data or b'"dataTable"' in data) and _ARRAY.search(data) is not None)
+
+
+def merged(data: bytes, start: int = 0) -> list[tuple[int, int, int, int]]:
+    """The merged ranges declared in the bytes from ``start``."""
+    return [box for ref in _MERGE.findall(data, start) if (box := cell_range(ref.decode("ascii", "replace")))]
+
+
+def row_cells(data: bytes, start: int, end: int) -> dict[bytes, Cell]:
+    """The cells between ``start`` and ``end`` (one row's span) by address: where each starts and ends, its
+    tag's prefix, attributes and content. A cell whose end cannot be found is left out (the tree editor's)."""
+    cells: dict[bytes, Cell] = {}
+    for cell in _CELL.finditer(data, start, end):
+        ref = _REF.search(cell[2])
+        if ref is None:
+            continue
+        prefix = cell[1]
+        if cell[3]:
+            cells[ref[1]] = (cell.start(), cell.end(), prefix, cell[2], b"")
+            continue
+        close = data.find(b"</" + prefix + b"c>", cell.end(), end)
+        if close >= 0:
+            cells[ref[1]] = (cell.start(), close + len(prefix) + 4, prefix, cell[2], data[cell.end():close])
+    return cells
+
+
+def rewritten(found: Cell, value: CellValue, formula: str | None) -> bytes | None:
+    """The new bytes of an existing cell given ``value`` and ``formula`` (already checked and clean), keeping
+    its style and other attributes; None for a shared or array formula (its dependants need the tree editor)."""
+    _, _, prefix, attrs, body = found
+    if _TYPED_FORMULA.search(body):
+        return None
+    kept = [m[0] for m in _ATTR.finditer(attrs) if m[1] not in _DROPPED]
+    content, kind = _content(prefix, value, formula)
+    if kind:
+        kept.append(b't="' + kind + b'"')
+    tag = prefix + b"c"
+    return b"<" + tag + b" " + b" ".join(kept) + (b">" + content + b"</" + tag + b">" if content else b"/>")
+
+
+def formula_touched(found: Cell, formula: str | None) -> bool:
+    """Whether rewriting the cell writes or removes a formula (the calc chain is then stale)."""
+    return formula is not None or b"<" + found[2] + b"f" in found[4]
+
+
+def splice_pieces(pieces: Iterable[tuple[int, bytes]], edits: Edits) -> Iterator[Chunk]:
+    """The sheet's bytes, given as pieces with their offsets, with ``edits`` spliced in: views of each piece
+    between the edits and the edited cells. An edit lies within one piece (pieces are cut between rows)."""
+    starts = sorted(edits)
+    i = 0
+    for base, piece in pieces:
+        view, pos, end = memoryview(piece), 0, base + len(piece)
+        while i < len(starts) and starts[i] < end:
+            stop, new = edits[starts[i]]
+            if stop > end:
+                raise ValueError(f"an edit at {starts[i]} spans a cut between pieces")
+            yield view[pos:starts[i] - base]
+            yield new
+            pos, i = stop - base, i + 1
+        yield view[pos:]
 
 
 def _content(prefix: bytes, value: CellValue, formula: str | None) -> tuple[bytes, bytes]:

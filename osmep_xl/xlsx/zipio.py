@@ -15,14 +15,34 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .deflate import Chunk, Deflater
 from .safety import MAX_UNCOMPRESSED
 
-Chunk = bytes | memoryview  # a piece of a part written in pieces
+PARALLEL_MIN = 4 << 20  # bytes of a part below which one stream on one core is as quick as blocks on two
+READ_CHUNK = 1 << 20  # uncompressed bytes read at a time from a member streamed
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """A part's new bytes as pieces written one after another (a spliced sheet: slices of the original and
+    the edited cells); ``open`` gives them afresh each time it is called. ``size`` is their length, which
+    chooses how the part is written (for a streamed sheet, the source's: its edits change it by a few bytes;
+    the header gets the length written)."""
+
+    size: int
+    open: Callable[[], Iterator[Chunk]]
+
+    @classmethod
+    def of(cls, pieces: list[Chunk]) -> Pieces:
+        """Pieces held in memory."""
+        return cls(sum(len(p) for p in pieces), lambda: iter(pieces))
 
 
 class PackageTooLargeError(Exception):
@@ -52,6 +72,13 @@ def read_member(path: Path, info: zipfile.ZipInfo) -> bytes:
         return zf.read(info)
 
 
+def member_chunks(path: Path, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """One member's uncompressed bytes, :data:`READ_CHUNK` at a time (its CRC is checked at the end)."""
+    with zipfile.ZipFile(path) as zf, zf.open(info) as member:
+        while chunk := member.read(READ_CHUNK):
+            yield chunk
+
+
 def _stored_spans(path: Path) -> dict[str, tuple[zipfile.ZipInfo, int, int]]:
     """Per member: its info and where its local header, compressed data and data descriptor lie in the file
     (up to the next member or the central directory). A member whose bytes do not start with a local
@@ -73,16 +100,22 @@ def _stored_spans(path: Path) -> dict[str, tuple[zipfile.ZipInfo, int, int]]:
 
 
 def write_zip(target: Path, source: Path,
-              entries: Iterable[tuple[zipfile.ZipInfo, bytes | list[Chunk] | None]]) -> None:
-    """Write a zip at ``target``: each entry's bytes (or pieces, written one after another) compressed anew,
-    or (None) the source's member of that name copied as it is stored — the same compressed bytes, CRC,
-    date and flags, never re-deflated."""
+              entries: Iterable[tuple[zipfile.ZipInfo, bytes | Pieces | None]]) -> None:
+    """Write a zip at ``target``: each entry's bytes (or pieces, written one after another) compressed anew —
+    a large one deflated on two cores (:mod:`osmep_xl.xlsx.deflate`) — or (None) the source's member of that
+    name copied as it is stored: the same compressed bytes, CRC, date and flags, never re-deflated."""
     spans = _stored_spans(source)
     with target.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf, source.open("rb") as src:
         for info, data in entries:
-            if isinstance(data, list):
+            if isinstance(data, bytes) and len(data) >= PARALLEL_MIN:
+                data = Pieces.of([data])
+            if isinstance(data, Pieces) and data.size >= PARALLEL_MIN and info.compress_type == zipfile.ZIP_DEFLATED:
+                _write_deflated(zf, fh, info, data)
+                continue
+            if isinstance(data, Pieces):
+                info.file_size = data.size  # for zipfile's choice of zip64, as writestr knows the size
                 with zf.open(info, "w") as member:
-                    for piece in data:
+                    for piece in data.open():
                         member.write(piece)
                 continue
             stored = spans.get(info.filename) if data is None else None
@@ -98,6 +131,30 @@ def write_zip(target: Path, source: Path,
             zf.filelist.append(kept)
             zf.NameToInfo[kept.filename] = kept
             zf.start_dir = fh.tell()
+
+
+def _write_deflated(zf: zipfile.ZipFile, fh: BinaryIO, info: zipfile.ZipInfo, data: Pieces) -> None:
+    """One member deflated in parallel blocks, its header written as ``ZipFile.open(info, "w")`` writes it
+    into a seekable file: zip64 when the size calls for it, CRC and sizes filled in afterwards."""
+    info.compress_size = info.CRC = info.flag_bits = 0
+    info.file_size = data.size
+    info.external_attr = info.external_attr or 0o600 << 16
+    zip64 = data.size * 1.05 > zipfile.ZIP64_LIMIT  # zipfile's margin: deflate may grow the data
+    info.header_offset = fh.tell()
+    fh.write(info.FileHeader(zip64))
+    deflater = Deflater(zlib.Z_DEFAULT_COMPRESSION)  # the level ZipFile.open(info, "w") would use here
+    for block in deflater.deflate(data.open()):
+        fh.write(block)
+    info.CRC, info.file_size, info.compress_size = deflater.crc, deflater.size, deflater.compressed
+    if not zip64 and max(info.file_size, info.compress_size) > zipfile.ZIP64_LIMIT:
+        raise RuntimeError(f"{info.filename} outgrew its header ({info.file_size} bytes)")
+    end = fh.tell()
+    fh.seek(info.header_offset)
+    fh.write(info.FileHeader(zip64))
+    fh.seek(end)
+    zf.filelist.append(info)
+    zf.NameToInfo[info.filename] = info
+    zf.start_dir = end
 
 
 class _Limited:
