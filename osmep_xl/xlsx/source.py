@@ -9,7 +9,8 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 from xml.etree.ElementTree import ParseError
@@ -112,6 +113,12 @@ class Source(Protocol):
         ...
 
 
+# From this many bytes of sheet XML (~900 project rows) the sheet's formula and error cells are scanned in a
+# thread while python-calamine parses its values (it lets go of the GIL as it parses, and inflating does
+# too): below it the thread costs more than it saves.
+SCAN_BESIDE_FROM = 1 << 20
+
+
 class FileSource:
     """An .xlsx/.xlsm file: values from python-calamine, the rest from the package XML."""
 
@@ -120,6 +127,7 @@ class FileSource:
         closed with the source."""
         self.path = path
         self._zip = package if package is not None else zipfile.ZipFile(path)
+        self._scans: dict[str, Future[SheetCells]] = {}  # scans running beside a parse, by sheet
         try:
             self._book = calamine(lambda: self._open(path), path, ("ไฟล์", "the workbook"))
             workbook = workbook_xml(self._zip)  # parsed once for the sheets' parts and the defined names
@@ -138,6 +146,10 @@ class FileSource:
             return CalamineWorkbook.from_filelike(fh)
 
     def close(self) -> None:
+        for scan in self._scans.values():  # a scan nobody asked for: let it finish before its zip closes
+            with suppress(BaseException):
+                scan.result()
+        self._scans.clear()
         self._zip.close()
         if hasattr(self, "_book"):
             self._book.close()
@@ -146,6 +158,13 @@ class FileSource:
         return list(self._book.sheet_names)
 
     def grid(self, sheet: str) -> list[list[Any]]:
+        """The sheet's values; a large sheet's formula and error cells are scanned meanwhile, for :meth:`cells`
+        (the reader asks for both, values first)."""
+        part = self._parts.get(sheet)
+        if part and sheet not in self._scans and self._zip.getinfo(part).file_size >= SCAN_BESIDE_FROM:
+            worker = ThreadPoolExecutor(1, thread_name_prefix="osmep-scan")
+            self._scans[sheet] = worker.submit(scan_sheet, self._zip, part)
+            worker.shutdown(wait=False)  # its one thread ends when the scan does
         rows: list[list[Any]] = calamine(
             lambda: self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False), self.path,
             (f"ชีต '{sheet}'", f"sheet '{sheet}'"))
@@ -158,5 +177,8 @@ class FileSource:
         return custom_properties(self._zip)
 
     def cells(self, sheet: str) -> SheetCells:
+        scan = self._scans.pop(sheet, None)
+        if scan is not None:
+            return scan.result()  # what the scan raised, if it did, is raised here as it would have been
         part = self._parts.get(sheet)
         return scan_sheet(self._zip, part) if part else SheetCells()
