@@ -4,6 +4,7 @@ on what a call that did not panic printed, and drops a panic's noise, call after
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,7 @@ def test_a_sheet_scanned_beside_its_parse_reads_as_one_scanned_after_it(tmp_path
     from osmep_xl.spec import TEMPLATES
     from osmep_xl.xlsx import package, source
     from osmep_xl.xlsx.generate import write_workbook
+    from osmep_xl.xlsx.package import sheet_parts
     from tests.corpus_helpers import replace_part, zip_parts
     from tests.fuzzing import mutate_workbook
 
@@ -103,6 +105,11 @@ def test_a_sheet_scanned_beside_its_parse_reads_as_one_scanned_after_it(tmp_path
     xml = zip_parts(unparsable)[sheet].replace(b"</row>", b"<c><f>1+1</f></c></row>", 1)
     replace_part(unparsable, sheet, xml.replace(b"</sheetData>", b"</sheetData><x></y>"))
     paths.append(unparsable)
+    missing = tmp_path / "missing.xlsx"  # the workbook names a sheet part the package lacks
+    missing.write_bytes(paths[0].read_bytes())
+    replace_part(missing, "xl/_rels/workbook.xml.rels",
+                 zip_parts(missing)["xl/_rels/workbook.xml.rels"].replace(b"sheet2.xml", b"sheet9.xml"))
+    paths.append(missing)
 
     after = [_outcome(path) for path in paths]
     scanned_in: set[str] = set()
@@ -116,4 +123,7 @@ def test_a_sheet_scanned_beside_its_parse_reads_as_one_scanned_after_it(tmp_path
     monkeypatch.setattr(source, "SCAN_BESIDE_FROM", 0)
     assert [_outcome(path) for path in paths] == after
     assert scanned_in and all(name.startswith("osmep-scan") for name in scanned_in)
-    assert "mismatched tag" in str(after[-1]), after[-1]
+    assert "mismatched tag" in str(after[-2]), after[-2]
+    with zipfile.ZipFile(paths[0]) as zf:  # refused as before: python-calamine finds no such sheet
+        lost = next(name for name, part in sheet_parts(zf).items() if part.endswith("/sheet2.xml"))
+    assert str(after[-1]).endswith(f": {lost}"), after[-1]

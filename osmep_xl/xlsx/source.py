@@ -161,7 +161,7 @@ class FileSource:
         """The sheet's values; a large sheet's formula and error cells are scanned meanwhile, for :meth:`cells`
         (the reader asks for both, values first)."""
         part = self._parts.get(sheet)
-        if part and sheet not in self._scans and self._zip.getinfo(part).file_size >= SCAN_BESIDE_FROM:
+        if part and sheet not in self._scans and self._size(part) >= SCAN_BESIDE_FROM:
             worker = ThreadPoolExecutor(1, thread_name_prefix="osmep-scan")
             self._scans[sheet] = worker.submit(scan_sheet, self._zip, part)
             worker.shutdown(wait=False)  # its one thread ends when the scan does
@@ -169,6 +169,13 @@ class FileSource:
             lambda: self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False), self.path,
             (f"ชีต '{sheet}'", f"sheet '{sheet}'"))
         return rows
+
+    def _size(self, part: str) -> int:
+        """The part's bytes of XML; 0 for a part the package lacks (:meth:`cells` says so, as before)."""
+        try:
+            return self._zip.getinfo(part).file_size
+        except KeyError:
+            return 0
 
     def defined_names(self) -> dict[str, str]:
         return self._names
