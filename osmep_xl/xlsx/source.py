@@ -147,7 +147,7 @@ class FileSource:
 
     def close(self) -> None:
         for scan in self._scans.values():  # a scan nobody asked for: let it finish before its zip closes
-            with suppress(BaseException):
+            with suppress(Exception):
                 scan.result()
         self._scans.clear()
         self._zip.close()
