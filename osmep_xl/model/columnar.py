@@ -21,7 +21,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import is_not, methodcaller
+from operator import is_not
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -102,7 +102,7 @@ def _stored(raw: Mapping[str, Sequence[Any]], rows: Sequence[Row], column_id: st
     if stored is None:
         values = raw.get(column_id)
         stored = np.full(len(rows), math.nan) if values is None else stored_doubles(values)
-    typed = np.fromiter(map(is_not, map(methodcaller("get", column_id), rows), repeat(None)), np.bool_, len(rows))
+    typed = np.fromiter(map(is_not, map(dict.get, rows, repeat(column_id)), repeat(None)), np.bool_, len(rows))
     return stored, typed
 
 
