@@ -120,7 +120,7 @@ def test_a_sheet_scanned_beside_its_parse_reads_as_one_scanned_after_it(tmp_path
         return scan(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(source, "scan_sheet", recorded)
-    monkeypatch.setattr(source, "SCAN_BESIDE_FROM", 0)
+    monkeypatch.setattr(source, "SCAN_BESIDE", range(2**62))
     assert [_outcome(path) for path in paths] == after
     assert scanned_in and all(name.startswith("osmep-scan") for name in scanned_in)
     assert "mismatched tag" in str(after[-2]), after[-2]

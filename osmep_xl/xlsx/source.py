@@ -113,10 +113,12 @@ class Source(Protocol):
         ...
 
 
-# From this many bytes of sheet XML (~1,800 project rows) the sheet's formula and error cells are scanned in a
-# thread while python-calamine parses its values (it lets go of the GIL as it parses, and inflating does
-# too). Below it the scan takes ~15 ms or less: too little to win when the thread has to wait for a core.
-SCAN_BESIDE_FROM = 2 << 20
+# Sheets of this many bytes of XML have their formula and error cells scanned in a thread while python-calamine
+# parses their values (it lets go of the GIL as it parses, and inflating does too). Below 2 MB (~1,800 rows)
+# the scan takes ~15 ms or less: too little to win when the thread has to wait for a core. From 16 MB
+# (~14,000 rows) the parsed cells and the scan's pieces held at once raise the peak memory (50,000 rows:
+# recalc 289 -> 325 MB, past the 300 MB it must stay under), so such a sheet is scanned after its parse.
+SCAN_BESIDE = range(2 << 20, 16 << 20)
 
 
 class FileSource:
@@ -161,7 +163,7 @@ class FileSource:
         """The sheet's values; a large sheet's formula and error cells are scanned meanwhile, for :meth:`cells`
         (the reader asks for both, values first)."""
         part = self._parts.get(sheet)
-        if part and sheet not in self._scans and self._size(part) >= SCAN_BESIDE_FROM:
+        if part and sheet not in self._scans and self._size(part) in SCAN_BESIDE:
             worker = ThreadPoolExecutor(1, thread_name_prefix="osmep-scan")
             self._scans[sheet] = worker.submit(scan_sheet, self._zip, part)
             worker.shutdown(wait=False)  # its one thread ends when the scan does
