@@ -4,6 +4,7 @@ screened in exact integer columns, and a file validated and recalculated from on
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ from bench.generate import BUILDERS, generate
 from osmep_xl import check as check_module
 from osmep_xl.check import check_and_recalc, check_file, recalc_result
 from osmep_xl.excel import udfs
-from osmep_xl.model.columnar import round_percent
+from osmep_xl.model.columnar import BlockColumns, StoredDoubles, evaluate_columns, round_percent, stored_doubles
 from osmep_xl.money import percent
 from osmep_xl.report import FileResult
 from osmep_xl.rules import arithmetic, recalc_screen, variance
@@ -28,11 +29,11 @@ from osmep_xl.rules.recalc import CellEdit, plan_recalc_all
 from osmep_xl.rules.validate import validate
 from osmep_xl.rules.variance_screen import Lines
 from osmep_xl.spec import TEMPLATES
-from osmep_xl.xlsx.coerce import coerce, coerce_column
+from osmep_xl.xlsx.coerce import coerce, coerce_column, float_cells
 from osmep_xl.xlsx.read import read_workbook, read_workbooks
 from tests.cells import Table
 from tests.fuzzing import raw_cells
-from tests.rule_cases import build, disb, set_cached_value, set_cell_xml, sheet
+from tests.rule_cases import build, disb, set_cached_value, set_cell_xml, set_cells, sheet
 
 NUMERIC = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns if c.type.numeric]
 TEXT = [c for spec in TEMPLATES.values() for b in spec.blocks for c in b.columns if not c.type.numeric]
@@ -261,3 +262,71 @@ def test_worksheet_functions_by_column_equal_cell_by_cell(rows: list[tuple[Any, 
     for function, cell, args in cases:
         # repr: -0.0 is not 0.0 here, as it is not in the Decimal each cell computes
         assert [repr(v) for v in function(*args)] == [repr(v) for v in udfs.vectorize(cell, *args)], function
+
+
+def _same_columns(kept: BlockColumns | None, derived: BlockColumns | None) -> bool:
+    """Two evaluations of a block equal field by field (NaN equal to NaN)."""
+    if kept is None or derived is None:
+        return kept is derived
+    assert kept.columns.keys() == derived.columns.keys()
+    for cid, a in kept.columns.items():
+        b = derived.columns[cid]
+        for name in ("stored", "typed", "formula", "exact", "hundredths", "value", "known", "computed",
+                     "computed_known", "double"):
+            assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), (cid, name)
+    return all(np.array_equal(kept.computable[c], derived.computable[c]) for c in kept.computable)
+
+
+def test_the_doubles_the_reader_keeps_evaluate_as_the_cells_they_came_from(tmp_path: Path) -> None:
+    """A block evaluated from the doubles the reader took out as it typed each column, and from its cells as
+    before: a text number, an error cell, a blank row between lines, minus zero, Excel's noise, a huge
+    figure, a figure of a roll-forward blanked in the rows after the read (the rows hold, not the cells)."""
+    rows = [disb("total", "T"), disb("strategy", "S", "T"),
+            disb("project", "P1", "S", "1000", "600", "250"),
+            disb("project", "P2", "S", "800", "1", "0.1"),
+            disb("project", "P3", "T", "2500.75", "1234.56", "0.01")]
+    clean = build(tmp_path / "clean.xlsx", "disbursement", {"lines": rows})
+    lines, name = Table("disbursement", "lines", rows), sheet("disbursement", "lines")
+    edges = {"text": (lines.at("allocated", "P1"), "<is><t>1,000 บาท</t></is>", "inlineStr"),
+             "error": (lines.at("disbursed", "P2"), "<f>1/0</f><v>#DIV/0!</v>", "e"),
+             "minus zero": (lines.at("committed", "P2"), "<v>-0</v>", None),
+             "huge": (lines.at("committed", "P3"), "<v>1e16</v>", None)}
+    variants = [clean, *(set_cell_xml(clean, name, ref, body, kind, out=tmp_path / f"{edge}.xlsx")
+                         for edge, (ref, body, kind) in edges.items())]
+    variants.append(set_cached_value(clean, name, lines.at("allocated", "T"), "4300.7500000000009",
+                                     out=tmp_path / "noise.xlsx"))  # Excel's binary noise in a roll-up's cache
+    variants.append(set_cells(clean, name, {lines.at(c.id, "P2"): None for c in lines.block.columns},
+                              out=tmp_path / "blank row.xlsx"))
+    generated = generate(tmp_path / "gen", len(BUILDERS), seed=11, error_rate=1.0)
+    compared = 0
+    for source in [*variants, *generated]:
+        for wb in read_workbooks(source):
+            context = Context(wb, load_settings())
+            for bid, rb in wb.blocks.items():
+                assert isinstance(rb.raw_columns, StoredDoubles)
+                structure = context.calcs[bid].structure
+                for blanked in (False, True):
+                    if blanked and rb.rows:  # as a roll-forward blanks a period's entries
+                        for row in rb.rows[::2]:
+                            for cid in list(row)[::3]:
+                                row[cid] = None
+                    kept = evaluate_columns(rb.block, rb.rows, rb.raw_columns, rb.formula_text, structure)
+                    derived = evaluate_columns(rb.block, rb.rows, dict(rb.raw_columns), rb.formula_text, structure)
+                    assert _same_columns(kept, derived), (source.name, bid, blanked)
+                    for cid, column in (kept.columns if kept else {}).items():  # each cell's own, as read
+                        assert column.typed.tolist() == [row.get(cid) is not None for row in rb.rows]
+                        assert np.array_equal(column.stored, stored_doubles(rb.raw_columns.get(cid, [None] * len(
+                            rb.rows))), equal_nan=True)
+                    compared += kept is not None
+    assert compared >= len(variants) - 2 + len(BUILDERS)  # evaluated, bar the text and the huge figure
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(raw_cells, st.integers(min_value=-(2**70), max_value=2**70), st.just(float("nan"))),
+                max_size=16))
+def test_stored_doubles_are_each_cell_s_double(values: list[Any]) -> None:
+    """From the floats taken out or from the cells alone, as each cell's own: float, int (not bool), else NaN."""
+    one = np.array([v if type(v) is float else float(v) if type(v) is int else math.nan for v in values],
+                   np.float64)
+    assert np.array_equal(stored_doubles(values), one, equal_nan=True)
+    assert np.array_equal(stored_doubles(values, float_cells(values)), one, equal_nan=True)

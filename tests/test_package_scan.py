@@ -157,3 +157,52 @@ def test_a_formula_text_not_utf8_fails_as_it_does_alone() -> None:
     with pytest.raises(UnicodeDecodeError) as at_once:
         _formula_texts([b"B2", b"A\xff1"])
     assert str(at_once.value) == str(alone.value)
+
+
+# Cells in the forms writers use and in forms only the general pattern reads: every mix of them must give
+# what the general pattern gives, whichever pattern ends up reading it.
+_USUAL_CELLS = ['<c r="B2" s="3"><f>A2*2</f><v>2</v></c>', '<c r="AB30"><f>SUM(A1:A9)</f></c>',
+                '<c r="C7" t="str"><f>"a&amp;b"</f><v>a&amp;b</v></c>', '<c r="D4"><v>5</v></c>',
+                '<c r="E1" t="e"><f>1/0</f><v>#DIV/0!</v></c>', '<c r="F9" s="1"/>',
+                '<c r="G3" t="s"><v>12</v></c>']
+_UNUSUAL_CELLS = ['<c s="1" r="H2"><f>A1</f></c>', '<c r="I2">\n  <f>A1+1</f></c>',
+                  '<c r="J2"><f t="shared" ref="J2:J9" si="0">A2</f></c>', '<c r="K2"><f t="shared" si="0"/></c>',
+                  '<c r="L2"><f/></c>',
+                  '<c r="M2" t="inlineStr"><is><r><rPr><family val="2"/></rPr><t>x</t></r></is></c>',
+                  '<c r="N2"/><f>A1</f>', '<c r="O2" x="a/b"><f>A3</f></c>', '<c r="P2" <c r="Q2"><f>A4</f></c>',
+                  '<c><f>A5</f></c>', '<c r="R2"><f>A6</f> </c>', '<c  r="S2"><f>A7</f></c>',
+                  '<c r="T2" ><f>A8</f></c>', '<c r="U2"><f >A9</f></c>', '<c r="v2"><f>B1</f></c>',
+                  '<c r="W2" s="<f>"><f>B2</f></c>', '<cx r="X2"><f>B3</f></cx>',
+                  '<c s="1" r="Y2" <c r="Z2"><f>B4</f></c>']
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_usual_formula_pattern_finds_what_the_general_one_finds(seed: int) -> None:
+    import random
+
+    from osmep_xl.xlsx.package import _cell_patterns, _formula_matches
+
+    rng = random.Random(seed)
+    cells = rng.choices(_USUAL_CELLS, k=rng.randint(0, 12))
+    for _ in range(rng.choice([0, 0, 1, 2])):  # mostly none: the usual pattern's own answer is compared too
+        cells.insert(rng.randint(0, len(cells)), rng.choice(_UNUSUAL_CELLS))
+    data = f'<sheetData><row r="2">{"".join(cells)}</row></sheetData>'.encode()
+    assert _formula_matches(data, b"") == _cell_patterns(b"")[0].findall(data), data
+
+
+def test_the_usual_formula_pattern_reads_the_usual_cells_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    from osmep_xl.xlsx import package
+
+    data = f'<sheetData><row r="2">{"".join(_USUAL_CELLS)}</row></sheetData>'.encode()
+    expected = package._cell_patterns(b"")[0].findall(data)
+    monkeypatch.setattr(package, "_cell_patterns", lambda prefix: pytest.fail("read by the general pattern"))
+    assert package._formula_matches(data, b"") == expected
+    assert [text for *_, text in expected] == [b"A2*2", b"SUM(A1:A9)", b'"a&amp;b"', b"1/0"]
+
+
+@pytest.mark.parametrize("cell", _UNUSUAL_CELLS)
+def test_each_unusual_cell_is_read_as_the_general_pattern_reads_it(cell: str) -> None:
+    from osmep_xl.xlsx.package import _cell_patterns, _formula_matches
+
+    data = f'<row r="2">{_USUAL_CELLS[0]}{cell}{_USUAL_CELLS[1]}</row>'.encode()
+    assert _formula_matches(data, b"") == _cell_patterns(b"")[0].findall(data)

@@ -4,6 +4,7 @@ on what a call that did not panic printed, and drops a panic's noise, call after
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,68 @@ def test_the_collector_is_paused_only_while_reading(tmp_path: Path, monkeypatch:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _outcome(path: Path) -> object:
+    """What the reader makes of a file: every block's cells, or the refusal's one line."""
+    from osmep_xl.xlsx.read import read_workbooks
+
+    try:
+        books = read_workbooks(path)
+    except UnreadableWorkbookError as exc:
+        return str(exc)
+    return [(wb.meta, wb.structure, [(rb.rows, rb.raw, dict(rb.formula_text), rb.problems, rb.sheet_rows)
+                                     for rb in wb.blocks.values()]) for wb in books]
+
+
+def test_a_sheet_scanned_beside_its_parse_reads_as_one_scanned_after_it(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sound files, damaged copies and a formula the scan cannot decode (it raises in the scan's thread):
+    read the same, refused with the same line, with the scan in a thread beside python-calamine or after it."""
+    import random
+    import threading
+
+    from osmep_xl.data import load_report
+    from osmep_xl.spec import TEMPLATES
+    from osmep_xl.xlsx import package, source
+    from osmep_xl.xlsx.generate import write_workbook
+    from osmep_xl.xlsx.package import sheet_parts
+    from tests.corpus_helpers import replace_part, zip_parts
+    from tests.fuzzing import mutate_workbook
+
+    paths = [write_workbook(load_report(t), tmp_path / f"{t}.xlsx") for t in TEMPLATES]
+    rng = random.Random(3)
+    for n in range(12):
+        damaged = tmp_path / f"damaged{n}.xlsx"
+        damaged.write_bytes(mutate_workbook(rng.choice(paths).read_bytes(), rng, [None, "#REF!", 1.005, "x"]))
+        paths.append(damaged)
+    # A formula cell without an address sends the scan to the full XML parse, which fails on what follows
+    # the cells (python-calamine stops reading before it): the scan raises, in its thread.
+    unparsable = tmp_path / "unparsable.xlsx"
+    unparsable.write_bytes(paths[0].read_bytes())
+    sheet = next(name for name, data in zip_parts(unparsable).items() if b"<f>" in data)
+    xml = zip_parts(unparsable)[sheet].replace(b"</row>", b"<c><f>1+1</f></c></row>", 1)
+    replace_part(unparsable, sheet, xml.replace(b"</sheetData>", b"</sheetData><x></y>"))
+    paths.append(unparsable)
+    missing = tmp_path / "missing.xlsx"  # the workbook names a sheet part the package lacks
+    missing.write_bytes(paths[0].read_bytes())
+    replace_part(missing, "xl/_rels/workbook.xml.rels",
+                 zip_parts(missing)["xl/_rels/workbook.xml.rels"].replace(b"sheet2.xml", b"sheet9.xml"))
+    paths.append(missing)
+
+    after = [_outcome(path) for path in paths]
+    scanned_in: set[str] = set()
+    scan = package.scan_sheet
+
+    def recorded(*args: object) -> package.SheetCells:
+        scanned_in.add(threading.current_thread().name)
+        return scan(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(source, "scan_sheet", recorded)
+    monkeypatch.setattr(source, "SCAN_BESIDE", range(2**62))
+    assert [_outcome(path) for path in paths] == after
+    assert scanned_in and all(name.startswith("osmep-scan") for name in scanned_in)
+    assert "mismatched tag" in str(after[-2]), after[-2]
+    with zipfile.ZipFile(paths[0]) as zf:  # refused as before: python-calamine finds no such sheet
+        lost = next(name for name, part in sheet_parts(zf).items() if part.endswith("/sheet2.xml"))
+    assert str(after[-1]).endswith(f": {lost}"), after[-1]

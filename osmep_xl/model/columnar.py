@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_not
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -73,11 +75,34 @@ class BlockColumns:
     computable: dict[str, Bools]  # the sheet carries a formula or roll-up in this cell
 
 
+@runtime_checkable
+class StoredDoubles(Protocol):
+    """Cells that already know their columns' doubles (a read block's, taken out as it typed them)."""
+
+    def doubles_of(self, column_id: str) -> Floats | None: ...
+
+
+def stored_doubles(values: Sequence[Any], floats: Floats | None = None) -> Floats:
+    """The double each cell stores: a float itself, an int (not a bool) as a double, NaN for anything else.
+    ``floats``: the floats already taken out (NaN for every other cell), so that only the others are looked at."""
+    if floats is None:
+        floats = np.fromiter((v if type(v) is float else math.nan for v in values), np.float64, len(values))
+    ints = [i for i in np.flatnonzero(np.isnan(floats)).tolist() if type(values[i]) is int]
+    if not ints:
+        return floats
+    stored = floats.copy()
+    stored[ints] = [float(values[i]) for i in ints]
+    return stored
+
+
 def _stored(raw: Mapping[str, Sequence[Any]], rows: Sequence[Row], column_id: str) -> tuple[Floats, Bools]:
-    values = raw.get(column_id) or [None] * len(rows)
-    stored = np.fromiter((v if type(v) is float else float(v) if type(v) is int else math.nan  # not bool
-                          for v in values), np.float64, len(values))
-    typed = np.fromiter((row.get(column_id) is not None for row in rows), np.bool_, len(rows))
+    """What each cell stores, and where the reader typed a number (its rows are read as they are now: a roll
+    forward blanks typed figures in them, not in the cells)."""
+    stored = raw.doubles_of(column_id) if isinstance(raw, StoredDoubles) else None
+    if stored is None:
+        values = raw.get(column_id)
+        stored = np.full(len(rows), math.nan) if values is None else stored_doubles(values)
+    typed = np.fromiter(map(is_not, map(dict.get, rows, repeat(column_id)), repeat(None)), np.bool_, len(rows))
     return stored, typed
 
 

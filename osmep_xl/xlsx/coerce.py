@@ -71,8 +71,15 @@ def coercer(column: Column) -> Coercer:
     return partial(_number, column) if column.type.numeric else _text
 
 
-def coerce_column(column: Column, raws: Sequence[Any]) -> tuple[list[Any], dict[int, CellProblem]]:
-    """The typed values of a column's cells, and the problem of each cell that has one (by position).
+def float_cells(raws: Sequence[Any]) -> np.ndarray:
+    """Each cell's float, NaN for a cell holding anything else."""
+    return np.fromiter((v if type(v) is float else math.nan for v in raws), np.float64, len(raws))
+
+
+def coerce_column(column: Column, raws: Sequence[Any],
+                  floats: np.ndarray | None = None) -> tuple[list[Any], dict[int, CellProblem]]:
+    """The typed values of a column's cells, and the problem of each cell that has one (by position);
+    ``floats``: :func:`float_cells` of a numeric column's cells, if the caller has it.
 
     A column is typed at once: the doubles python-calamine gives are classified together (whole numbers,
     exact hundredths, zeros, float noise past the sixth decimal, Buddhist Era years), so the common cell
@@ -81,7 +88,7 @@ def coerce_column(column: Column, raws: Sequence[Any]) -> tuple[list[Any], dict[
     """
     if not column.type.numeric:
         return [(v.strip() or None) if type(v) is str else _text(v).value for v in raws], {}
-    x = np.fromiter((v if type(v) is float else math.nan for v in raws), np.float64, len(raws))
+    x = float_cells(raws) if floats is None else floats
     values = list(raws)
     problems: dict[int, CellProblem] = {}
     slow, fast = _classify(column, x)

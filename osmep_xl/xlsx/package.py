@@ -230,11 +230,31 @@ def _pieces(fh: IO[bytes]) -> Iterator[bytes]:
 _MAX_DIGITS = 9  # a row number with more is no worksheet's (Excel's last row is 1,048,576)
 
 
+# The form every writer we know gives a formula cell (Excel, LibreOffice, XlsxWriter, openpyxl): unprefixed,
+# right after a tag's end, the address first, no whitespace, a plain <f>. It finds the same cells as the
+# general pattern, with the same groups, whenever it accounts for every "<f" in the data: each "<f" is then a
+# "<f>" right after a cell's start tag whose first attribute is its address, and the general pattern reads
+# that cell the same way (see _formula_matches). About half the general pattern's time.
+_USUAL_FORMULA = re.compile(rb'><c r="([A-Z]++)([0-9]++)"[^>/]*+><f>([^<]*+)</f>')
+
+
+def _formula_matches(data: bytes, prefix: bytes) -> list[tuple[bytes, bytes, bytes]]:
+    """(letters, digits, text) of each formula cell of ``data``, as the general pattern finds them."""
+    if not prefix:
+        found: list[tuple[bytes, bytes, bytes]] = _USUAL_FORMULA.findall(data)
+        # Each match holds at least one "<f", so equal counts mean each holds exactly its own and none is
+        # left over (a shared or empty formula, whitespace, another attribute first, <family ...>).
+        if len(found) == data.count(b"<f"):
+            return found
+    general: list[tuple[bytes, bytes, bytes]] = _cell_patterns(prefix)[0].findall(data)
+    return general
+
+
 def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
     """Add the formula and error cells of ``data`` to ``cells``; :class:`_Redo` for a cell without an address
     (allowed, rare) or with an impossible row number, which only the full parser places as written."""
-    formula_cell, error_cell = _cell_patterns(prefix)
-    found = formula_cell.findall(data)
+    error_cell = _cell_patterns(prefix)[1]
+    found = _formula_matches(data, prefix)
     if found:
         letters, digits, texts = zip(*found, strict=True)
         del found

@@ -18,10 +18,11 @@ import numpy as np
 
 from ..a1 import a1, parse_a1
 from ..gc_pause import paused_gc
+from ..model.columnar import stored_doubles
 from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
-from .coerce import CellProblem, coerce_column
+from .coerce import CellProblem, coerce_column, float_cells
 from .formula_map import FormulaMap
 from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
 from .package import SheetCells
@@ -54,6 +55,19 @@ class StructureProblem:
     block: Block | None = None
     column: str | None = None  # column id, for column problems
 
+
+
+class RawColumns(dict[str, list[Any]]):
+    """Each found column's cells as the sheet stores them, by column id, and each numeric column's doubles as
+    the reader took them out to type the column (:class:`.columnar.StoredDoubles`; the cells are never
+    edited after the read, so the doubles stay theirs)."""
+
+    def __init__(self, cells: dict[str, list[Any]], doubles: dict[str, np.ndarray]) -> None:
+        super().__init__(cells)
+        self._doubles = doubles
+
+    def doubles_of(self, column_id: str) -> np.ndarray | None:
+        return self._doubles.get(column_id)
 
 
 @dataclass
@@ -327,9 +341,9 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     if len(kept) < len(lines):
         raw_columns = {cid: [cells[j] for j in kept] for cid, cells in raw_columns.items()}
     rb.sheet_rows = [start + j for j in kept]
-    rb.raw_columns = raw_columns
     position = {j: i for i, j in enumerate(kept)}
-    _type_rows(rb, block, raw_columns, {(position[j], cid) for j, cid in flagged if j in position})
+    rb.raw_columns = RawColumns(raw_columns, _type_rows(rb, block, raw_columns,
+                                                        {(position[j], cid) for j, cid in flagged if j in position}))
     _formula_cells(rb, scan)
     return rb
 
@@ -342,16 +356,23 @@ def _column_cells(lines: list[list[Any]], c: int) -> list[Any]:
 
 
 def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
-               errors: set[tuple[int, str]]) -> None:
-    """Each row's typed values and cell problems, typed a column at a time."""
+               errors: set[tuple[int, str]]) -> dict[str, np.ndarray]:
+    """Each row's typed values and cell problems, typed a column at a time; returns each numeric column's
+    doubles (:func:`.columnar.stored_doubles`, read-only), which typing it took out."""
     n = len(rb.sheet_rows)
     typed: list[list[Any]] = []
     problems: dict[tuple[int, str], CellProblem] = {}
+    doubles: dict[str, np.ndarray] = {}
     for cid in block.column_ids:
         if cid not in raw_columns:
             typed.append([None] * n)
             continue
-        values, found = coerce_column(block.column(cid), raw_columns[cid])
+        column, cells = block.column(cid), raw_columns[cid]
+        floats = float_cells(cells) if column.type.numeric else None
+        values, found = coerce_column(column, cells, floats)
+        if floats is not None:
+            stored = doubles[cid] = stored_doubles(cells, floats)
+            stored.flags.writeable = False
         for i, problem in found.items():
             problems[(i, cid)] = problem
         typed.append(values)
@@ -362,6 +383,7 @@ def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
     rb.rows = [dict(zip(ids, values, strict=True)) for values in zip(*typed, strict=True)]
     order = {cid: n for n, cid in enumerate(rb.columns)}
     rb.problems = dict(sorted(problems.items(), key=lambda item: (item[0][0], order[item[0][1]])))
+    return doubles
 
 
 def _formula_cells(rb: ReadBlock, scan: SheetCells) -> None:
