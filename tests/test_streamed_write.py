@@ -256,6 +256,19 @@ def test_parallel_deflate_keeps_the_ratio_of_one_stream(big: Path, monkeypatch: 
     assert blocks <= 1.01 * len(one.compress(xml) + one.flush())
 
 
+def test_a_large_part_written_anew_is_within_a_percent_of_the_default_level(big: Path, block: ReadBlock,
+                                                                              tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zipio, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(patch, "STREAM_MIN", 0)
+    out = write(big, tmp_path / "out.xlsx", block.sheet, few_rows(block))
+    with zipfile.ZipFile(out) as zf:
+        part = sheet_parts(zf)[block.sheet]
+        xml, written = zf.read(part), zf.getinfo(part).compress_size
+    default = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    assert written <= 1.01 * len(default.compress(xml) + default.flush())
+
+
 def test_parts_deflated_in_parallel_read_everywhere(big: Path, block: ReadBlock, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     edits = few_rows(block)
