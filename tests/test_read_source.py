@@ -127,3 +127,25 @@ def test_a_sheet_scanned_beside_its_parse_reads_as_one_scanned_after_it(tmp_path
     with zipfile.ZipFile(paths[0]) as zf:  # refused as before: python-calamine finds no such sheet
         lost = next(name for name, part in sheet_parts(zf).items() if part.endswith("/sheet2.xml"))
     assert str(after[-1]).endswith(f": {lost}"), after[-1]
+
+
+def test_the_scan_thread_starts_after_the_process_shares_one_arena(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from osmep_xl.data import load_report
+    from osmep_xl.xlsx import source
+    from osmep_xl.xlsx.generate import write_workbook
+    from osmep_xl.xlsx.read import read_workbooks
+
+    path = write_workbook(load_report("disbursement"), tmp_path / "d.xlsx")
+    events: list[str] = []
+
+    class Pool(source.ThreadPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            events.append("thread")
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(source, "share_one_arena", lambda: events.append("one arena"))
+    monkeypatch.setattr(source, "ThreadPoolExecutor", Pool)
+    monkeypatch.setattr(source, "SCAN_BESIDE", range(2**62))
+    read_workbooks(path)
+    assert events and events == ["one arena", "thread"] * (len(events) // 2)

@@ -17,6 +17,7 @@ from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+from .arena import share_one_arena
 from .package import SheetCells, custom_properties, defined_names, scan_sheet, sheet_parts, workbook_xml
 
 # What a damaged package raises from the zip, XML and calamine layers: the file is unreadable.
@@ -115,10 +116,10 @@ class Source(Protocol):
 
 # Sheets of this many bytes of XML have their formula and error cells scanned in a thread while python-calamine
 # parses their values (it lets go of the GIL as it parses, and inflating does too). Below 2 MB (~1,800 rows)
-# the scan takes ~15 ms or less: too little to win when the thread has to wait for a core. From 16 MB
-# (~14,000 rows) the parsed cells and the scan's pieces held at once raise the peak memory (50,000 rows:
-# recalc 289 -> 325 MB, past the 300 MB it must stay under), so such a sheet is scanned after its parse.
-SCAN_BESIDE = range(2 << 20, 16 << 20)
+# the scan takes ~15 ms or less: too little to win when the thread has to wait for a core. The process
+# shares one malloc arena first (:func:`.arena.share_one_arena`): with the thread's own, a 50,000-row
+# recalc peaked at 325 MB instead of 292.
+SCAN_BESIDE = range(2 << 20, 1 << 62)
 
 
 class FileSource:
@@ -164,6 +165,7 @@ class FileSource:
         (the reader asks for both, values first)."""
         part = self._parts.get(sheet)
         if part and sheet not in self._scans and self._size(part) in SCAN_BESIDE:
+            share_one_arena()
             worker = ThreadPoolExecutor(1, thread_name_prefix="osmep-scan")
             self._scans[sheet] = worker.submit(scan_sheet, self._zip, part)
             worker.shutdown(wait=False)  # its one thread ends when the scan does
