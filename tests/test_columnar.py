@@ -159,6 +159,46 @@ def test_recalc_screen_leaves_each_out_of_date_cell_to_the_per_cell_path(tmp_pat
     assert lines.at("allocated", "T") in _written(fast[0])
 
 
+def test_recalc_screens_a_block_with_figures_typed_over_its_formulas(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure typed over a derived cell is screened as its formula (recalc puts the formula back); one over
+    a derived cell whose row states none of its inputs, or over a roll-up, keeps every cell per cell."""
+    clean, lines, _ = _recalc_cases(tmp_path)
+    name = sheet("disbursement", "lines")
+
+    def typed_over(out: str, *cells: tuple[str, str, str]) -> Path:
+        path = clean
+        for column, code, figure in cells:
+            body = f"<v>{figure}</v>" if figure else ""
+            path = set_cell_xml(path, name, lines.at(column, code), body, out=tmp_path / out)
+        return path
+
+    every = sum(len(recalc_screen.recalc_columns(rb)) * len(rb.rows)
+                for wb in read_workbooks(clean) for rb in wb.blocks.values())
+    # Typed over: a wrong figure; the right one (still replaced by the formula); a wrong one whose percentage
+    # was recalculated from it (stale once the formula is back).
+    right = typed_over("right.xlsx", ("total", "P1", "850"))
+    stale_pct = set_cached_value(typed_over("wrong.xlsx", ("total", "P1", "851")), name, lines.at("pct_total", "P1"),
+                                 "85.1", out=tmp_path / "stale_pct.xlsx")
+    screened = {"total": typed_over("total.xlsx", ("total", "P1", "851")),
+                "total and percentage": typed_over("both.xlsx", ("total", "P3", "1234.57"), ("pct_total", "P1", "99")),
+                "right figure": right, "percentage of the typed figure": stale_pct}
+    for case, path in screened.items():
+        fast, slow, left = _plans(path, monkeypatch)
+        assert fast == slow, case
+        assert fast[0] and left < every // 2, case  # the screen ran
+    assert _written(_plans(right, monkeypatch)[0][0]) == {lines.at("total", "P1")}
+    assert _written(_plans(stale_pct, monkeypatch)[0][0]) == {lines.at("total", "P1"), lines.at("pct_total", "P1")}
+    # A total typed on a row stating neither of its inputs stays the input there (its percentage's cached 0 is
+    # stale); a typed roll-up.
+    bare = typed_over("bare.xlsx", ("disbursed", "P2", ""), ("committed", "P2", ""), ("total", "P2", "5"))
+    per_cell = {"no input": set_cached_value(bare, name, lines.at("pct_total", "P2"), "0", out=tmp_path / "nil.xlsx"),
+                "roll-up": typed_over("rollup.xlsx", ("allocated", "S", "1799"))}
+    for case, path in per_cell.items():
+        fast, slow, left = _plans(path, monkeypatch)
+        assert fast == slow, case
+
+
 def test_screened_recalc_plans_what_the_per_cell_path_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     generated = generate(tmp_path / "gen", 3 * len(BUILDERS), seed=5, error_rate=1.0)  # three of each template
     for path in generated:

@@ -153,7 +153,7 @@ def to_hundredths(values: Sequence[Any]) -> tuple[Ints, Bools, Bools]:
 
 
 def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequence[Any]],
-                     formula_cells: Collection[CellKey], structure: Structure) -> BlockColumns | None:
+                     formula_cells: Collection[CellKey] | FormulaRows, structure: Structure) -> BlockColumns | None:
     """The block's numeric columns evaluated exactly, or None when a figure or a formula does not fit;
     ``raw``: each column's cells as the sheet stores them (a column missing: blank)."""
     numeric = [c for c in block.columns if c.type.numeric]

@@ -9,6 +9,7 @@ that does not fit the columns) takes the per-cell path, which decides exactly as
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,12 +22,13 @@ from ..model.columnar import (
     BlockColumns,
     Bools,
     Floats,
+    FormulaRows,
     NumberColumn,
     evaluate_columns,
     round_half_away,
 )
-from ..model.evaluate import BlockCalc
-from ..spec.base import ColType, Column, Pct
+from ..model.evaluate import BlockCalc, CellKey
+from ..spec.base import Block, ColType, Column, Pct
 from ..xlsx.formulas import current_rows
 from ..xlsx.read import ReadBlock
 from .arithmetic import MONEY_SLACK
@@ -78,20 +80,63 @@ def screen(rb: ReadBlock, calc: BlockCalc) -> Screen:
 
 
 def _unchanged(rb: ReadBlock, calc: BlockCalc, columns: list[Column]) -> tuple[dict[str, Bools], BlockColumns] | None:
-    """Per numeric column, the formula cells surely left as they are, and the columns evaluated; None when the
-    block is not evaluated in columns, or a computable cell holds a typed figure (recalculation replaces it,
-    which changes what the cells above it compute: the columns, which keep stated figures, no longer show
-    that)."""
+    """Per numeric column, the formula cells surely left as they are, and the columns evaluated as they will
+    be once recalculated; None when the block is not evaluated in columns.
+
+    A typed figure where a formula belongs (a figure retyped over a total) is replaced by recalculation, which
+    changes what the cells using it compute, so the columns are evaluated again with that cell counted as
+    its formula; only where the per-cell path surely computes it so too (a derived cell with a stated input
+    figure in its row: with none, the typed figure stays the input). A typed roll-up is left to that path."""
     evaluated = evaluate_columns(rb.block, rb.rows, rb.raw_columns, rb.formula_text, calc.structure)
-    if evaluated is None or _typed_over(evaluated):
+    if evaluated is None:
         return None
+    over = _typed_over(rb.block, evaluated)
+    if over is None:
+        return None
+    if over:
+        evaluated = evaluate_columns(rb.block, rb.rows, rb.raw_columns, _AsFormulas(rb.formula_text, over),
+                                     calc.structure)
+        if evaluated is None:
+            return None
+    # (A typed-over cell may pass as unchanged here: it holds no formula text, so screen() still leaves it.)
     return {col.id: evaluated.computable[col.id] & evaluated.columns[col.id].formula
-            & _fresh(col, evaluated.columns[col.id])
-            for col in columns if col.id in evaluated.columns}, evaluated
+            & _fresh(col, evaluated.columns[col.id]) for col in columns if col.id in evaluated.columns}, evaluated
 
 
-def _typed_over(evaluated: BlockColumns) -> bool:
-    return any((c.typed & ~c.formula & evaluated.computable[cid]).any() for cid, c in evaluated.columns.items())
+def _typed_over(block: Block, evaluated: BlockColumns) -> dict[str, Bools] | None:
+    """Each column's computable cells holding a typed figure (columns without one left out); None when one of
+    them is not a derived cell whose row states a figure it uses."""
+    over: dict[str, Bools] = {}
+    for cid, c in evaluated.columns.items():
+        typed = c.typed & ~c.formula & evaluated.computable[cid]
+        if not typed.any():
+            continue
+        formula = block.column(cid).formula
+        if formula is None:
+            return None
+        stated = np.zeros(len(typed), np.bool_)
+        for dep in formula.inputs:
+            if dep in evaluated.columns:
+                stated |= evaluated.columns[dep].known & ~evaluated.computable[dep]
+        if (typed & ~stated).any():
+            return None
+        over[cid] = typed
+    return over
+
+
+@dataclass(frozen=True)
+class _AsFormulas:
+    """A block's formula cells, and the typed-over cells counted among them (:class:`.columnar.FormulaRows`)."""
+
+    cells: Collection[CellKey] | FormulaRows
+    over: dict[str, Bools]
+
+    def rows_of(self, column_id: str) -> list[int]:
+        cells = self.cells
+        rows = (cells.rows_of(column_id) if isinstance(cells, FormulaRows)
+                else [i for i, cid in cells if cid == column_id])
+        extra = self.over.get(column_id)
+        return rows if extra is None else sorted({*rows, *np.flatnonzero(extra).tolist()})
 
 
 def _fresh(col: Column, c: NumberColumn) -> Bools:
