@@ -112,15 +112,20 @@ def _plans(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, int]:
     return (fast[0], [f.model_dump() for f in fast[1]]), (slow[0], [f.model_dump() for f in slow[1]]), left
 
 
-def _recalc_cases(tmp_path: Path) -> tuple[Path, Table, dict[str, Path]]:
+def _small_block(tmp_path: Path) -> tuple[Path, Table, str]:
     """A consistent block written as fill writes it (every derived cell a formula, a percentage at a
-    rounding tie: 1/800 = 0.125 %), and copies with one thing broken."""
+    rounding tie: 1/800 = 0.125 %), its lines and its sheet's name."""
     rows = [disb("total", "T"), disb("strategy", "S", "T"),
             disb("project", "P1", "S", "1000", "600", "250"),
             disb("project", "P2", "S", "800", "1", "0.1"),
             disb("project", "P3", "T", "2500.75", "1234.56", "0.01")]
     clean = build(tmp_path / "clean.xlsx", "disbursement", {"lines": rows})
-    lines, name = Table("disbursement", "lines", rows), sheet("disbursement", "lines")
+    return clean, Table("disbursement", "lines", rows), sheet("disbursement", "lines")
+
+
+def _recalc_cases(tmp_path: Path) -> tuple[Path, Table, dict[str, Path]]:
+    """:func:`_small_block`, and copies with one thing broken."""
+    clean, lines, name = _small_block(tmp_path)
     broken = {
         # a formula's cached value out of date
         "stale": set_cached_value(clean, name, lines.at("total", "P1"), "851", out=tmp_path / "stale.xlsx"),
@@ -321,12 +326,7 @@ def test_the_doubles_the_reader_keeps_evaluate_as_the_cells_they_came_from(tmp_p
     """A block evaluated from the doubles the reader took out as it typed each column, and from its cells as
     before: a text number, an error cell, a blank row between lines, minus zero, Excel's noise, a huge
     figure, a figure of a roll-forward blanked in the rows after the read (the rows hold, not the cells)."""
-    rows = [disb("total", "T"), disb("strategy", "S", "T"),
-            disb("project", "P1", "S", "1000", "600", "250"),
-            disb("project", "P2", "S", "800", "1", "0.1"),
-            disb("project", "P3", "T", "2500.75", "1234.56", "0.01")]
-    clean = build(tmp_path / "clean.xlsx", "disbursement", {"lines": rows})
-    lines, name = Table("disbursement", "lines", rows), sheet("disbursement", "lines")
+    clean, lines, name = _small_block(tmp_path)
     edges = {"text": (lines.at("allocated", "P1"), "<is><t>1,000 บาท</t></is>", "inlineStr"),
              "error": (lines.at("disbursed", "P2"), "<f>1/0</f><v>#DIV/0!</v>", "e"),
              "minus zero": (lines.at("committed", "P2"), "<v>-0</v>", None),
