@@ -19,7 +19,14 @@ from bench.generate import BUILDERS, generate
 from osmep_xl import check as check_module
 from osmep_xl.check import check_and_recalc, check_file, recalc_result
 from osmep_xl.excel import udfs
-from osmep_xl.model.columnar import BlockColumns, StoredDoubles, evaluate_columns, round_percent, stored_doubles
+from osmep_xl.model.columnar import (
+    BlockColumns,
+    StoredDoubles,
+    evaluate_columns,
+    float_cells,
+    round_percent,
+    stored_doubles,
+)
 from osmep_xl.money import percent
 from osmep_xl.report import FileResult
 from osmep_xl.rules import arithmetic, recalc_screen, variance
@@ -29,7 +36,7 @@ from osmep_xl.rules.recalc import CellEdit, plan_recalc_all
 from osmep_xl.rules.validate import validate
 from osmep_xl.rules.variance_screen import Lines
 from osmep_xl.spec import TEMPLATES
-from osmep_xl.xlsx.coerce import coerce, coerce_column, float_cells
+from osmep_xl.xlsx.coerce import coerce, coerce_column
 from osmep_xl.xlsx.read import read_workbook, read_workbooks
 from tests.cells import Table
 from tests.fuzzing import raw_cells

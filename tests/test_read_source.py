@@ -112,17 +112,26 @@ def test_a_sheet_scanned_beside_its_parse_reads_as_one_scanned_after_it(tmp_path
     paths.append(missing)
 
     after = [_outcome(path) for path in paths]
-    scanned_in: set[str] = set()
+    scans: list[tuple[str, bool]] = []  # (thread, whether the scan raised)
     scan = package.scan_sheet
 
     def recorded(*args: object) -> package.SheetCells:
-        scanned_in.add(threading.current_thread().name)
-        return scan(*args)  # type: ignore[arg-type]
+        try:
+            found = scan(*args)  # type: ignore[arg-type]
+        except Exception:
+            scans.append((threading.current_thread().name, True))
+            raise
+        scans.append((threading.current_thread().name, False))
+        return found
 
     monkeypatch.setattr(source, "scan_sheet", recorded)
-    monkeypatch.setattr(source, "SCAN_BESIDE", range(2**62))
+    monkeypatch.setattr(source, "SCAN_MIN", 0)
     assert [_outcome(path) for path in paths] == after
-    assert scanned_in and all(name.startswith("osmep-scan") for name in scanned_in)
+    # Every scan ran in the thread; the main thread scans again only what failed there (unless python-calamine
+    # refused the sheet first), and fails as well.
+    in_thread = [raised for name, raised in scans if name.startswith("osmep-scan")]
+    again = [raised for name, raised in scans if not name.startswith("osmep-scan")]
+    assert in_thread and again and all(again) and len(again) <= in_thread.count(True)
     assert "mismatched tag" in str(after[-2]), after[-2]
     with zipfile.ZipFile(paths[0]) as zf:  # refused as before: python-calamine finds no such sheet
         lost = next(name for name, part in sheet_parts(zf).items() if part.endswith("/sheet2.xml"))
@@ -146,6 +155,25 @@ def test_the_scan_thread_starts_after_the_process_shares_one_arena(tmp_path: Pat
 
     monkeypatch.setattr(source, "share_one_arena", lambda: events.append("one arena"))
     monkeypatch.setattr(source, "ThreadPoolExecutor", Pool)
-    monkeypatch.setattr(source, "SCAN_BESIDE", range(2**62))
+    monkeypatch.setattr(source, "SCAN_MIN", 0)
     read_workbooks(path)
     assert events and events == ["one arena", "thread"] * (len(events) // 2)
+
+
+def test_without_a_thread_to_be_had_the_cells_are_scanned_after_the_parse(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from osmep_xl.data import load_report
+    from osmep_xl.xlsx import source
+    from osmep_xl.xlsx.generate import write_workbook
+
+    path = write_workbook(load_report("disbursement"), tmp_path / "d.xlsx")
+    before = _outcome(path)
+
+    class NoThread(source.ThreadPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> source.Future[object]:
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(source, "ThreadPoolExecutor", NoThread)
+    monkeypatch.setattr(source, "SCAN_MIN", 0)
+    assert _outcome(path) == before
+    assert isinstance(before, list)

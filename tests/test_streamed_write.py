@@ -138,6 +138,27 @@ def test_streamed_edits_write_what_the_in_memory_splice_writes(big: Path, block:
     assert len(pieces) > 20 and all(piece.endswith(b"</row>") for piece in pieces[:-1])
 
 
+def test_a_sheet_with_page_breaks_streams_many_rows_of_edits(big: Path, block: ReadBlock, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              small_pieces: None) -> None:
+    from tests.corpus_helpers import replace_part, zip_parts
+
+    broken = tmp_path / "breaks.xlsx"
+    broken.write_bytes(big.read_bytes())
+    with zipfile.ZipFile(broken) as zf:
+        part = sheet_parts(zf)[block.sheet]
+    breaks = b'<rowBreaks count="1" manualBreakCount="1"><brk id="10" max="16383" man="1"/></rowBreaks>'
+    replace_part(broken, part, zip_parts(broken)[part].replace(b"</worksheet>", breaks + b"</worksheet>"))
+    chosen = many_rows(block)
+    with monkeypatch.context() as m:
+        m.setattr(patch, "STREAM_MIN", 1 << 40)
+        memory = write(broken, tmp_path / "memory.xlsx", block.sheet, chosen)
+    seen = streaming(monkeypatch)
+    out = write(broken, tmp_path / "streamed.xlsx", block.sheet, chosen)
+    assert seen == ["streamed"]
+    assert inflated(out) == inflated(memory)
+
+
 def test_what_streaming_cannot_decide_is_replayed_in_memory(big: Path, block: ReadBlock, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             small_pieces: None) -> None:

@@ -82,11 +82,16 @@ class StoredDoubles(Protocol):
     def doubles_of(self, column_id: str) -> Floats | None: ...
 
 
+def float_cells(raws: Sequence[Any]) -> Floats:
+    """Each cell's float, NaN for a cell holding anything else."""
+    return np.fromiter((v if type(v) is float else math.nan for v in raws), np.float64, len(raws))
+
+
 def stored_doubles(values: Sequence[Any], floats: Floats | None = None) -> Floats:
     """The double each cell stores: a float itself, an int (not a bool) as a double, NaN for anything else.
     ``floats``: the floats already taken out (NaN for every other cell), so that only the others are looked at."""
     if floats is None:
-        floats = np.fromiter((v if type(v) is float else math.nan for v in values), np.float64, len(values))
+        floats = float_cells(values)
     ints = [i for i in np.flatnonzero(np.isnan(floats)).tolist() if type(values[i]) is int]
     if not ints:
         return floats

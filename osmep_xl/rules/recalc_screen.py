@@ -9,6 +9,7 @@ that does not fit the columns) takes the per-cell path, which decides exactly as
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,7 +54,9 @@ class Screen:
         """Row ``i``'s roll-up in ``column_id`` as :class:`.money.ExcelArithmetic` carries it (the double's
         shortest text), None where the columns did not compute it."""
         doubles = self.doubles.get(column_id)
-        return None if doubles is None else Decimal(repr(float(doubles[i])))
+        if doubles is None or math.isnan(doubles[i]):  # (NaN: a cell the columns did not decide)
+            return None
+        return Decimal(repr(float(doubles[i])))
 
 
 def screen(rb: ReadBlock, calc: BlockCalc) -> Screen:

@@ -7,7 +7,6 @@ and the validator reports each problem at its cell.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..fiscal import BE_YEARS
+from ..model.columnar import float_cells
 from ..money import is_plain_number_text, parse_number, to_money, translate_thai_digits
 from ..spec.base import ColType, Column
 
@@ -69,11 +69,6 @@ MAX_WHOLE = 1e15  # below this a whole double prints without an exponent
 def coercer(column: Column) -> Coercer:
     """The function typing one raw value of ``column``."""
     return partial(_number, column) if column.type.numeric else _text
-
-
-def float_cells(raws: Sequence[Any]) -> np.ndarray:
-    """Each cell's float, NaN for a cell holding anything else."""
-    return np.fromiter((v if type(v) is float else math.nan for v in raws), np.float64, len(raws))
 
 
 def coerce_column(column: Column, raws: Sequence[Any],

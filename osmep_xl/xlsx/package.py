@@ -243,7 +243,7 @@ def _formula_matches(data: bytes, prefix: bytes) -> list[tuple[bytes, bytes, byt
     if not prefix:
         found: list[tuple[bytes, bytes, bytes]] = _USUAL_FORMULA.findall(data)
         # Each match holds at least one "<f", so equal counts mean each holds exactly its own and none is
-        # left over (a shared or empty formula, whitespace, another attribute first, <family ...>).
+        # left over (a shared formula or <f/>, whitespace, another attribute first, <family ...>, <formula>).
         if len(found) == data.count(b"<f"):
             return found
     general: list[tuple[bytes, bytes, bytes]] = _cell_patterns(prefix)[0].findall(data)

@@ -116,7 +116,9 @@ class WorkbookPatch:
         inline strings (sharedStrings.xml stays untouched); a formula's string result is t="str". A string
         constant is always text, never a formula. value None without formula blanks the cell. Cells that
         depend on this cell's shared formula get their own copy of it first; writing into a cell hidden
-        by a merge, inside an array formula's range or into a table header is refused.
+        by a merge, inside an array formula's range or into a table header is refused: here, or by
+        :meth:`save` for a sheet streamed as it is written (one of ``STREAM_MIN`` bytes or more, whose cells
+        are seen only then), with the same :class:`PatchError` and nothing written.
         """
         check_value(value)
         if formula is not None:

@@ -18,11 +18,11 @@ import numpy as np
 
 from ..a1 import a1, parse_a1
 from ..gc_pause import paused_gc
-from ..model.columnar import stored_doubles
+from ..model.columnar import float_cells, stored_doubles
 from ..model.workbook import Row, meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
-from .coerce import CellProblem, coerce_column, float_cells
+from .coerce import CellProblem, coerce_column
 from .formula_map import FormulaMap
 from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
 from .package import SheetCells
@@ -220,7 +220,9 @@ def read_template(source: Source, spec: TemplateSpec, version: str | None) -> Re
             structure.append(StructureProblem(StructureIssue.SHEET_MISSING, block.sheet, "A1", block.sheet,
                                               block=block))
             continue
-        rb = _read_block(block, source.grid(block.sheet), names, source.cells(block.sheet), structure)
+        grid, cells = (source.grid_and_cells(block.sheet) if isinstance(source, FileSource)
+                       else (source.grid(block.sheet), source.cells(block.sheet)))
+        rb = _read_block(block, grid, names, cells, structure)
         complete = spec.completers.get(block.id)
         if complete is not None:  # e.g. a KPI target typed only as text: its number is read from it
             rb.rows = [complete(row) for row in rb.rows]

@@ -119,7 +119,7 @@ class Source(Protocol):
 # the scan takes ~15 ms or less: too little to win when the thread has to wait for a core. The process
 # shares one malloc arena first (:func:`.arena.share_one_arena`): with the thread's own, a 50,000-row
 # recalc peaked at 325 MB instead of 292.
-SCAN_BESIDE = range(2 << 20, 1 << 62)
+SCAN_MIN = 2 << 20
 
 
 class FileSource:
@@ -130,7 +130,6 @@ class FileSource:
         closed with the source."""
         self.path = path
         self._zip = package if package is not None else zipfile.ZipFile(path)
-        self._scans: dict[str, Future[SheetCells]] = {}  # scans running beside a parse, by sheet
         try:
             self._book = calamine(lambda: self._open(path), path, ("ไฟล์", "the workbook"))
             workbook = workbook_xml(self._zip)  # parsed once for the sheets' parts and the defined names
@@ -149,10 +148,6 @@ class FileSource:
             return CalamineWorkbook.from_filelike(fh)
 
     def close(self) -> None:
-        for scan in self._scans.values():  # a scan nobody asked for: let it finish before its zip closes
-            with suppress(Exception):
-                scan.result()
-        self._scans.clear()
         self._zip.close()
         if hasattr(self, "_book"):
             self._book.close()
@@ -161,18 +156,31 @@ class FileSource:
         return list(self._book.sheet_names)
 
     def grid(self, sheet: str) -> list[list[Any]]:
-        """The sheet's values; a large sheet's formula and error cells are scanned meanwhile, for :meth:`cells`
-        (the reader asks for both, values first)."""
-        part = self._parts.get(sheet)
-        if part and sheet not in self._scans and self._size(part) in SCAN_BESIDE:
-            share_one_arena()
-            worker = ThreadPoolExecutor(1, thread_name_prefix="osmep-scan")
-            self._scans[sheet] = worker.submit(scan_sheet, self._zip, part)
-            worker.shutdown(wait=False)  # its one thread ends when the scan does
         rows: list[list[Any]] = calamine(
             lambda: self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False), self.path,
             (f"ชีต '{sheet}'", f"sheet '{sheet}'"))
         return rows
+
+    def grid_and_cells(self, sheet: str) -> tuple[list[list[Any]], SheetCells]:
+        """:meth:`grid` and :meth:`cells`; a large sheet's cells are scanned in a thread meanwhile, from a zip
+        of the thread's own (a ZipFile's members are not opened safely from two threads at once). The
+        thread is always waited for; when none can start, the cells are scanned after."""
+        part = self._parts.get(sheet)
+        scan: Future[SheetCells] | None = None
+        if part and self._size(part) >= SCAN_MIN:
+            share_one_arena()
+            worker = ThreadPoolExecutor(1, thread_name_prefix="osmep-scan")
+            with suppress(RuntimeError):  # no thread to be had
+                scan = worker.submit(_scan_own, self.path, part)
+            worker.shutdown(wait=False)  # its one thread ends when the scan does
+        if scan is None:
+            return self.grid(sheet), self.cells(sheet)
+        try:
+            grid = self.grid(sheet)
+        finally:
+            failed = scan.exception() is not None  # waits: the thread never outlives this call
+        # A scan that failed in its thread is made again here, raising as it always did.
+        return grid, self.cells(sheet) if failed else scan.result()
 
     def _size(self, part: str) -> int:
         """The part's bytes of XML; 0 for a part the package lacks (:meth:`cells` says so, as before)."""
@@ -188,8 +196,10 @@ class FileSource:
         return custom_properties(self._zip)
 
     def cells(self, sheet: str) -> SheetCells:
-        scan = self._scans.pop(sheet, None)
-        if scan is not None:
-            return scan.result()  # what the scan raised, if it did, is raised here as it would have been
         part = self._parts.get(sheet)
         return scan_sheet(self._zip, part) if part else SheetCells()
+
+
+def _scan_own(path: Path, part: str) -> SheetCells:
+    with zipfile.ZipFile(path) as zf:
+        return scan_sheet(zf, part)

@@ -40,6 +40,7 @@ PIECE = 1 << 20  # bytes of the sheet read before a cut is looked for
 STREAM_MIN = 8 << 20  # a sheet this large (uncompressed) is streamed; a smaller one is spliced in memory
 _ROW_END = b"</row>"
 _PLAIN_ROW = re.compile(rb"<row r=\"(\d+)\"")
+_ANY_ROW = re.compile(rb"<row[\s>/]")  # a row's start tag, not <rowBreaks> (manual page breaks)
 _Box = tuple[int, int, int, int]
 _Edit = tuple[int, int, CellValue, str | None]  # 0-based row and column, value, formula
 
@@ -72,8 +73,8 @@ class StreamedSheet:
 
     def plan(self) -> Pieces:
         """The sheet's new bytes, spliced as they are read (their size given as the source's: the edits change
-        it by a few bytes). :attr:`formulas_changed` is what they will show unless :class:`Unstreamable`
-        is raised: a formula written, or (found while streaming) one overwritten."""
+        it by a few bytes). :attr:`formulas_changed`: a formula is written (a formula overwritten, found
+        while streaming, raises :class:`Unstreamable` instead)."""
         self.formulas_changed = any(formula is not None for *_, formula in self.edits)
         return Pieces(self._size, self._spliced)
 
@@ -94,7 +95,8 @@ class StreamedSheet:
             numbers = _PLAIN_ROW.findall(piece)
             if strict:
                 ints = [int(n) for n in numbers]
-                if len(ints) != piece.count(b"<row") or any(b <= a for a, b in zip([last, *ints], ints, strict=False)):
+                ascending = all(b > a for a, b in zip([last, *ints], ints, strict=False))
+                if len(ints) != len(_ANY_ROW.findall(piece)) or not ascending:
                     raise Unstreamable(self.part)
                 last = ints[-1] if ints else last
             edits: Edits = {}
@@ -122,15 +124,17 @@ class StreamedSheet:
 def row_pieces(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     """The sheet's bytes regrouped into pieces of about :data:`PIECE` bytes, each (but the last) ending just
     after a row's end tag, with its offset in the sheet; the last holds all that follows the last row."""
-    held, base = b"", 0
+    held, base, searched = bytearray(), 0, 0  # (a bytearray grows in place: no copy of what it holds)
     for chunk in chunks:
         held += chunk
         if len(held) < PIECE:
             continue
-        cut = held.rfind(_ROW_END)
+        cut = held.rfind(_ROW_END, max(searched - len(_ROW_END), 0))  # only what no search has seen yet
+        searched = len(held)
         if cut >= 0:
             cut += len(_ROW_END)
-            yield base, held[:cut]
-            base, held = base + cut, held[cut:]
+            yield base, bytes(held[:cut])
+            del held[:cut]
+            base, searched = base + cut, len(held)
     if held:
-        yield base, held
+        yield base, bytes(held)
