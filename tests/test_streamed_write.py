@@ -119,19 +119,25 @@ def streaming(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def streams_as_in_memory(src: Path, sheet: str, edits: list[Edit], tmp_path: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``edits`` written to ``src``'s sheet streamed, and the same bytes as when spliced in memory."""
+    with monkeypatch.context() as m:
+        m.setattr(patch, "STREAM_MIN", 1 << 40)
+        memory = write(src, tmp_path / "memory.xlsx", sheet, edits)
+    seen = streaming(monkeypatch)
+    out = write(src, tmp_path / "streamed.xlsx", sheet, edits)
+    assert seen == ["streamed"]
+    assert inflated(out) == inflated(memory)
+
+
 @pytest.mark.parametrize("edits", [few_rows, many_rows, same_cell_twice])
 def test_streamed_edits_write_what_the_in_memory_splice_writes(big: Path, block: ReadBlock, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch, edits: object,
                                                                small_pieces: None) -> None:
     assert callable(edits)
     chosen = edits(block)
-    with monkeypatch.context() as m:
-        m.setattr(patch, "STREAM_MIN", 1 << 40)
-        memory = write(big, tmp_path / "memory.xlsx", block.sheet, chosen)
-    seen = streaming(monkeypatch)
-    out = write(big, tmp_path / "streamed.xlsx", block.sheet, chosen)
-    assert seen == ["streamed"]
-    assert inflated(out) == inflated(memory)
+    streams_as_in_memory(big, block.sheet, chosen, tmp_path, monkeypatch)
     with zipfile.ZipFile(big) as zf:
         part = sheet_parts(zf)[block.sheet]
         pieces = [piece for _, piece in streamed.row_pieces(zipio.member_chunks(big, zf.getinfo(part)))]
@@ -149,14 +155,7 @@ def test_a_sheet_with_page_breaks_streams_many_rows_of_edits(big: Path, block: R
         part = sheet_parts(zf)[block.sheet]
     breaks = b'<rowBreaks count="1" manualBreakCount="1"><brk id="10" max="16383" man="1"/></rowBreaks>'
     replace_part(broken, part, zip_parts(broken)[part].replace(b"</worksheet>", breaks + b"</worksheet>"))
-    chosen = many_rows(block)
-    with monkeypatch.context() as m:
-        m.setattr(patch, "STREAM_MIN", 1 << 40)
-        memory = write(broken, tmp_path / "memory.xlsx", block.sheet, chosen)
-    seen = streaming(monkeypatch)
-    out = write(broken, tmp_path / "streamed.xlsx", block.sheet, chosen)
-    assert seen == ["streamed"]
-    assert inflated(out) == inflated(memory)
+    streams_as_in_memory(broken, block.sheet, many_rows(block), tmp_path, monkeypatch)
 
 
 def test_what_streaming_cannot_decide_is_replayed_in_memory(big: Path, block: ReadBlock, tmp_path: Path,
