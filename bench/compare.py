@@ -70,7 +70,7 @@ def _plain(value: Any) -> Any:
 
 
 def _read(wb: ReadWorkbook) -> dict[str, Any]:
-    blocks = {bid: {"header_row": rb.header_row, "columns": rb.columns, "rows": rb.rows, "raw": rb.raw,
+    blocks = {bid: {"header_row": rb.header_row, "columns": rb.columns, "rows": list(rb.rows), "raw": rb.raw,
                     "sheet_rows": rb.sheet_rows, "first_row": rb.first_row, "formula_cells": rb.formula_cells,
                     "formula_text": rb.formula_text, "problems": rb.problems}
               for bid, rb in wb.blocks.items()}
@@ -89,9 +89,10 @@ def record(path: Path) -> dict[str, Any]:
     except (UnreadableWorkbookError, RefusedFileError) as exc:
         out["refused"] = str(exc)
         return out
-    out["read"] = [_read(wb) for wb in books]
+    # validate first: it sees the rows as the reader left them (a row's dict not yet made), as in a run
     out["findings"] = [[f.model_dump(mode="json") for f in found]
                        for found in validate_set(books, load_settings())]
+    out["read"] = [_read(wb) for wb in books]
     edits, changes = plan_recalc_all(books)
     out["edits"] = _plain([asdict(e) for e in edits])
     out["recalc"] = [f.model_dump(mode="json") for f in changes + text_numbers(books, edits)]

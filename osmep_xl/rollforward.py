@@ -164,7 +164,7 @@ def roll_forward(source: Path, out: Path, as_of: dt.date | None = None, settings
                 for column in entries:
                     if rb.raw_cell(i, column) not in (None, ""):
                         patch.set_cell(rb.sheet, rb.address(i, column), None)
-                        rb.rows[i][column] = None
+                        rb.rows.set(i, column, None)
                         rolled.blanked.append(f"{rb.sheet}!{rb.address(i, column)}")
     # A formula that reads the as-of date (a cumulative to the as-of month) or a blanked entry gets the value
     # Excel would show in the new period, so that the file reads right before Excel recalculates it. Typed

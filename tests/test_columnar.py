@@ -354,9 +354,9 @@ def test_the_doubles_the_reader_keeps_evaluate_as_the_cells_they_came_from(tmp_p
                 structure = context.calcs[bid].structure
                 for blanked in (False, True):
                     if blanked and rb.rows:  # as a roll-forward blanks a period's entries
-                        for row in rb.rows[::2]:
-                            for cid in list(row)[::3]:
-                                row[cid] = None
+                        for i in range(0, len(rb.rows), 2):
+                            for cid in rb.block.column_ids[::3]:
+                                rb.rows.set(i, cid, None)
                     kept = evaluate_columns(rb.block, rb.rows, rb.raw_columns, rb.formula_text, structure)
                     derived = evaluate_columns(rb.block, rb.rows, dict(rb.raw_columns), rb.formula_text, structure)
                     assert _same_columns(kept, derived), (source.name, bid, blanked)

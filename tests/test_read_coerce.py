@@ -1,5 +1,6 @@
 """The doubles a column types at once without :func:`coerce` (zeros, float noise past the sixth decimal,
-roll-up sums from 1e8 on, Buddhist Era years) get exactly what :func:`coerce` gives them, cell by cell."""
+roll-up sums from 1e8 on, Buddhist Era years) get exactly what :func:`coerce` gives them, cell by cell: the
+whole column at once, and each cell asked for alone before the column is made (:class:`NumberCells`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.spec.base import ColType, Column
-from osmep_xl.xlsx.coerce import coerce, coerce_column
+from osmep_xl.xlsx.coerce import NumberCells, coerce, coerce_column
 
 # One column of each numeric type, as the specs declare them.
 BY_TYPE: dict[ColType, Column] = {}
@@ -45,6 +46,35 @@ def _same_as_cell_by_cell(column: Column, raws: list[Any]) -> None:
     one = [coerce(column, raw) for raw in raws]
     assert [_exactly(v) for v in values] == [_exactly(c.value) for c in one]
     assert problems == {i: c.problem for i, c in enumerate(one) if c.problem is not None}
+    _lazy_same_as_cell_by_cell(column, raws, [c.value for c in one])
+
+
+def _lazy_same_as_cell_by_cell(column: Column, raws: list[Any], want: list[Any]) -> None:
+    """Each cell alone (last first, before the column is made), where a value is, and a few cells blanked
+    before and after the column is made: as cell by cell, blanked cells None."""
+    lazy = NumberCells(column, raws)
+    assert lazy.known().tolist() == [v is not None for v in want]
+    assert [_exactly(lazy.value(i)) for i in reversed(range(len(raws)))] == [_exactly(v) for v in reversed(want)]
+    blanked = set(range(0, len(raws), 3))
+    after = [None if i in blanked else v for i, v in enumerate(want)]
+    early, late = NumberCells(column, raws), NumberCells(column, raws)
+    late.values()
+    late.known()
+    for cells in (early, late):
+        for i in sorted(blanked):
+            cells.set(i, None)
+        assert [_exactly(cells.value(i)) for i in range(len(raws))] == [_exactly(v) for v in after]
+        assert cells.known().tolist() == [v is not None for v in after]
+        assert [_exactly(v) for v in cells.values()] == [_exactly(v) for v in after]
+
+
+@settings(max_examples=200, deadline=None)
+@given(raws=st.lists(st.one_of(doubles, st.sampled_from([None, "", " ", "1,234 บาท", "๑๒", "x", True, 7, "2564"])),
+                     max_size=40))
+def test_mixed_cells_typed_lazily_are_typed_as_cell_by_cell(raws: list[Any]) -> None:
+    """Text, blanks and ints among the doubles: the cells no class takes, beside those it does."""
+    for column in BY_TYPE.values():
+        _same_as_cell_by_cell(column, raws)
 
 
 @pytest.mark.parametrize("kind", list(BY_TYPE), ids=str)

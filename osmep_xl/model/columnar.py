@@ -100,13 +100,22 @@ def stored_doubles(values: Sequence[Any], floats: Floats | None = None) -> Float
     return stored
 
 
+@runtime_checkable
+class KnownCells(Protocol):
+    """Rows that tell where a column holds a value without reading each row (a read block's, by column)."""
+
+    def known(self, column_id: str) -> Bools: ...
+
+
 def _stored(raw: Mapping[str, Sequence[Any]], rows: Sequence[Row], column_id: str) -> tuple[Floats, Bools]:
-    """What each cell stores, and where the reader typed a number (its rows are read as they are now: a roll
-    forward blanks typed figures in them, not in the cells)."""
+    """What each cell stores, and where the reader typed a number (as the rows hold it now: a roll forward
+    blanks typed figures in them, not in the cells)."""
     stored = raw.doubles_of(column_id) if isinstance(raw, StoredDoubles) else None
     if stored is None:
         values = raw.get(column_id)
         stored = np.full(len(rows), math.nan) if values is None else stored_doubles(values)
+    if isinstance(rows, KnownCells):
+        return stored, rows.known(column_id).copy()  # the rows keep theirs, which a later blank updates
     typed = np.fromiter(map(is_not, map(dict.get, rows, repeat(column_id)), repeat(None)), np.bool_, len(rows))
     return stored, typed
 

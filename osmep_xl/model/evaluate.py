@@ -9,13 +9,13 @@ formula would give; recalculation replaces it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
 from operator import is_not, itemgetter
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ..money import DECIMAL, Arithmetic
 from ..spec.base import META_PREFIX, Block, Column, Value
@@ -46,12 +46,20 @@ def group_key(block: Block, row: Row) -> tuple[Any, ...]:
     return tuple(row.get(c) for c in block.group_by)
 
 
-def resolve_structure(block: Block, rows: list[Row]) -> Structure:
+@runtime_checkable
+class ColumnRows(Protocol):
+    """Rows that give a column's values at once (a read block's, held by column; None for a column it lacks)."""
+
+    def column(self, column_id: str) -> Sequence[Any]: ...
+
+
+def resolve_structure(block: Block, rows: Sequence[Row]) -> Structure:
     """Link each row to its parent: the nearest higher level with the parent code."""
     st = Structure()
-    # The columns the links use, each read from every row once (zipped into keys in C, not row by row).
+    # The columns the links use, each read once (zipped into keys in C, not row by row).
     wanted = {*block.key_columns, *block.group_by, "code", "parent", "level"}
-    values = {c: [row.get(c) for row in rows] for c in wanted}
+    values = ({c: rows.column(c) for c in wanted} if isinstance(rows, ColumnRows)
+              else {c: [row.get(c) for row in rows] for c in wanted})
     keys = list(zip(*(values[k] for k in block.key_columns), strict=True)) if block.key_columns else [()] * len(rows)
     if len(set(keys)) < len(keys):  # some key repeats (rare): which rows repeat an earlier one
         seen: set[tuple[Any, ...]] = set()
@@ -101,7 +109,7 @@ class BlockCalc:
     def __init__(
         self,
         block: Block,
-        rows: list[Row],
+        rows: Sequence[Row],
         *,
         formula_cells: Collection[CellKey] = (),
         recompute: bool = False,

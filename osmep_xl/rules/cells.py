@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from ..findings import Finding
 from ..model.evaluate import BlockCalc
 from ..spec.base import Column
@@ -51,14 +53,17 @@ def _inherited_error(rb: ReadBlock, calc: BlockCalc, i: int, col: Column) -> boo
 
 def _cells_to_check(rb: ReadBlock) -> list[tuple[int, Column]]:
     """The cells that may have a finding, in row then column order: a cell with a problem, a blank required
-    one, one whose value is outside its list. A column at a time, each distinct value judged once."""
+    one, one whose value is outside its list. A column at a time, each distinct value judged once; a required
+    column without a list only by where it is blank (no value made)."""
     present = [col for col in rb.block.columns if col.id in rb.columns]
     order = {col.id: n for n, col in enumerate(present)}
     found = {(i, order[cid]) for i, cid in rb.problems if cid in order}
     for n, col in enumerate(present):
-        if not (col.required or col.choices):
+        if not col.choices:
+            if col.required:
+                found.update((i, n) for i in np.flatnonzero(~rb.rows.known(col.id)).tolist())
             continue
-        values = [row.get(col.id) for row in rb.rows]
+        values = rb.rows.column(col.id)
         flagged = {v for v in set(values) if (v is None and col.required)
                    or (v is not None and col.choices and str(v) not in col.choices)}
         if flagged:
@@ -71,9 +76,8 @@ def _cells_to_check(rb: ReadBlock) -> list[tuple[int, Column]]:
 def cell_findings(ctx: Context) -> Iterator[Finding]:
     for rb, calc in ctx.blocks():
         for i, col in _cells_to_check(rb):
-            row = rb.rows[i]
             problem = rb.problems.get((i, col.id))
-            value = row.get(col.id)
+            value = rb.rows.value(i, col.id)
             cell = rb.address(i, col.id)
             raw = rb.raw_cell(i, col.id)
             if problem is CellProblem.NEGATIVE and (col.derived or (i, col.id) in rb.formula_cells):
@@ -82,8 +86,8 @@ def cell_findings(ctx: Context) -> Iterator[Finding]:
                 continue  # reported once, where the error starts
             if problem:
                 negative = problem is CellProblem.NEGATIVE
-                yield RULES[problem].at(rb.sheet, cell, actual=row.get(col.id) if negative else _shown(raw),
-                                        expected=None if negative else row.get(col.id), th=col.th, en=col.en)
+                yield RULES[problem].at(rb.sheet, cell, actual=value if negative else _shown(raw),
+                                        expected=None if negative else value, th=col.th, en=col.en)
                 continue
             if value is None and col.required and not calc.is_computable(i, col):
                 yield REQUIRED_BLANK.at(rb.sheet, cell, th=col.th, en=col.en)

@@ -20,28 +20,25 @@ def reference_findings(ctx: Context) -> Iterator[Finding]:
         block = rb.block
         st = calc.structure
         for i in st.duplicates if "code" in rb.columns else ():
-            row = rb.rows[i]
-            yield DUPLICATE_KEY.at(rb.sheet, rb.address(i, "code"), actual=str(row.get("code")),
-                          th=f"รหัส {row.get('code')}", en=f"code {row.get('code')}")
+            code = rb.rows.value(i, "code")
+            yield DUPLICATE_KEY.at(rb.sheet, rb.address(i, "code"), actual=str(code), th=f"รหัส {code}",
+                                   en=f"code {code}")
         if block.hierarchical and "parent" in rb.columns:
             top = block.levels[0].id
-            for i, row in enumerate(rb.rows):
-                if row.get("level") == top or row.get("level") not in {lv.id for lv in block.levels}:
-                    continue
-                if i in st.parent:
-                    continue
-                parent = row.get("parent")
+            below_top = {lv.id for lv in block.levels} - {top}
+            levels = rb.rows.column("level")
+            for i in [i for i, level in enumerate(levels) if level in below_top and i not in st.parent]:
+                level, code, parent = levels[i], rb.rows.value(i, "code"), rb.rows.value(i, "parent")
                 yield PARENT_MISSING.at(rb.sheet, rb.address(i, "parent"),
                               actual=None if parent is None else str(parent),
-                              th=f"{row.get('level')} {row.get('code')} อ้างถึง '{parent or ''}'",
-                              en=f"{row.get('level')} {row.get('code')} refers to '{parent or ''}'")
+                              th=f"{level} {code} อ้างถึง '{parent or ''}'",
+                              en=f"{level} {code} refers to '{parent or ''}'")
         for col in block.columns:
             if col.ref is None or col.ref[0] not in ctx.workbook.blocks or col.id not in rb.columns:
                 continue
             target = ctx.workbook.blocks[col.ref[0]]
-            known = {str(r.get(col.ref[1])) for r in target.rows}
-            for i, row in enumerate(rb.rows):
-                value = row.get(col.id)
+            known = set(map(str, target.rows.column(col.ref[1])))
+            for i, value in enumerate(rb.rows.column(col.id)):
                 if value is not None and str(value) not in known:
                     yield UNKNOWN.at(rb.sheet, rb.address(i, col.id),
                                   expected=" | ".join(sorted(known)), actual=str(value),

@@ -54,7 +54,7 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         listed: list[tuple[int, str, Judgement]] = []  # this block's unmeasured lines, put in line order below
         for i, group in lines.listed:
             if i not in errors:
-                listed.append((i, str(rb.rows[i].get("name") or rb.rows[i].get("code")), group))
+                listed.append((i, str(rb.rows.value(i, "name") or rb.rows.value(i, "code")), group))
         for i in lines.judged:
             row = rb.rows[i]
             budget = calc.cell(i, roles.budget).value

@@ -56,11 +56,11 @@ def lines_to_judge(rb: ReadBlock, evaluated: BlockColumns | None, roles: Spendin
     goals: dict[tuple[Any, ...], Goal] = {}
     levels = set(cfg.levels)
     unmeasured: list[tuple[int, Judgement]] = []
+    level, year, source, category = map(rb.rows.column, ("level", "fiscal_year", "budget_source", "budget_category"))
     for i in np.flatnonzero(measured).tolist():
-        row = rb.rows[i]
-        if row.get("level") not in levels:
+        if level[i] not in levels:
             continue
-        key = (row.get("fiscal_year") or meta_year, row.get("budget_source"), row.get("budget_category"))
+        key = (year[i] or meta_year, source[i], category[i])
         goal = goals.get(key)
         if goal is None:
             goal = goals[key] = _goal(cfg, key, as_of, meta_year)

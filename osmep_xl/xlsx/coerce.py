@@ -7,12 +7,12 @@ and the validator reports each problem at its cell.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache, partial
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -74,52 +74,106 @@ def coercer(column: Column) -> Coercer:
 def coerce_column(column: Column, raws: Sequence[Any],
                   floats: np.ndarray | None = None) -> tuple[list[Any], dict[int, CellProblem]]:
     """The typed values of a column's cells, and the problem of each cell that has one (by position);
-    ``floats``: :func:`float_cells` of a numeric column's cells, if the caller has it.
-
-    A column is typed at once: the doubles python-calamine gives are classified together (whole numbers,
-    exact hundredths, zeros, float noise past the sixth decimal, Buddhist Era years), so the common cell
-    costs one Decimal and no call; the rest take :func:`coerce`. The values are exactly those :func:`coerce`
-    gives, cell by cell.
-    """
+    ``floats``: :func:`float_cells` of a numeric column's cells, if the caller has it. The values are
+    exactly those :func:`coerce` gives, cell by cell."""
     if not column.type.numeric:
         return [(v.strip() or None) if type(v) is str else _text(v).value for v in raws], {}
-    x = float_cells(raws) if floats is None else floats
-    values = list(raws)
-    problems: dict[int, CellProblem] = {}
-    slow, fast = _classify(column, x)
-    for i in slow.tolist():
-        coerced = coercer(column)(raws[i])
-        values[i] = coerced.value
-        if coerced.problem is not None:
-            problems[i] = coerced.problem
-    for at, typed in fast:
-        for i, value in zip(at.tolist(), typed, strict=True):
-            values[i] = value
-    return values, problems
+    numbers = NumberCells(column, raws, floats)
+    return numbers.values(), numbers.problems
+
+
+class NumberCells:
+    """A numeric column typed at once, each Decimal made only when asked.
+
+    The doubles python-calamine gives are classified together (whole numbers, exact hundredths, zeros, float
+    noise past the sixth decimal, Buddhist Era years): only the cells no class takes go through :func:`coerce`,
+    up front, as their problems are wanted at once. A cell of a class costs nothing until it is asked for: one
+    cell alone is what :func:`coerce` gives it, the whole column is made class by class (one Decimal and no
+    call per cell) and kept. The values are exactly those :func:`coerce` gives, cell by cell.
+    """
+
+    def __init__(self, column: Column, raws: Sequence[Any], floats: np.ndarray | None = None) -> None:
+        self.column = column
+        self.raws = raws
+        slow, self._fast = _classify(column, float_cells(raws) if floats is None else floats)
+        # Each cell whose value is known without the classes: what coerce gave it, or what set() put there.
+        self.decided: dict[int, Any] = {}
+        self.problems: dict[int, CellProblem] = {}
+        for i in slow.tolist():
+            coerced = coercer(column)(raws[i])
+            self.decided[i] = coerced.value
+            if coerced.problem is not None:
+                self.problems[i] = coerced.problem
+        self._values: list[Any] | None = None
+        self._known: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.raws)
+
+    def value(self, i: int) -> Any:
+        """Cell ``i``'s typed value (a cell of a class alone: through :func:`coerce`, which gives the same)."""
+        if self._values is not None:
+            return self._values[i]
+        if i in self.decided:
+            return self.decided[i]
+        return coercer(self.column)(self.raws[i]).value
+
+    def values(self) -> list[Any]:
+        """Every cell's typed value (made once, then kept)."""
+        if self._values is None:
+            values = list(self.raws)
+            for at, numbers, make in self._fast:
+                typed = numbers.tolist()
+                for i, value in zip(at.tolist(), typed if make is None else map(make, typed), strict=True):
+                    values[i] = value
+            for i, value in self.decided.items():  # after the classes: set() may override a cell of theirs
+                values[i] = value
+            self._values, self._fast = values, []
+        return self._values
+
+    def known(self) -> np.ndarray:
+        """Where the typed value is not None (every cell of a class is a number), without making one."""
+        if self._known is None:
+            known = np.ones(len(self.raws), np.bool_)
+            known[[i for i, value in self.decided.items() if value is None]] = False
+            self._known = known
+        return self._known
+
+    def set(self, i: int, value: Any) -> None:
+        """Give cell ``i`` another typed value (an error cell, an entry blanked for the next quarter)."""
+        self.decided[i] = value
+        if self._values is not None:
+            self._values[i] = value
+        if self._known is not None:
+            self._known[i] = value is not None
 
 
 _ZERO, _MINUS_ZERO, _CENT = Decimal(0), Decimal("-0"), Decimal("0.01")
 _NOISE_FROM = 1e8  # below this x * 1e6 is within 0.02 of its integer: the sixth-decimal test is exact
 
 
-def _classify(column: Column, x: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, Iterable[Any]]]]:
-    """The positions that need :func:`coerce` (NaN: not a double), and each other class of doubles with the
-    values :func:`_number` makes of them, worked out without it (the equalities are ``_clean``'s rules)."""
-    fast: list[tuple[np.ndarray, Iterable[Any]]] = []
+# A class of doubles: where its cells are, a number per cell, and what makes its typed value of the number
+# (None: the number itself), so that no value is made before it is asked for.
+Fast = tuple[np.ndarray, np.ndarray, Callable[[Any], Any] | None]
+
+
+def _classify(column: Column, x: np.ndarray) -> tuple[np.ndarray, list[Fast]]:
+    """The positions that need :func:`coerce` (NaN: not a double), and each other class of doubles with how
+    :func:`_number` types them, worked out without it (the equalities are ``_clean``'s rules)."""
+    fast: list[Fast] = []
     with np.errstate(invalid="ignore", over="ignore"):
         size = np.abs(x)
         integral = x == np.rint(x)
         if column.type is ColType.YEAR:  # a whole double that is a Buddhist Era year: its int
             year = integral & (x >= BE_YEARS.start) & (x < BE_YEARS.stop)
             at = np.flatnonzero(year)
-            fast.append((at, x[at].astype(np.int64).tolist()))
+            fast.append((at, x[at].astype(np.int64), None))
             return np.flatnonzero(~year), fast
         positive = x > 0 if column.type in (ColType.MONEY, ColType.COUNT) else ~np.isnan(x)  # else NEGATIVE
         whole = integral & (size < MAX_WHOLE) & (x != 0) & positive
         k = np.rint(x * 100)
         cents = (k / 100 == x) & (size < MAX_EXACT) & ~integral & positive
         zero = x == 0  # 0.0 may be -0.0: _clean keeps its sign (Decimal("-0"), not negative)
-        minus = zero & np.signbit(x)
         # More than six decimals (no six-decimal number is this double, so its repr has more): _clean rounds
         # it to cents (money) or to six decimals; only where the rounding is far from a tie, not to zero.
         micro = np.rint(x * 1e6)
@@ -129,27 +183,47 @@ def _classify(column: Column, x: np.ndarray) -> tuple[np.ndarray, list[tuple[np.
         noisy = small & ~few  # so its repr has more than six: _clean rounds it (far from a tie, not to 0)
         if column.type is ColType.MONEY:
             noisy &= (np.abs(x * 100 - k) <= 0.49) & (k != 0)
-            noisy_values = (Decimal(int(c)).scaleb(-2) for c in k[np.flatnonzero(noisy)].tolist())
+            at = np.flatnonzero(noisy)
+            fast.append((at, k[at], _noisy_cents))
             large = (size >= _NOISE_FROM) & (size < MAX_EXACT) & positive & ~integral & ~cents  # a roll-up's sum
             at = np.flatnonzero(large)
-            fast.append((at, map(_large_money, x[at].tolist())))
+            fast.append((at, x[at], _large_money))
         else:
             noisy &= (np.abs(x * 1e6 - micro) <= 0.49) & (micro != 0)
-            noisy_values = (Decimal(int(m)).scaleb(-6).normalize() for m in micro[np.flatnonzero(noisy)].tolist())
+            at = np.flatnonzero(noisy)
+            fast.append((at, micro[at], _noisy_micro))
     at = np.flatnonzero(whole)
-    fast.append((at, map(Decimal, x[at].astype(np.int64).tolist())))  # _clean: Decimal(repr) made whole
-    # Hundredths as the repr writes them (no other number of two decimals is this double): the digits of
-    # k, one decimal fewer when the last is 0, without printing the double.
+    fast.append((at, x[at].astype(np.int64), Decimal))  # _clean: Decimal(repr) made whole
     at = np.flatnonzero(cents)
-    fast.append((at, (Decimal(c).scaleb(-2) if c % 10 else Decimal(c // 10).scaleb(-1)
-                      for c in k[at].astype(np.int64).tolist())))
+    fast.append((at, k[at].astype(np.int64), _cents))
     at = np.flatnonzero(few)
-    fast.append((at, (Decimal(repr(v)) for v in x[at].tolist())))  # at most six decimals: kept as typed
-    for sign, value in ((zero & ~minus, _ZERO), (minus, _MINUS_ZERO)):
-        at = np.flatnonzero(sign)
-        fast.append((at, repeat(value, len(at))))
-    fast.append((np.flatnonzero(noisy), noisy_values))
+    fast.append((at, x[at], _as_typed))
+    at = np.flatnonzero(zero)
+    fast.append((at, x[at], _zero))
     return np.flatnonzero(~(whole | cents | few | zero | noisy | large)), fast
+
+
+def _cents(c: int) -> Decimal:
+    """Hundredths as the repr writes them (no other number of two decimals is this double): the digits of
+    ``c``, one decimal fewer when the last is 0, without printing the double."""
+    return Decimal(c).scaleb(-2) if c % 10 else Decimal(c // 10).scaleb(-1)
+
+
+def _noisy_cents(c: float) -> Decimal:
+    return Decimal(int(c)).scaleb(-2)
+
+
+def _noisy_micro(m: float) -> Decimal:
+    return Decimal(int(m)).scaleb(-6).normalize()
+
+
+def _as_typed(value: float) -> Decimal:
+    """At most six decimals: kept as typed."""
+    return Decimal(repr(value))
+
+
+def _zero(value: float) -> Decimal:
+    return _MINUS_ZERO if math.copysign(1.0, value) < 0 else _ZERO
 
 
 def _large_money(value: float) -> Decimal:

@@ -19,15 +19,16 @@ import numpy as np
 from ..a1 import a1, parse_a1
 from ..gc_pause import paused_gc
 from ..model.columnar import float_cells, stored_doubles
-from ..model.workbook import Row, meta_value
+from ..model.workbook import meta_value
 from ..spec import TEMPLATES, get_spec
 from ..spec.base import Block, TemplateSpec
-from .coerce import CellProblem, coerce_column
+from .coerce import CellProblem, NumberCells, coerce_column
 from .formula_map import FormulaMap
 from .layout import HEADER_TH_ROW, INFO_SHEET, PROP_TEMPLATE, PROP_VERSION, block_name, meta_name
 from .package import SheetCells
 from .safety import open_package
 from .source import BROKEN_FILE, FileSource, Source, UnreadableWorkbookError
+from .typed import TypedRows
 
 _REF = re.compile(r"^=?'?(?P<sheet>.+?)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+))?$")
 HEADER_SCAN_ROWS = 40
@@ -78,7 +79,7 @@ class ReadBlock:
     sheet: str
     header_row: int = HEADER_TH_ROW
     columns: dict[str, int] = field(default_factory=dict)  # column id -> 0-based sheet column
-    rows: list[Row] = field(default_factory=list)
+    rows: TypedRows = field(default_factory=lambda: TypedRows((), {}, 0))
     # Each found column's cells as the sheet stores them, row by row (a column, not a dict per row: a
     # 50,000-row block's dicts alone took ~60 MB).
     raw_columns: dict[str, list[Any]] = field(default_factory=dict)
@@ -225,7 +226,7 @@ def read_template(source: Source, spec: TemplateSpec, version: str | None) -> Re
         rb = _read_block(block, grid, names, cells, structure)
         complete = spec.completers.get(block.id)
         if complete is not None:  # e.g. a KPI target typed only as text: its number is read from it
-            rb.rows = [complete(row) for row in rb.rows]
+            rb.rows = TypedRows.listed(block.column_ids, [complete(row) for row in rb.rows])
         blocks[block.id] = rb
     return ReadWorkbook(source.path, spec, version, meta, meta_cells, blocks, structure)
 
@@ -359,30 +360,28 @@ def _column_cells(lines: list[list[Any]], c: int) -> list[Any]:
 
 def _type_rows(rb: ReadBlock, block: Block, raw_columns: dict[str, list[Any]],
                errors: set[tuple[int, str]]) -> dict[str, np.ndarray]:
-    """Each row's typed values and cell problems, typed a column at a time; returns each numeric column's
-    doubles (:func:`.columnar.stored_doubles`, read-only), which typing it took out."""
-    n = len(rb.sheet_rows)
-    typed: list[list[Any]] = []
+    """Each column's typed values (a numeric column's Decimals made only when asked for) and cell problems;
+    returns each numeric column's doubles (:func:`.columnar.stored_doubles`, read-only), which typing it
+    took out."""
+    typed: dict[str, NumberCells | list[Any]] = {}
     problems: dict[tuple[int, str], CellProblem] = {}
     doubles: dict[str, np.ndarray] = {}
-    for cid in block.column_ids:
-        if cid not in raw_columns:
-            typed.append([None] * n)
-            continue
-        column, cells = block.column(cid), raw_columns[cid]
-        floats = float_cells(cells) if column.type.numeric else None
-        values, found = coerce_column(column, cells, floats)
-        if floats is not None:
+    for cid, cells in raw_columns.items():
+        column = block.column(cid)
+        if column.type.numeric:
+            floats = float_cells(cells)
+            numbers = typed[cid] = NumberCells(column, cells, floats)
+            found = numbers.problems
             stored = doubles[cid] = stored_doubles(cells, floats)
             stored.flags.writeable = False
+        else:
+            typed[cid], found = coerce_column(column, cells)
         for i, problem in found.items():
             problems[(i, cid)] = problem
-        typed.append(values)
-    ids = block.column_ids
+    rb.rows = TypedRows(block.column_ids, typed, len(rb.sheet_rows))
     for i, cid in errors:
-        typed[ids.index(cid)][i] = None
+        rb.rows.set(i, cid, None)
         problems[(i, cid)] = CellProblem.ERROR_VALUE
-    rb.rows = [dict(zip(ids, values, strict=True)) for values in zip(*typed, strict=True)]
     order = {cid: n for n, cid in enumerate(rb.columns)}
     rb.problems = dict(sorted(problems.items(), key=lambda item: (item[0][0], order[item[0][1]])))
     return doubles

@@ -45,8 +45,6 @@ class Scenario:
         self.rows = dict(rows or {})
         for (b, i, c), v in changes.items():
             rows_b = self.rows.setdefault(b, list(dx.rb[b].rows))
-            if rows_b is dx.rb[b].rows:
-                rows_b = self.rows[b] = list(rows_b)
             rows_b[i] = {**rows_b[i], c: v}
         self._calcs: dict[tuple[str, bool], BlockCalc] = {}
 
