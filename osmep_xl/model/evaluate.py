@@ -9,13 +9,15 @@ formula would give; recalculation replaces it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
 from operator import is_not, itemgetter
 from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from ..money import DECIMAL, Arithmetic
 from ..spec.base import META_PREFIX, Block, Column, Value
@@ -60,38 +62,53 @@ def resolve_structure(block: Block, rows: Sequence[Row]) -> Structure:
     wanted = {*block.key_columns, *block.group_by, "code", "parent", "level"}
     values = ({c: rows.column(c) for c in wanted} if isinstance(rows, ColumnRows)
               else {c: [row.get(c) for row in rows] for c in wanted})
-    keys = list(zip(*(values[k] for k in block.key_columns), strict=True)) if block.key_columns else [()] * len(rows)
-    if len(set(keys)) < len(keys):  # some key repeats (rare): which rows repeat an earlier one
-        seen: set[tuple[Any, ...]] = set()
-        for i, key in enumerate(keys):
-            if key in seen:
-                st.duplicates.append(i)
-            seen.add(key)
+    n = len(rows)
+    if block.hierarchical:
+        codes = list(zip(*(values[c] for c in block.group_by), values["code"], strict=True))
+        row_of = dict(zip(codes, range(n), strict=True))  # a code's (last) row
+    # A hierarchical block's key is a row's group, level and code: no key repeats when no code does.
+    if not block.hierarchical or len(row_of) < n:
+        keys = list(zip(*(values[k] for k in block.key_columns), strict=True)) if block.key_columns else [()] * n
+        if len(set(keys)) < n:  # some key repeats (rare): which rows repeat an earlier one
+            seen: set[tuple[Any, ...]] = set()
+            for i, key in enumerate(keys):
+                if key in seen:
+                    st.duplicates.append(i)
+                seen.add(key)
     if not block.hierarchical:
         return st
-    ranks = {lv.id: n for n, lv in enumerate(block.levels)}
+    ranks = {lv.id: r for r, lv in enumerate(block.levels)}
     unknown = len(ranks)  # an unknown level ranks below all
     rank_of = [ranks.get(level or "", unknown) for level in values["level"]]
-    by_code: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     parents = list(zip(*(values[c] for c in block.group_by), values["parent"], strict=True))
-    for i, key in enumerate(zip(*(values[c] for c in block.group_by), values["code"], strict=True)):
+    # No parent code, an unknown level, or a dangling parent code (references.py reports it): no link.
+    if len(row_of) == n:  # the usual case, every code on one row: the links at once
+        rank = np.array(rank_of, np.int64)
+        j = np.fromiter(map(row_of.get, parents, repeat(-1)), np.int64, n)
+        stated = np.fromiter(map(is_not, values["parent"], repeat(None)), np.bool_, n)
+        linked = np.flatnonzero((j >= 0) & stated & (rank != unknown) & (rank[j] < rank))
+        st.parent = dict(zip(linked.tolist(), j[linked].tolist(), strict=True))
+    else:
+        st.parent = dict(_links_among_repeats(codes, parents, rank_of, unknown))
+    for i, p in st.parent.items():
+        st.children[p].append(i)
+    return st
+
+
+def _links_among_repeats(codes: list[tuple[Any, ...]], parents: list[tuple[Any, ...]], rank_of: list[int],
+                         unknown: int) -> Iterator[tuple[int, int]]:
+    """Each row's parent where a code may be on several rows: of those ranking above the row, the highest
+    ranked (the first of them on a tie)."""
+    by_code: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for i, key in enumerate(codes):
         by_code[key].append(i)
     for i, found in enumerate(map(by_code.get, parents)):
         rank = rank_of[i]
         if found is None or rank == unknown or parents[i][-1] is None:
-            continue  # no parent code, an unknown level, or a dangling parent code (references.py reports it)
-        if len(found) == 1:  # the usual case: one row has the code
-            j = found[0]
-            if rank_of[j] >= rank:
-                continue
-        else:
-            candidates = [j for j in found if rank_of[j] < rank]
-            if not candidates:
-                continue
-            j = max(candidates, key=lambda c: rank_of[c])
-        st.parent[i] = j
-        st.children[j].append(i)
-    return st
+            continue
+        candidates = [j for j in found if rank_of[j] < rank]
+        if candidates:
+            yield i, max(candidates, key=lambda c: rank_of[c])
 
 
 class BlockCalc:

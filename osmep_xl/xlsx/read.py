@@ -323,7 +323,8 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     start = rb.first_row = en_row + 1 if en_row < len(grid) and _is_header(grid[en_row], block) else en_row
     lines = grid[start:]
     # The block a column at a time: each column's cells in one list, then typed together.
-    raw_columns = {cid: _column_cells(lines, c) for cid, c in columns.items()}
+    reach = min(map(len, lines), default=0)
+    raw_columns = {cid: _column_cells(lines, c, reach) for cid, c in columns.items()}
     at = {c: cid for cid, c in columns.items()}
     flagged: list[tuple[int, str]] = []  # (line, column id) of each error cell
     for ref, value in scan.errors.items():
@@ -351,9 +352,10 @@ def _read_block(block: Block, grid: list[list[Any]], names: dict[str, str], scan
     return rb
 
 
-def _column_cells(lines: list[list[Any]], c: int) -> list[Any]:
-    """Column ``c`` of every line (None past a line's end), by one C-level pass when every line reaches it."""
-    if lines and min(map(len, lines)) > c:
+def _column_cells(lines: list[list[Any]], c: int, reach: int) -> list[Any]:
+    """Column ``c`` of every line (None past a line's end), by one C-level pass when every line reaches it
+    (``reach``: the shortest line's length)."""
+    if c < reach:
         return list(map(itemgetter(c), lines))
     return [line[c] if c < len(line) else None for line in lines]
 
