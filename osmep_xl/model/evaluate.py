@@ -55,13 +55,17 @@ class ColumnRows(Protocol):
     def column(self, column_id: str) -> Sequence[Any]: ...
 
 
+def column_of(rows: Sequence[Row], column_id: str) -> Sequence[Any]:
+    """Every row's value in a column (None where a row has none), read by column when the rows are held so."""
+    return rows.column(column_id) if isinstance(rows, ColumnRows) else [row.get(column_id) for row in rows]
+
+
 def resolve_structure(block: Block, rows: Sequence[Row]) -> Structure:
     """Link each row to its parent: the nearest higher level with the parent code."""
     st = Structure()
     # The columns the links use, each read once (zipped into keys in C, not row by row).
     wanted = {*block.key_columns, *block.group_by, "code", "parent", "level"}
-    values = ({c: rows.column(c) for c in wanted} if isinstance(rows, ColumnRows)
-              else {c: [row.get(c) for row in rows] for c in wanted})
+    values = {c: column_of(rows, c) for c in wanted}
     n = len(rows)
     if block.hierarchical:
         codes = list(zip(*(values[c] for c in block.group_by), values["code"], strict=True))

@@ -22,7 +22,7 @@ from string import ascii_uppercase, digits
 from typing import Any
 
 from ..a1 import parse_a1
-from ..model.evaluate import BlockCalc
+from ..model.evaluate import BlockCalc, column_of
 from ..spec.base import META_PREFIX, ColType, Column
 from ..spec.columns import CODE, PARENT
 from .formula_map import FormulaMap
@@ -269,7 +269,7 @@ class Rollups:
         if self._index is None:
             index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
             texts: dict[str, list[int]] = defaultdict(list)  # a text code's keys found once: many lines share it
-            for r, value in enumerate([row.get(PARENT.id) for row in self.rows]):
+            for r, value in enumerate(column_of(self.rows, PARENT.id)):
                 if type(value) is str:
                     texts[value].append(r)
                 else:
