@@ -13,21 +13,24 @@ import pytest
 from hypothesis import given, settings
 
 from bench.generate import BUILDERS, generate
+from osmep_xl.a1 import parse_a1
+from osmep_xl.check import open_all
 from osmep_xl.findings import Finding
 from osmep_xl.model.columnar import evaluate_columns
 from osmep_xl.model.evaluate import Row, resolve_structure
 from osmep_xl.rules import cells, references
 from osmep_xl.rules.config import load_settings
 from osmep_xl.rules.context import Context
+from osmep_xl.rules.validate import validate_set
 from osmep_xl.rules.variance_screen import lines_to_judge
 from osmep_xl.spec import get_spec
-from osmep_xl.spec.base import Column
+from osmep_xl.spec.base import ColType, Column
 from osmep_xl.xlsx.coerce import NumberCells, coerce_column
 from osmep_xl.xlsx.read import ReadBlock, read_workbooks
 from osmep_xl.xlsx.typed import TypedRows
 from tests.cells import Table
 from tests.fuzzing import mutate_workbook, raw_cells
-from tests.rule_cases import build, disb, disbursement_rows, set_cell_xml, set_cells, sheet
+from tests.rule_cases import build, disb, disbursement_rows, set_cached_value, set_cell_xml, set_cells, sheet
 
 BLOCK = get_spec("disbursement").block("lines")
 
@@ -219,3 +222,45 @@ def test_rules_reading_by_column_find_what_reading_every_row_found(tmp_path: Pat
 def test_an_empty_or_single_block_reads(size: int) -> None:
     rows, want = _typed({cid: [1.0] * size for cid in FOUND})
     assert list(rows) == want and rows[0:5] == want
+
+
+def test_validate_makes_no_row_and_no_decimal_it_does_not_report(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disbursement block filled without mistakes (and one with a roll-up's cache off, so that a figure is
+    reported): validate makes a row's dict only for a row it reports on (or a line of a total it reports), and
+    no numeric column's Decimals (a year column's ints only)."""
+    made: list[tuple[int, int]] = []  # (id of the rows, row)
+    columns: list[Column] = []
+    get_row, all_values = TypedRows.__getitem__, NumberCells.values
+
+    def one_row(self: TypedRows, i: Any) -> Any:
+        made.append((id(self), i))
+        return get_row(self, i)
+
+    def whole_column(self: NumberCells) -> list[Any]:
+        columns.append(self.column)
+        return all_values(self)
+
+    def every_row(self: TypedRows) -> Iterator[Row]:
+        raise AssertionError("every row made")
+
+    paths = [p for p in generate(tmp_path / "gen", 2 * len(BUILDERS), seed=9, error_rate=0.0)
+             if "disbursement" in p.name]
+    rows = [disb("project", "P1", "T", "1000", "600", "250"), disb("total", "T")]
+    lines = Table("disbursement", "lines", rows)
+    paths.append(set_cached_value(build(tmp_path / "off.xlsx", "disbursement", {"lines": rows}),
+                                  sheet("disbursement", "lines"), lines.at("allocated", "T"), "999"))
+    monkeypatch.setattr(TypedRows, "__getitem__", one_row)
+    monkeypatch.setattr(TypedRows, "__iter__", every_row)
+    monkeypatch.setattr(NumberCells, "values", whole_column)
+    for path in paths:
+        books = open_all(path)
+        made.clear()
+        found = [f for each in validate_set(books, load_settings()) for f in each]
+        reported = {(f.sheet, parse_a1(f.cell)[0]) for f in found}
+        blocks = {id(rb.rows): rb for wb in books for rb in wb.blocks.values()}
+        for r, i in made:  # a reported row, or a line a reported total sums
+            rb = blocks[r]
+            above = resolve_structure(rb.block, rb.rows).parent.get(i)
+            assert {(rb.sheet, rb.sheet_rows[k]) for k in (i, above) if k is not None} & reported, path.name
+    assert made and {c.type for c in columns} <= {ColType.YEAR}
