@@ -71,14 +71,12 @@ def coercer(column: Column) -> Coercer:
     return partial(_number, column) if column.type.numeric else _text
 
 
-def coerce_column(column: Column, raws: Sequence[Any],
-                  floats: np.ndarray | None = None) -> tuple[list[Any], dict[int, CellProblem]]:
-    """The typed values of a column's cells, and the problem of each cell that has one (by position);
-    ``floats``: :func:`float_cells` of a numeric column's cells, if the caller has it. The values are
-    exactly those :func:`coerce` gives, cell by cell."""
+def coerce_column(column: Column, raws: Sequence[Any]) -> tuple[list[Any], dict[int, CellProblem]]:
+    """The typed values of a column's cells, and the problem of each cell that has one (by position): exactly
+    those :func:`coerce` gives, cell by cell."""
     if not column.type.numeric:
         return [(v.strip() or None) if type(v) is str else _text(v).value for v in raws], {}
-    numbers = NumberCells(column, raws, floats)
+    numbers = NumberCells(column, raws)
     return numbers.values(), numbers.problems
 
 
@@ -106,9 +104,6 @@ class NumberCells:
                 self.problems[i] = coerced.problem
         self._values: list[Any] | None = None
         self._known: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.raws)
 
     def value(self, i: int) -> Any:
         """Cell ``i``'s typed value (a cell of a class alone: through :func:`coerce`, which gives the same)."""

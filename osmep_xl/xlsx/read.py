@@ -79,6 +79,8 @@ class ReadBlock:
     sheet: str
     header_row: int = HEADER_TH_ROW
     columns: dict[str, int] = field(default_factory=dict)  # column id -> 0-based sheet column
+    # Each row's typed values by column id, held by column: a row's dict, or a numeric cell's Decimal, is made
+    # only when asked for; a cell is changed through ``rows.set`` (which the columns and the row both see).
     rows: TypedRows = field(default_factory=lambda: TypedRows((), {}, 0))
     # Each found column's cells as the sheet stores them, row by row (a column, not a dict per row: a
     # 50,000-row block's dicts alone took ~60 MB).
