@@ -148,7 +148,7 @@ def test_a_cell_listed_twice_keeps_its_later_formula_as_the_full_parse_does(tmp_
 def test_formula_texts_decoded_at_once_are_decoded_as_one_by_one(texts: list[bytes]) -> None:
     from osmep_xl.xlsx.package import _formula_text, _formula_texts
 
-    assert _formula_texts(b"\0".join(texts), len(texts), lambda: texts) == [_formula_text(t) for t in texts]
+    assert _formula_texts(texts) == [_formula_text(t) for t in texts]
 
 
 def test_a_formula_text_not_utf8_fails_as_it_does_alone() -> None:
@@ -156,9 +156,8 @@ def test_a_formula_text_not_utf8_fails_as_it_does_alone() -> None:
 
     with pytest.raises(UnicodeDecodeError) as alone:
         _formula_text(b"A\xff1")
-    texts = [b"B2", b"A\xff1"]
     with pytest.raises(UnicodeDecodeError) as at_once:
-        _formula_texts(b"\0".join(texts), 2, lambda: texts)
+        _formula_texts([b"B2", b"A\xff1"])
     assert str(at_once.value) == str(alone.value)
 
 
@@ -205,9 +204,7 @@ def _usual(data: bytes) -> list[tuple[int, int, bytes]] | None:
     found = usual_formula_cells(data)
     if found is None:
         return None
-    texts = found.texts(data)
-    assert found.joined_texts(data) == b"\0".join(texts)
-    return list(zip(found.rows.tolist(), found.cols.tolist(), texts, strict=True))
+    return list(zip(found.rows.tolist(), found.cols.tolist(), found.texts(data), strict=True))
 
 
 def _same_as_general(data: bytes) -> bool:

@@ -27,17 +27,16 @@ class FormulaMap(Mapping[Key, str]):
                texts: Sequence[str]) -> FormulaMap:
         """``texts[j]`` at row ``at_row[j]`` of column ``column_ids[at_column[j]]`` (a cell at -1 in either is
         not in the block); a cell given twice keeps its later text."""
-        inside = np.flatnonzero((at_row >= 0) & (at_column >= 0))
-        present = np.flatnonzero(np.bincount(at_column[inside], minlength=len(column_ids)))
-        slot = np.zeros(len(column_ids), np.int64)
-        slot[present] = np.arange(len(present))
-        cells = slot[at_column[inside]] * rows + at_row[inside]  # by column, then row: each column's run
-        if len(cells) and np.bincount(cells).max() > 1:  # numpy assigns a repeated index in no set order
-            last = len(cells) - 1 - np.unique(cells[::-1], return_index=True)[1]
-            inside, cells = inside[last], cells[last]
-        placed = np.full(len(present) * rows, None, object)  # placed by numpy: a 50,000-row block has ~350,000
-        placed[cells] = np.fromiter(texts, object, len(texts))[inside]
-        return cls({column_ids[n]: placed[k * rows:(k + 1) * rows].tolist() for k, n in enumerate(present.tolist())})
+        columns: dict[str, list[str | None]] = {}
+        for n, cid in enumerate(column_ids):
+            picked = np.flatnonzero((at_column == n) & (at_row >= 0))
+            if not len(picked):
+                continue
+            cells: list[str | None] = [None] * rows
+            for r, j in zip(at_row[picked].tolist(), picked.tolist(), strict=True):
+                cells[r] = texts[j]
+            columns[cid] = cells
+        return cls(columns)
 
     def __getitem__(self, key: Key) -> str:
         i, column_id = key

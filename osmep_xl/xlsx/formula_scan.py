@@ -26,20 +26,8 @@ class Found:
     def __init__(self, rows: np.ndarray, cols: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
         self.rows, self.cols, self.starts, self.ends = rows, cols, starts, ends
 
-    def joined_texts(self, data: bytes) -> bytes:
-        """The texts as written (escaped), joined by NULs, gathered by numpy."""
-        lengths = self.ends - self.starts + 1  # each with the "<" after it, made the NUL
-        if not len(lengths):
-            return b""
-        offsets = np.cumsum(lengths) - lengths
-        at = np.arange(int(lengths.sum())) + np.repeat(self.starts - offsets, lengths)
-        picked = np.frombuffer(data, np.uint8)[at]
-        picked[offsets + lengths - 1] = 0
-        joined: bytes = picked[:-1].tobytes()
-        return joined
-
     def texts(self, data: bytes) -> list[bytes]:
-        """The texts as written, one by one (for texts the joined form cannot split)."""
+        """The texts as written (escaped)."""
         return [data[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
 
 

@@ -11,7 +11,7 @@ import html
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import IO
 from xml.etree.ElementTree import Element
@@ -241,17 +241,15 @@ def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
     usual = None if prefix else usual_formula_cells(data)
     if usual is not None:
         if len(usual.rows):
-            texts = _formula_texts(usual.joined_texts(data), len(usual.rows), lambda: usual.texts(data))
-            cells.add_found(usual.rows, usual.cols, texts)
+            cells.add_found(usual.rows, usual.cols, _formula_texts(usual.texts(data)))
     elif found := _cell_patterns(prefix)[0].findall(data):
-        letters, digits, written = zip(*found, strict=True)
+        letters, digits, texts = zip(*found, strict=True)
         del found
         if not all(letters) or max(map(len, digits)) > _MAX_DIGITS:
             raise _Redo
         column = {found: column_index(found.decode()) for found in set(letters)}
         cols = np.fromiter(map(column.__getitem__, letters), np.int64, len(letters))
-        texts = _formula_texts(b"\0".join(written), len(written), lambda: written)
-        cells.add_found(np.array(digits).astype(np.int64) - 1, cols, texts)
+        cells.add_found(np.array(digits).astype(np.int64) - 1, cols, _formula_texts(texts))
     if _ERROR_TYPE.search(data) is None:  # no error cell: no need to look for one
         return
     for attrs, body in _cell_patterns(prefix)[1].findall(data):
@@ -262,15 +260,16 @@ def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
         cells.errors[ref.group(1).decode()] = value.group(1).decode() if value and value.group(1) else "#VALUE!"
 
 
-def _formula_texts(joined: bytes, count: int, each: Callable[[], Sequence[bytes]]) -> list[str]:
-    """The ``count`` texts ``joined`` by NULs decoded (and unescaped) at once; NUL being in no XML text, a
-    file whose formula holds one anyway has its texts (``each()``) decoded one by one."""
+def _formula_texts(texts: Sequence[bytes]) -> list[str]:
+    """The texts decoded (and unescaped) at once: joined by a NUL, which no XML text holds (a file whose
+    formula holds one anyway is decoded text by text)."""
+    joined = b"\0".join(texts)
     try:
-        if joined.count(b"\0") != count - 1:
+        if joined.count(b"\0") != len(texts) - 1:
             raise ValueError
         decoded = joined.decode("utf-8").split("\0")
     except ValueError:  # (a text not UTF-8 raises here as it did alone, saying where in it)
-        return [_formula_text(t) for t in each()]
+        return [_formula_text(t) for t in texts]
     if b"&" not in joined:
         return decoded
     return [html.unescape(t) if "&" in t else t for t in decoded]
