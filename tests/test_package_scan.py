@@ -12,6 +12,7 @@ from osmep_xl.a1 import column_index
 from osmep_xl.data import load_report
 from osmep_xl.spec import TEMPLATES
 from osmep_xl.xlsx import package
+from osmep_xl.xlsx.formula_scan import MAX_ROW_DIGITS
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.package import _scan_sheet_xml, scan_sheet, sheet_parts
 from tests.corpus_helpers import rich_workbook
@@ -193,7 +194,7 @@ _UNUSUAL_CELLS = ['<c s="1" r="H2"><f>A1</f></c>', '<c r="I2">\n  <f>A1+1</f></c
 def _general(data: bytes) -> list[tuple[int, int, bytes]] | None:
     """The formula cells the general pattern finds, placed (None if one cannot be: the scan redoes them)."""
     found = package._cell_patterns(b"")[0].findall(data)
-    if not all(letters and len(digits) <= package._MAX_DIGITS for letters, digits, _ in found):
+    if not all(letters and len(digits) <= MAX_ROW_DIGITS for letters, digits, _ in found):
         return None
     return [(int(digits) - 1, column_index(letters.decode()), text) for letters, digits, text in found]
 

@@ -16,7 +16,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 _LT, _GT, _SLASH, _QUOTE, _F = b"<>/\"f"
 _CELL = np.frombuffer(b'<c r="', np.uint8)
 _ADDRESS = len(_CELL)  # where the address starts in a cell's start tag
-_MAX_LETTERS, _MAX_DIGITS = 3, 9  # Excel's last cell is XFD1048576; more is for the general pattern
+MAX_ROW_DIGITS = 9  # a row number with more is no worksheet's (Excel's last row is 1,048,576)
+_MAX_LETTERS = 3  # Excel's last column is XFD; a longer address is left to the general pattern
 _WIDTH = 32  # bytes of each start tag looked at at once: a longer one's rest is checked by a search
 
 
@@ -66,7 +67,7 @@ def usual_formula_cells(data: bytes) -> Found | None:
     first_stop = np.argmax(tags == _GT, axis=1)
     if not ((tags[:, :_ADDRESS] == _CELL).all()
             and (digits_at > _ADDRESS).all() and (digits_at <= _ADDRESS + _MAX_LETTERS).all()
-            and (address_end > digits_at).all() and (address_end - digits_at <= _MAX_DIGITS).all()
+            and (address_end > digits_at).all() and (address_end - digits_at <= MAX_ROW_DIGITS).all()
             and (tags[np.arange(len(tags)), address_end] == _QUOTE).all() and (address_end < tag_end).all()
             and (first_stop == np.where(tag_end < _WIDTH, tag_end, 0)).all()):
         return None

@@ -20,7 +20,7 @@ import numpy as np
 from defusedxml import ElementTree
 
 from ..a1 import a1, column_index, parse_a1
-from .formula_scan import usual_formula_cells
+from .formula_scan import MAX_ROW_DIGITS, usual_formula_cells
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -228,7 +228,6 @@ def _pieces(fh: IO[bytes]) -> Iterator[bytes]:
         pending = pending[cut:] + more
 
 
-_MAX_DIGITS = 9  # a row number with more is no worksheet's (Excel's last row is 1,048,576)
 _ERROR_TYPE = re.compile(rb't="e"')  # (the regex engine finds it in half the time ``in`` takes)
 
 
@@ -245,7 +244,7 @@ def _scan_piece(data: bytes, prefix: bytes, cells: SheetCells) -> None:
     elif found := _cell_patterns(prefix)[0].findall(data):
         letters, digits, texts = zip(*found, strict=True)
         del found
-        if not all(letters) or max(map(len, digits)) > _MAX_DIGITS:
+        if not all(letters) or max(map(len, digits)) > MAX_ROW_DIGITS:
             raise _Redo
         column = {found: column_index(found.decode()) for found in set(letters)}
         cols = np.fromiter(map(column.__getitem__, letters), np.int64, len(letters))
