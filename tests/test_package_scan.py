@@ -8,8 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from osmep_xl.a1 import column_index
 from osmep_xl.data import load_report
 from osmep_xl.spec import TEMPLATES
+from osmep_xl.xlsx import package
+from osmep_xl.xlsx.formula_scan import MAX_ROW_DIGITS
 from osmep_xl.xlsx.generate import write_workbook
 from osmep_xl.xlsx.package import _scan_sheet_xml, scan_sheet, sheet_parts
 from tests.corpus_helpers import rich_workbook
@@ -160,11 +163,13 @@ def test_a_formula_text_not_utf8_fails_as_it_does_alone() -> None:
 
 
 # Cells in the forms writers use and in forms only the general pattern reads: every mix of them must give
-# what the general pattern gives, whichever pattern ends up reading it.
+# what the general pattern gives, whether usual_formula_cells reads it or leaves it to that pattern.
 _USUAL_CELLS = ['<c r="B2" s="3"><f>A2*2</f><v>2</v></c>', '<c r="AB30"><f>SUM(A1:A9)</f></c>',
                 '<c r="C7" t="str"><f>"a&amp;b"</f><v>a&amp;b</v></c>', '<c r="D4"><v>5</v></c>',
                 '<c r="E1" t="e"><f>1/0</f><v>#DIV/0!</v></c>', '<c r="F9" s="1"/>',
-                '<c r="G3" t="s"><v>12</v></c>']
+                '<c r="G3" t="s"><v>12</v></c>', '<c r="XFD1048576"><f></f></c>', '<c r="H007"><f>A1>0</f></c>',
+                '<c r="I123456789" s="1" t="str" cm="1" vm="1"><f>"long start tag"</f></c>',  # past the window
+                '<c r="J8" s="1" t="str"  cm="12"><f>"start tag just the window\'s width"</f></c>']
 _UNUSUAL_CELLS = ['<c s="1" r="H2"><f>A1</f></c>', '<c r="I2">\n  <f>A1+1</f></c>',
                   '<c r="J2"><f t="shared" ref="J2:J9" si="0">A2</f></c>', '<c r="K2"><f t="shared" si="0"/></c>',
                   '<c r="L2"><f/></c>',
@@ -173,36 +178,90 @@ _UNUSUAL_CELLS = ['<c s="1" r="H2"><f>A1</f></c>', '<c r="I2">\n  <f>A1+1</f></c
                   '<c><f>A5</f></c>', '<c r="R2"><f>A6</f> </c>', '<c  r="S2"><f>A7</f></c>',
                   '<c r="T2" ><f>A8</f></c>', '<c r="U2"><f >A9</f></c>', '<c r="v2"><f>B1</f></c>',
                   '<c r="W2" s="<f>"><f>B2</f></c>', '<cx r="X2"><f>B3</f></cx>',
-                  '<c s="1" r="Y2" <c r="Z2"><f>B4</f></c>']
+                  '<c s="1" r="Y2" <c r="Z2"><f>B4</f></c>',
+                  '<c r="ABCD2"><f>B5</f></c>', '<c r="A1234567890"><f>B6</f></c>', '<c r="A0000000001"><f>B7</f></c>',
+                  '<c r="A1B2"><f>B8</f></c>', '<c r="2"><f>B9</f></c>', '<c r="B"><f>C1</f></c>',
+                  '<c r=""><f>C2</f></c>',
+                  '<c r="C3" s="1" t="str" cm="1" x="a/b"><f>C3</f></c>', '<c r="C4" x=">"><f>C4</f></c>',
+                  '<c r="C5"><f>C5</f><f>C6</f></c>', '<c r="C7"><f>C<7</f></c>', '<c r="C8"><f>C8</ f></c>',
+                  '<c r="C9"><f>C9</f><c r="D9"><f>D9</f></c>', '<c r="D1"><f>D1</f', '<c r="D2"/><f',
+                  '<c r="D3"><f>\0</f></c>', '<c r="A1x"><f>D4</f></c>', '<c r="A1 "><f>D5</f></c>',
+                  '<c r="D6" s="1" t="str" cm="1" x=">"><f>D6</f></c>', '<c r="D7" x="/"/><f>D7</f>',
+                  '<c r="D8"><f>D8</g></c>', '<c r="D9"><f>D9</f ></c>',
+                  '<c r="E1"><f>E1<xf></c>', '<d r="E2"><f>E2</f></d>', '<c s="E3"><f>E3</f></c>']
 
 
-@pytest.mark.parametrize("seed", range(60))
-def test_the_usual_formula_pattern_finds_what_the_general_one_finds(seed: int) -> None:
+def _general(data: bytes) -> list[tuple[int, int, bytes]] | None:
+    """The formula cells the general pattern finds, placed (None if one cannot be: the scan redoes them)."""
+    found = package._cell_patterns(b"")[0].findall(data)
+    if not all(letters and len(digits) <= MAX_ROW_DIGITS for letters, digits, _ in found):
+        return None
+    return [(int(digits) - 1, column_index(letters.decode()), text) for letters, digits, text in found]
+
+
+def _usual(data: bytes) -> list[tuple[int, int, bytes]] | None:
+    from osmep_xl.xlsx.formula_scan import usual_formula_cells
+
+    found = usual_formula_cells(data)
+    if found is None:
+        return None
+    return list(zip(found.rows.tolist(), found.cols.tolist(), found.texts(data), strict=True))
+
+
+def _same_as_general(data: bytes) -> bool:
+    """Whether usual_formula_cells read ``data`` itself; what it read must be what the general pattern reads."""
+    usual = _usual(data)
+    assert usual is None or usual == _general(data), data
+    return usual is not None
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_usual_cells_are_read_as_the_general_pattern_reads_them(seed: int) -> None:
     import random
-
-    from osmep_xl.xlsx.package import _cell_patterns, _formula_matches
 
     rng = random.Random(seed)
     cells = rng.choices(_USUAL_CELLS, k=rng.randint(0, 12))
-    for _ in range(rng.choice([0, 0, 1, 2])):  # mostly none: the usual pattern's own answer is compared too
+    unusual = rng.choice([0, 0, 1, 2])  # mostly none: usual_formula_cells' own answer is compared too
+    for _ in range(unusual):
         cells.insert(rng.randint(0, len(cells)), rng.choice(_UNUSUAL_CELLS))
-    data = f'<sheetData><row r="2">{"".join(cells)}</row></sheetData>'.encode()
-    assert _formula_matches(data, b"") == _cell_patterns(b"")[0].findall(data), data
+    # The data may start with a cell (not after a tag's end: not usual) and end right after its last "<".
+    head = rng.choice(['<sheetData><row r="2">', '<row r="2">', ''])
+    tail = rng.choice(['</row>', '', 'x' * rng.randint(0, 40)])
+    data = f'{head}{"".join(cells)}{tail}'.encode()
+    assert _same_as_general(data) or unusual or not head, data
 
 
-def test_the_usual_formula_pattern_reads_the_usual_cells_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    from osmep_xl.xlsx import package
-
+def test_usual_cells_are_read_without_the_general_pattern() -> None:
     data = f'<sheetData><row r="2">{"".join(_USUAL_CELLS)}</row></sheetData>'.encode()
-    expected = package._cell_patterns(b"")[0].findall(data)
-    monkeypatch.setattr(package, "_cell_patterns", lambda prefix: pytest.fail("read by the general pattern"))
-    assert package._formula_matches(data, b"") == expected
-    assert [text for *_, text in expected] == [b"A2*2", b"SUM(A1:A9)", b'"a&amp;b"', b"1/0"]
+    expected = _general(data)
+    assert expected is not None and _usual(data) == expected
+    assert [text for *_, text in expected] == [b"A2*2", b"SUM(A1:A9)", b'"a&amp;b"', b"1/0", b"", b"A1>0",
+                                               b'"long start tag"', b'"start tag just the window\'s width"']
+    cells = package.SheetCells()
+    package._scan_piece(data, b"", cells)
+    assert cells.formulas["XFD1048576"] == "" and cells.formulas["C7"] == '"a&b"'
 
 
 @pytest.mark.parametrize("cell", _UNUSUAL_CELLS)
-def test_each_unusual_cell_is_read_as_the_general_pattern_reads_it(cell: str) -> None:
-    from osmep_xl.xlsx.package import _cell_patterns, _formula_matches
+def test_each_unusual_cell_is_read_as_the_general_pattern_reads_it_or_left_to_it(cell: str) -> None:
+    _same_as_general(f'<row r="2">{_USUAL_CELLS[0]}{cell}{_USUAL_CELLS[1]}</row>'.encode())
 
-    data = f'<row r="2">{_USUAL_CELLS[0]}{cell}{_USUAL_CELLS[1]}</row>'.encode()
-    assert _formula_matches(data, b"") == _cell_patterns(b"")[0].findall(data)
+
+@pytest.mark.parametrize("cell", _UNUSUAL_CELLS)
+def test_each_unusual_cell_is_scanned_as_before(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece's cells are what the general pattern alone makes of it (or both give up on it)."""
+    data = f'<row r="2">{_USUAL_CELLS[0]}{cell}{_USUAL_CELLS[2]}</row>'.encode()
+    outcomes = []
+    for usual in (True, False):
+        if not usual:
+            monkeypatch.setattr(package, "usual_formula_cells", lambda data: None)
+        cells = package.SheetCells()
+        try:
+            package._scan_piece(data, b"", cells)
+        except package._Redo:
+            outcomes.append("redo")
+        except UnicodeDecodeError as exc:
+            outcomes.append(str(exc))
+        else:
+            outcomes.append((cells.formula_positions(), cells.errors))
+    assert outcomes[0] == outcomes[1]

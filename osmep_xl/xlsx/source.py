@@ -115,11 +115,13 @@ class Source(Protocol):
 
 
 # Sheets of this many bytes of XML have their formula and error cells scanned in a thread while python-calamine
-# parses their values (it lets go of the GIL as it parses, and inflating does too). Below 2 MB (~1,800 rows)
-# the scan takes ~15 ms or less: too little to win when the thread has to wait for a core. The process
-# shares one malloc arena first (:func:`.arena.share_one_arena`): with the thread's own, a 50,000-row
-# recalc peaked at 325 MB instead of 292.
-SCAN_MIN = 2 << 20
+# parses their values (it lets go of the GIL as it parses; inflating and most of the scan's numpy do too).
+# Measured on 2 shared cores, validate alternating thread and no thread: from ~700 rows (0.8 MB) the thread
+# saves 3-7 ms (1,000 rows), 17 ms (2,000) with a core to spare and costs nothing measurable under a competing
+# load; at 100-400 rows it saves ~1 ms with a core to spare and cost up to ~7 ms (median) with one process
+# spinning beside. The process shares one malloc arena first (:func:`.arena.share_one_arena`): with the
+# thread's own, a 50,000-row recalc peaked at 325 MB instead of 292.
+SCAN_MIN = 768 << 10
 
 
 class FileSource:
