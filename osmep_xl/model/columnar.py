@@ -166,6 +166,7 @@ def to_hundredths(values: Sequence[Any]) -> tuple[Ints, Bools, Bools]:
     return np.where(exact, k, 0).astype(np.int64), exact, blank
 
 
+@np.errstate(invalid="ignore")  # once for every column, not a context per column
 def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequence[Any]],
                      formula_cells: Collection[CellKey] | FormulaRows, structure: Structure) -> BlockColumns | None:
     """The block's numeric columns evaluated exactly, or None when a figure or a formula does not fit;
@@ -190,12 +191,14 @@ def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequen
     out: dict[str, NumberColumn] = {}
     for col in numeric:
         stored, typed = _stored(raw, rows, col.id)
-        formula = np.zeros(n, np.bool_)
-        at = formula_rows[col.id]
-        formula[np.fromiter(at, np.intp, len(at))] = True  # half the time of indexing with the list itself
-        with np.errstate(invalid="ignore"):
-            k = np.rint(stored * SCALE)
-            exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
+        at = formula_rows[col.id]  # distinct rows: all of them in a derived column, nothing to index
+        if len(at) == n:
+            formula = np.ones(n, np.bool_)
+        else:
+            formula = np.zeros(n, np.bool_)
+            formula[np.fromiter(at, np.intp, len(at))] = True  # half the time of indexing with the list
+        k = np.rint(stored * SCALE)  # NaN where a cell holds no number (the decorator's errstate)
+        exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
         # A figure that enters a computation must be exact: a stated cell, or a formula nothing recomputes.
         known = typed & ~(formula & computable[col.id])
         if (known > exact).any():  # known where not exact
@@ -221,8 +224,9 @@ def _roll_up(rollups: list[Column], out: dict[str, NumberColumn], structure: Str
         return False
     parent, depth = tree
     by_depth = np.argsort(-depth, kind="stable")  # deepest first, each level in row order
-    cuts = np.flatnonzero(np.diff(depth[by_depth])) + 1
-    levels = [lines for lines in np.split(by_depth, cuts) if depth[lines[0]] > 0]
+    ends = [*(np.flatnonzero(np.diff(depth[by_depth])) + 1).tolist(), n]
+    starts = [0, *ends[:-1]]
+    levels = [by_depth[a:b] for a, b in zip(starts, ends, strict=True) if depth[by_depth[a]] > 0]
     # Per level, once for every column: each line's parent, and the parents (sorted, as np.unique gives them).
     above_mask = np.zeros(n, np.bool_)
     targets, parents = [], []
@@ -255,14 +259,16 @@ def _order(derived: list[Column]) -> list[Column] | None:
     """Derived columns with each after the derived columns it uses (None on a cycle)."""
     ids = {c.id for c in derived}
     done: list[Column] = []
+    done_ids: set[str] = set()
     left = list(derived)
     while left:
-        ready = [c for c in left if all(d not in ids or d in {x.id for x in done}
+        ready = [c for c in left if all(d not in ids or d in done_ids
                                         for d in c.formula.inputs)]  # type: ignore[union-attr]
         if not ready:
             return None
         done += ready
-        left = [c for c in left if c not in ready]
+        done_ids.update(c.id for c in ready)
+        left = [c for c in left if c.id not in done_ids]  # by id: comparing the columns compares every field
     return done
 
 
