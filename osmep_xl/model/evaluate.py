@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from itertools import repeat
 from operator import is_not, itemgetter
 from typing import Any
@@ -120,8 +121,12 @@ class BlockCalc:
         self.arith = arith
         self._columns = {c.id: c for c in block.columns}
         self._memo: dict[CellKey, CellValue] = {}
-        self._parents = frozenset(i for i, kids in self.structure.children.items() if kids)
         self._rolled_up = rolled_up
+
+    @cached_property
+    def _parents(self) -> frozenset[int]:
+        """The rows with lines of their own."""
+        return frozenset(i for i, kids in self.structure.children.items() if kids)
 
     def is_computable(self, i: int, column: Column) -> bool:
         """True when the sheet carries a formula for this cell (derived or roll-up)."""

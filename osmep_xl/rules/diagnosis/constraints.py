@@ -4,14 +4,15 @@ cells each relation depends on (its conflict)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
-from ...model.evaluate import BlockCalc, Structure
+from ...model.evaluate import BlockCalc, CellKey, CellValue, Structure
 from ...money import EXCEL
-from ...spec.base import Achievement, ColType, Column, Pct, Value
+from ...spec.base import Achievement, Block, ColType, Column, Pct, Value
 from ...xlsx.read import ReadBlock
 from ..arithmetic import screened_cells
 from ..context import Context
@@ -43,7 +44,11 @@ class Scenario:
         self.changes = changes
         self.structures = structures or {}
         self.rows = dict(rows or {})
+        # per block whose only difference is its changed cells: those cells (the rest is the workbook's)
+        self._changed: dict[str, list[CellKey]] = {}
         for (b, i, c), v in changes.items():
+            if b not in self.rows or b in self._changed:
+                self._changed.setdefault(b, []).append((i, c))
             rows_b = self.rows.setdefault(b, list(dx.rb[b].rows))
             if rows_b is dx.rb[b].rows:
                 rows_b = self.rows[b] = list(rows_b)
@@ -56,11 +61,64 @@ class Scenario:
         key = (b, excel)
         if key not in self._calcs:
             rb = self.dx.rb[b]
-            self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
-                                         structure=self.structures.get(b) or self.dx.calcs[b].structure,
-                                         arith=EXCEL if excel else self.dx.calcs[b].arith,
-                                         meta=self.dx.calcs[b].meta)
+            if b in self._changed and b not in self.structures:
+                base = self.dx.ctx.as_excel[b] if excel else self.dx.calcs[b]
+                self._calcs[key] = ChangedCalc(base, self.rows[b], rb.formula_cells,
+                                               self.dx.reach[b].of(base.structure, self._changed[b]))
+            else:
+                self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
+                                             structure=self.structures.get(b) or self.dx.calcs[b].structure,
+                                             arith=EXCEL if excel else self.dx.calcs[b].arith,
+                                             meta=self.dx.calcs[b].meta)
         return self._calcs[key]
+
+
+class ChangedCalc(BlockCalc):
+    """A block with a few typed cells changed: the cells a change reaches are evaluated afresh, every other
+    cell is the workbook's (``base``, evaluated once for every scenario), since nothing it is computed from
+    differs. A total over thousands of lines is not summed again for each correction tried."""
+
+    def __init__(self, base: BlockCalc, rows: list[dict[str, Any]], formula_cells: Collection[CellKey],
+                 reached: set[CellKey]) -> None:
+        super().__init__(base.block, rows, formula_cells=formula_cells, structure=base.structure, arith=base.arith,
+                         meta=base.meta)
+        self._base = base
+        self._reached = reached
+
+    @cached_property
+    def _parents(self) -> frozenset[int]:
+        return self._base._parents  # the same structure
+
+    def cell(self, i: int, column_id: str) -> CellValue:
+        if (i, column_id) in self._reached:
+            return super().cell(i, column_id)
+        return self._base.cell(i, column_id)
+
+
+class Reach:
+    """Which cells of a block a change reaches: the formulas that read a column, the columns that roll up."""
+
+    def __init__(self, block: Block) -> None:
+        self.readers: dict[str, list[str]] = defaultdict(list)
+        for col in block.columns:
+            for dep in col.formula.inputs if col.formula is not None else ():
+                self.readers[dep].append(col.id)
+        self.rollups = {col.id for col in block.columns if col.rollup}
+
+    def of(self, structure: Structure, changed: Iterable[CellKey]) -> set[CellKey]:
+        """The cells whose value may change with ``changed``: those cells, the formulas of their rows that read
+        them, the roll-ups above them (each line's parent, up to the top), and so on from each of those."""
+        out: set[CellKey] = set()
+        todo = list(changed)
+        while todo:
+            i, c = cell = todo.pop()
+            if cell in out:
+                continue
+            out.add(cell)
+            todo += [(i, user) for user in self.readers.get(c, ())]
+            if c in self.rollups and i in structure.parent:
+                todo.append((structure.parent[i], c))
+        return out
 
 
 def _keyed(rb: ReadBlock, keys: list[str], levels: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
@@ -98,6 +156,7 @@ class System:
                 self.link_constraints.append(con)
                 for cell in con.cells:
                     self._links[cell].append(con)
+        self.reach = {b: Reach(rb.block) for b, rb in self.rb.items()}
         # derived columns of each block by the columns they use
         self._users: dict[str, dict[str, list[Column]]] = {}
         for b, rb in self.rb.items():
