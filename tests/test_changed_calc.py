@@ -1,11 +1,13 @@
 """A diagnosis scenario evaluates afresh only the cells its changes reach and takes every other cell from the
-workbook's evaluation: each cell equals what evaluating the changed block in full gives."""
+workbook's evaluation, over its rows with the changed ones put in place of the block's (not a copy): each cell
+equals what evaluating a changed copy of the block in full gives."""
 
 from __future__ import annotations
 
 import random
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bench.generate import BUILDERS, generate
 from osmep_xl.model.evaluate import BlockCalc
@@ -30,12 +32,25 @@ def _changes(system: System, rng: random.Random) -> dict[Cell, Decimal]:
             for _ in range(rng.randint(1, 3))}
 
 
+def _copied(system: System, changes: dict[Cell, Any], b: str) -> list[dict[str, Any]]:
+    """Block ``b``'s rows copied, the changes made in the copy (as scenarios were made)."""
+    rows = list(system.rb[b].rows)
+    for (block, i, c), v in changes.items():
+        if block == b:
+            rows[i] = {**rows[i], c: v}
+    return rows
+
+
 def _every_cell_agrees(system: System, sc: Scenario, b: str, excel: bool) -> int:
-    """Every cell of block ``b`` in the scenario against the block evaluated in full; how many are compared."""
+    """Every cell of block ``b`` in the scenario against the block evaluated in full from a copy of its rows;
+    how many are compared."""
     changed = sc.calc(b, excel)
     assert isinstance(changed, ChangedCalc)
     rb = system.rb[b]
-    full = BlockCalc(rb.block, sc.rows[b], formula_cells=rb.formula_cells, structure=system.calcs[b].structure,
+    rows = _copied(system, sc.changes, b)
+    assert list(sc.rows[b]) == rows and list(sc.rows[b][::-1]) == rows[::-1]
+    assert [sc.rows[b][-k] for k in range(1, len(rows) + 1)] == rows[::-1]
+    full = BlockCalc(rb.block, rows, formula_cells=rb.formula_cells, structure=system.calcs[b].structure,
                      arith=EXCEL if excel else system.calcs[b].arith, meta=system.calcs[b].meta)
     n = 0
     for i in range(len(rb.rows)):

@@ -9,7 +9,7 @@ formula would give; recalculation replaces it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -102,7 +102,7 @@ class BlockCalc:
     def __init__(
         self,
         block: Block,
-        rows: list[Row],
+        rows: Sequence[Row],
         *,
         formula_cells: Collection[CellKey] = (),
         recompute: bool = False,
@@ -114,7 +114,7 @@ class BlockCalc:
         self.block = block
         self.meta: Mapping[str, Any] = meta or {}
         self.rows = rows
-        self.structure = structure or resolve_structure(block, rows)
+        self.structure = structure or resolve_structure(block, rows if isinstance(rows, list) else list(rows))
         # a read block's set is shared, not copied: each evaluation of a large block would copy ~300,000 keys
         self._formula_cells = formula_cells if isinstance(formula_cells, AbstractSet) else set(formula_cells)
         self._recompute = recompute

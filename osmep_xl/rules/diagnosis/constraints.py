@@ -4,11 +4,11 @@ cells each relation depends on (its conflict)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from ...model.evaluate import BlockCalc, CellKey, CellValue, Structure
 from ...money import EXCEL
@@ -43,16 +43,20 @@ class Scenario:
         self.dx = dx
         self.changes = changes
         self.structures = structures or {}
-        self.rows = dict(rows or {})
+        self.rows: dict[str, Sequence[dict[str, Any]]] = dict(rows or {})
         # per block whose only difference is its changed cells: those cells (the rest is the workbook's)
         self._changed: dict[str, list[CellKey]] = {}
+        edited: dict[str, dict[int, dict[str, Any]]] = {}
         for (b, i, c), v in changes.items():
-            if b not in self.rows or b in self._changed:
-                self._changed.setdefault(b, []).append((i, c))
-            rows_b = self.rows.setdefault(b, list(dx.rb[b].rows))
-            if rows_b is dx.rb[b].rows:
-                rows_b = self.rows[b] = list(rows_b)
-            rows_b[i] = {**rows_b[i], c: v}
+            if b in self.rows:  # rows of its own: changed in a copy
+                rows_b = self.rows[b] = list(self.rows[b])
+                rows_b[i] = {**rows_b[i], c: v}
+                continue
+            self._changed.setdefault(b, []).append((i, c))
+            rows_of_b = edited.setdefault(b, {})
+            rows_of_b[i] = {**(rows_of_b.get(i) or dx.rb[b].rows[i]), c: v}
+        for b, rows_of_b in edited.items():
+            self.rows[b] = ChangedRows(dx.rb[b].rows, rows_of_b)
         self._calcs: dict[tuple[str, bool], BlockCalc] = {}
 
     def calc(self, b: str, excel: bool = False) -> BlockCalc:
@@ -73,12 +77,36 @@ class Scenario:
         return self._calcs[key]
 
 
+class ChangedRows(Sequence[dict[str, Any]]):
+    """A block's rows with a few replaced, the list itself not copied: a scenario is made for each correction
+    tried, and copying 50,000 rows for each cost more than evaluating it."""
+
+    def __init__(self, rows: Sequence[dict[str, Any]], changed: dict[int, dict[str, Any]]) -> None:
+        self._rows = rows
+        self._changed = changed
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | Sequence[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._rows)))]
+        row = self._changed.get(i if i >= 0 else i + len(self._rows))
+        return self._rows[i] if row is None else row
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 class ChangedCalc(BlockCalc):
     """A block with a few typed cells changed: the cells a change reaches are evaluated afresh, every other
     cell is the workbook's (``base``, evaluated once for every scenario), since nothing it is computed from
     differs. A total over thousands of lines is not summed again for each correction tried."""
 
-    def __init__(self, base: BlockCalc, rows: list[dict[str, Any]], formula_cells: Collection[CellKey],
+    def __init__(self, base: BlockCalc, rows: Sequence[dict[str, Any]], formula_cells: Collection[CellKey],
                  reached: set[CellKey]) -> None:
         super().__init__(base.block, rows, formula_cells=formula_cells, structure=base.structure, arith=base.arith,
                          meta=base.meta)
