@@ -124,7 +124,7 @@ class BlockCalc:
         self._rolled_up = rolled_up
 
     @cached_property
-    def _parents(self) -> frozenset[int]:
+    def parents(self) -> frozenset[int]:
         """The rows with lines of their own."""
         return frozenset(i for i, kids in self.structure.children.items() if kids)
 
@@ -187,24 +187,25 @@ class BlockCalc:
             return CellValue(value, any(cv.has_data for cv in numeric_inputs), False)
         children = self.structure.children.get(i)
         if column.rollup and children:
-            return self._rollup(children, column_id)
+            return self._rollup(i, column_id)
         return CellValue(self.rows[i].get(column_id), self.rows[i].get(column_id) is not None, False)
 
-    def _rollup(self, children: list[int], column_id: str) -> CellValue:
+    def _rollup(self, i: int, column_id: str) -> CellValue:
         """A parent's sum of its lines, in row order. A line without lines of its own shows what its row
         holds, stated figure or a formula's cached value alike (a roll-up column has no row formula, so nothing
         recomputes it): it is read straight from its row, as :meth:`cell` would give it, instead of being
         evaluated (a total's sum at 50,000 lines evaluated every line one by one). A line that is a roll-up
         itself is taken from ``rolled_up`` once a line before it carries a figure (whether it carries one
         needs its lines), else evaluated."""
-        if self._parents.isdisjoint(children):  # the usual parent: every line a leaf, read in C
+        children = self.structure.children[i]
+        if self.parents.isdisjoint(children):  # the usual parent: every line a leaf, read in C
             shown = list(map(dict.get, itemgetter(*children)(self.rows) if len(children) > 1
                              else [self.rows[children[0]]], repeat(column_id)))
             has_data = any(map(is_not, shown, repeat(None)))  # not list.count: Decimal == None is slow
         else:
             shown, has_data = [], False
             for c in children:
-                if c in self._parents:
+                if c in self.parents:
                     known = self._rolled_up(c, column_id) if has_data and self._rolled_up is not None else None
                     if known is not None:
                         shown.append(known)

@@ -18,6 +18,7 @@ from ..arithmetic import screened_cells
 from ..context import Context
 
 Cell = tuple[str, int, str]  # (block id, row index, column id)
+Lines = tuple[list[Value], list[bool]]  # a parent's lines' values in a roll-up column, and which carry a figure
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class Scenario:
             if b in self._changed and b not in self.structures:
                 base = self.dx.ctx.as_excel[b] if excel else self.dx.calcs[b]
                 self._calcs[key] = ChangedCalc(base, self.rows[b], rb.formula_cells,
-                                               self.dx.reach[b].of(base.structure, self._changed[b]))
+                                               self.dx.reach[b].of(base.structure, self._changed[b]),
+                                               self.dx.lines[b, excel])
             else:
                 self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
                                              structure=self.structures.get(b) or self.dx.calcs[b].structure,
@@ -107,20 +109,53 @@ class ChangedCalc(BlockCalc):
     differs. A total over thousands of lines is not summed again for each correction tried."""
 
     def __init__(self, base: BlockCalc, rows: Sequence[dict[str, Any]], formula_cells: Collection[CellKey],
-                 reached: set[CellKey]) -> None:
+                 reached: set[CellKey], lines: dict[CellKey, Lines]) -> None:
         super().__init__(base.block, rows, formula_cells=formula_cells, structure=base.structure, arith=base.arith,
                          meta=base.meta)
         self._base = base
         self._reached = reached
+        self._lines = lines  # each parent's lines in the workbook, for every scenario of the block
 
     @cached_property
-    def _parents(self) -> frozenset[int]:
-        return self._base._parents  # the same structure
+    def parents(self) -> frozenset[int]:
+        return self._base.parents  # the same structure
 
     def cell(self, i: int, column_id: str) -> CellValue:
         if (i, column_id) in self._reached:
             return super().cell(i, column_id)
         return self._base.cell(i, column_id)
+
+    def _rollup(self, i: int, column_id: str) -> CellValue:
+        """A parent's sum as :class:`BlockCalc` adds it, from the workbook's lines with the few the changes
+        reach put in their place: a total over 500 parts is not read part by part for every scenario."""
+        if (i, column_id) not in self._lines:
+            self._lines[i, column_id] = self._line_values(self._base, i, column_id)
+        values, shown = self._lines[i, column_id]
+        children = self.structure.children[i]
+        changed = [c for c, cid in self._reached if cid == column_id and self.structure.parent.get(c) == i]
+        if changed:
+            values, shown = list(values), list(shown)
+            for c in changed:
+                (value,), (flag,) = self._line_values(self, i, column_id, c)
+                at = children.index(c)
+                values[at], shown[at] = value, flag
+        return CellValue(self.arith.add([v for v in values if isinstance(v, Decimal)]), any(shown), False)
+
+    @staticmethod
+    def _line_values(calc: BlockCalc, i: int, column_id: str, only: int | None = None) -> Lines:
+        """Each line's value under parent ``i`` (or line ``only``'s) as a roll-up reads it, and whether it
+        carries a figure: a line with lines of its own as evaluated, any other straight from its row."""
+        values: list[Value] = []
+        shown: list[bool] = []
+        for c in calc.structure.children[i] if only is None else [only]:
+            if c in calc.parents:
+                line = calc.cell(c, column_id)
+                values.append(line.value)
+                shown.append(line.has_data)
+            else:
+                values.append(value := calc.rows[c].get(column_id))
+                shown.append(value is not None)
+        return values, shown
 
 
 class Reach:
@@ -185,6 +220,7 @@ class System:
                 for cell in con.cells:
                     self._links[cell].append(con)
         self.reach = {b: Reach(rb.block) for b, rb in self.rb.items()}
+        self.lines: dict[tuple[str, bool], dict[CellKey, Lines]] = defaultdict(dict)  # (block, excel): ChangedCalc's
         # derived columns of each block by the columns they use
         self._users: dict[str, dict[str, list[Column]]] = {}
         for b, rb in self.rb.items():
