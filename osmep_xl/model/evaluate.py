@@ -187,17 +187,16 @@ class BlockCalc:
             return CellValue(value, any(cv.has_data for cv in numeric_inputs), False)
         children = self.structure.children.get(i)
         if column.rollup and children:
-            return self._rollup(i, column_id)
+            return self._rollup(children, column_id)
         return CellValue(self.rows[i].get(column_id), self.rows[i].get(column_id) is not None, False)
 
-    def _rollup(self, i: int, column_id: str) -> CellValue:
+    def _rollup(self, children: list[int], column_id: str) -> CellValue:
         """A parent's sum of its lines, in row order. A line without lines of its own shows what its row
         holds, stated figure or a formula's cached value alike (a roll-up column has no row formula, so nothing
         recomputes it): it is read straight from its row, as :meth:`cell` would give it, instead of being
         evaluated (a total's sum at 50,000 lines evaluated every line one by one). A line that is a roll-up
         itself is taken from ``rolled_up`` once a line before it carries a figure (whether it carries one
         needs its lines), else evaluated."""
-        children = self.structure.children[i]
         if self.parents.isdisjoint(children):  # the usual parent: every line a leaf, read in C
             shown = list(map(dict.get, itemgetter(*children)(self.rows) if len(children) > 1
                              else [self.rows[children[0]]], repeat(column_id)))

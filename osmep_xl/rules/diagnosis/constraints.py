@@ -125,13 +125,13 @@ class ChangedCalc(BlockCalc):
             return super().cell(i, column_id)
         return self._base.cell(i, column_id)
 
-    def _rollup(self, i: int, column_id: str) -> CellValue:
+    def _rollup(self, children: list[int], column_id: str) -> CellValue:
         """A parent's sum as :class:`BlockCalc` adds it, from the workbook's lines with the few the changes
         reach put in their place: a total over 500 parts is not read part by part for every scenario."""
+        i = self.structure.parent[children[0]]  # the lines' parent
         if (i, column_id) not in self._lines:
             self._lines[i, column_id] = self._line_values(self._base, i, column_id)
         values, shown = self._lines[i, column_id]
-        children = self.structure.children[i]
         changed = [c for c, cid in self._reached if cid == column_id and self.structure.parent.get(c) == i]
         if changed:
             values, shown = list(values), list(shown)
