@@ -69,7 +69,7 @@ class Scenario:
             if b in self._changed and b not in self.structures:
                 base = self.dx.ctx.as_excel[b] if excel else self.dx.calcs[b]
                 self._calcs[key] = ChangedCalc(base, self.rows[b], rb.formula_cells,
-                                               self.dx.reach[b].of(base.structure, self._changed[b]),
+                                               self.dx.reach(b).of(base.structure, self._changed[b]),
                                                self.dx.lines[b, excel])
             else:
                 self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
@@ -219,7 +219,7 @@ class System:
                 self.link_constraints.append(con)
                 for cell in con.cells:
                     self._links[cell].append(con)
-        self.reach = {b: Reach(rb.block) for b, rb in self.rb.items()}
+        self._reach: dict[str, Reach] = {}  # built for the blocks a scenario changes
         self.lines: dict[tuple[str, bool], dict[CellKey, Lines]] = defaultdict(dict)  # (block, excel): ChangedCalc's
         # derived columns of each block by the columns they use
         self._users: dict[str, dict[str, list[Column]]] = {}
@@ -230,6 +230,11 @@ class System:
                     for dep in col.formula.inputs:
                         users[dep].append(col)
             self._users[b] = users
+
+    def reach(self, b: str) -> Reach:
+        if b not in self._reach:
+            self._reach[b] = Reach(self.rb[b].block)
+        return self._reach[b]
 
     # ----- the constraints -------------------------------------------------------------------------------------
 
