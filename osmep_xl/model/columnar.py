@@ -120,15 +120,24 @@ def _stored(raw: Mapping[str, Sequence[Any]], rows: Sequence[Row], column_id: st
     return stored, typed
 
 
-def _depths(n: int, structure: Structure) -> Ints:
-    depth = np.zeros(n, np.int64)
-    for i in range(n):
-        d, j = 0, i
-        while j in structure.parent:
-            j = structure.parent[j]
-            d += 1
-        depth[i] = d
-    return depth
+def _tree(n: int, structure: Structure) -> tuple[Ints, Ints] | None:
+    """Each row's parent (-1 for none) and its depth (links up to a row without one); None when the links
+    loop. Pointer doubling: after round k each row's ``up`` is its ancestor 2**k links above (-1 past the
+    top) and ``depth`` counts the links to it, so a chain of any length takes log2(n) passes."""
+    parent = np.full(n, -1, np.int64)
+    count = len(structure.parent)
+    parent[np.fromiter(structure.parent.keys(), np.int64, count)] = np.fromiter(structure.parent.values(),
+                                                                                 np.int64, count)
+    depth = (parent >= 0).astype(np.int64)
+    up = parent.copy()
+    for _ in range(n.bit_length() + 1):  # 2**rounds > n: every chain has reached its top
+        climbing = np.flatnonzero(up >= 0)
+        if not len(climbing):
+            return parent, depth
+        above = up[climbing]
+        depth[climbing] += depth[above]
+        up[climbing] = up[above]
+    return None
 
 
 def round_percent(part: Ints, whole: Ints) -> Ints:
@@ -166,6 +175,7 @@ def to_hundredths(values: Sequence[Any]) -> tuple[Ints, Bools, Bools]:
     return np.where(exact, k, 0).astype(np.int64), exact, blank
 
 
+@np.errstate(invalid="ignore")  # once for every column, not a context per column
 def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequence[Any]],
                      formula_cells: Collection[CellKey] | FormulaRows, structure: Structure) -> BlockColumns | None:
     """The block's numeric columns evaluated exactly, or None when a figure or a formula does not fit;
@@ -190,14 +200,17 @@ def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequen
     out: dict[str, NumberColumn] = {}
     for col in numeric:
         stored, typed = _stored(raw, rows, col.id)
-        formula = np.zeros(n, np.bool_)
-        formula[formula_rows[col.id]] = True
-        with np.errstate(invalid="ignore"):
-            k = np.rint(stored * SCALE)
-            exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
+        at = formula_rows[col.id]  # distinct rows: all of them in a derived column, nothing to index
+        if len(at) == n:
+            formula = np.ones(n, np.bool_)
+        else:
+            formula = np.zeros(n, np.bool_)
+            formula[np.fromiter(at, np.intp, len(at))] = True  # half the time of indexing with the list
+        k = np.rint(stored * SCALE)  # NaN where a cell holds no number (the decorator's errstate)
+        exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
         # A figure that enters a computation must be exact: a stated cell, or a formula nothing recomputes.
-        known = typed & (~formula | ~computable[col.id])
-        if (known & ~exact).any():
+        known = typed & ~(formula & computable[col.id])
+        if (known > exact).any():  # known where not exact
             return None
         hundredths = np.where(exact, k, 0).astype(np.int64)
         out[col.id] = NumberColumn(stored, typed, formula, exact, hundredths, np.where(known, hundredths, 0),
@@ -210,27 +223,41 @@ def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequen
 
 
 def _roll_up(rollups: list[Column], out: dict[str, NumberColumn], structure: Structure, n: int) -> bool:
-    """Roll-up columns, deepest lines first: each parent sums its lines' values (blank lines skipped)."""
+    """Roll-up columns, deepest lines first: each parent sums its lines' values (blank lines skipped; a
+    parent's lines all sit one level below it, so a level's sums are final before the level above reads
+    them). False when the links loop or a sum could leave int64."""
     if not rollups or not structure.parent:
         return True
-    depth = _depths(n, structure)
-    parent = np.full(n, -1, np.int64)
-    for i, j in structure.parent.items():
-        parent[i] = j
-    levels = [np.flatnonzero(depth == d) for d in range(int(depth.max()), 0, -1)]
+    tree = _tree(n, structure)
+    if tree is None:
+        return False
+    parent, depth = tree
+    by_depth = np.argsort(-depth, kind="stable")  # deepest first, each level in row order
+    ends = [*(np.flatnonzero(np.diff(depth[by_depth])) + 1).tolist(), n]
+    starts = [0, *ends[:-1]]
+    levels = [by_depth[a:b] for a, b in zip(starts, ends, strict=True) if depth[by_depth[a]] > 0]
+    # Per level, once for every column: each line's parent, and the parents (sorted, as np.unique gives them).
+    above_mask = np.zeros(n, np.bool_)
+    targets, parents = [], []
+    for lines in levels:
+        up = parent[lines]
+        above_mask[up] = True
+        targets.append(up)
+        parents.append(np.flatnonzero(above_mask))
+        above_mask[up] = False
     for col in rollups:
         c = out[col.id]
         if float(np.abs(c.value).sum()) * len(levels) > MAX_SUM:
             return False
+        stated = c.stated
         acc = np.zeros(n, np.int64)
         double = np.zeros(n)  # Excel adds a parent's lines in row order, from 0.0, as ufunc.at applies them
-        for lines in levels:
-            np.add.at(acc, parent[lines], np.where(c.known[lines], c.value[lines], 0))
-            np.add.at(double, parent[lines], c.double[lines])  # a blank line's 0.0 leaves a sum as it is
-            above = np.unique(parent[lines])
+        for lines, up, above in zip(levels, targets, parents, strict=True):
+            np.add.at(acc, up, c.value[lines])  # a blank line's value is 0 (``value`` is 0 where not ``known``)
+            np.add.at(double, up, c.double[lines])  # and its 0.0 leaves a sum as it is
             c.computed[above] = acc[above]
             c.computed_known[above] = True
-            take = above[~c.stated[above]]
+            take = above[~stated[above]]
             c.value[take] = acc[take]
             c.known[take] = True
             c.double[take] = double[take]
@@ -241,14 +268,16 @@ def _order(derived: list[Column]) -> list[Column] | None:
     """Derived columns with each after the derived columns it uses (None on a cycle)."""
     ids = {c.id for c in derived}
     done: list[Column] = []
+    done_ids: set[str] = set()
     left = list(derived)
     while left:
-        ready = [c for c in left if all(d not in ids or d in {x.id for x in done}
+        ready = [c for c in left if all(d not in ids or d in done_ids
                                         for d in c.formula.inputs)]  # type: ignore[union-attr]
         if not ready:
             return None
         done += ready
-        left = [c for c in left if c not in ready]
+        done_ids.update(c.id for c in ready)
+        left = [c for c in left if c.id not in done_ids]  # by id: comparing the columns compares every field
     return done
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from itertools import repeat
 from operator import is_not, itemgetter
 from typing import Any, Protocol, runtime_checkable
@@ -149,8 +150,12 @@ class BlockCalc:
         self.arith = arith
         self._columns = {c.id: c for c in block.columns}
         self._memo: dict[CellKey, CellValue] = {}
-        self._parents = frozenset(i for i, kids in self.structure.children.items() if kids)
         self._rolled_up = rolled_up
+
+    @cached_property
+    def parents(self) -> frozenset[int]:
+        """The rows with lines of their own."""
+        return frozenset(i for i, kids in self.structure.children.items() if kids)
 
     def is_computable(self, i: int, column: Column) -> bool:
         """True when the sheet carries a formula for this cell (derived or roll-up)."""
@@ -221,14 +226,14 @@ class BlockCalc:
         evaluated (a total's sum at 50,000 lines evaluated every line one by one). A line that is a roll-up
         itself is taken from ``rolled_up`` once a line before it carries a figure (whether it carries one
         needs its lines), else evaluated."""
-        if self._parents.isdisjoint(children):  # the usual parent: every line a leaf, read in C
+        if self.parents.isdisjoint(children):  # the usual parent: every line a leaf, read in C
             shown = list(map(dict.get, itemgetter(*children)(self.rows) if len(children) > 1
                              else [self.rows[children[0]]], repeat(column_id)))
             has_data = any(map(is_not, shown, repeat(None)))  # not list.count: Decimal == None is slow
         else:
             shown, has_data = [], False
             for c in children:
-                if c in self._parents:
+                if c in self.parents:
                     known = self._rolled_up(c, column_id) if has_data and self._rolled_up is not None else None
                     if known is not None:
                         shown.append(known)

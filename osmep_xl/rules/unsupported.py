@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+import numpy as np
+
 from ..findings import Finding
+from ..spec.base import Column
+from ..xlsx.read import ReadBlock
 from .catalog import INFO, check, rule
 from .context import Context
 
@@ -24,11 +28,13 @@ MAX_LISTED = 12  # blank lines named in one finding
 def unsupported_totals(ctx: Context) -> Iterator[Finding]:
     """Each typed non-zero roll-up figure whose lines carry no figure in its column."""
     for rb, calc in ctx.blocks():
+        columns = [col for col in rb.block.columns if col.rollup and col.id in rb.columns]
+        typed = _typed_parents(ctx, rb, columns)
         for i, kids in calc.structure.children.items():
-            if not kids:
+            if not kids or (typed is not None and i not in typed):
                 continue
-            for col in rb.block.columns:
-                if not col.rollup or col.id not in rb.columns or not calc.is_stated(i, col.id):
+            for col in columns:
+                if not calc.is_stated(i, col.id):
                     continue
                 stated = rb.rows[i][col.id]
                 # A typed 0 over blank lines is what the template's SUM shows there: no figure, nothing to say.
@@ -43,3 +49,16 @@ def unsupported_totals(ctx: Context) -> Iterator[Finding]:
                     en=f"{label} · {col.en} states {col.format(stated)} but its {len(kids)} line(s) below are all"
                        " blank: right if only the total is reported, otherwise a line's figure is missing")
                 yield finding.model_copy(update={"candidates": blank})
+
+
+def _typed_parents(ctx: Context, rb: ReadBlock, columns: list[Column]) -> set[int] | None:
+    """The parents with a typed figure in a roll-up column, from the block's columns (on a clean sheet every
+    parent holds its SUM: none, and no parent is looked at one by one); None where the block is not
+    evaluated in columns."""
+    evaluated = ctx.columns.get(rb.block.id)
+    if evaluated is None or any(col.id not in evaluated.columns for col in columns):
+        return None
+    typed: set[int] = set()
+    for col in columns:  # a roll-up column is computable exactly where a row has lines
+        typed.update(np.flatnonzero(evaluated.columns[col.id].stated & evaluated.computable[col.id]).tolist())
+    return typed

@@ -6,18 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from ..findings import Finding
 from ..fiscal import fiscal_year
 from ..xlsx.coerce import CellProblem
 from ..xlsx.dashboard import TargetLookup
+from ..xlsx.read import ReadBlock
 from .catalog import INFO, W, check, rule
 from .config import Kind, Settings
 from .context import Context
 from .quarters import as_of_year
 from .targets import BASIS_TEXT, KIND_TEXT, Judgement, judge
 from .variance_screen import lines_to_judge
+
+Unmeasured = tuple[ReadBlock, int, Judgement]  # a line left unjudged: its block, its row, its group's judgement
 
 DISBURSEMENT_BEHIND = rule("variance.disbursement_behind", W, "การเบิกจ่ายต่ำกว่าเป้าหมายการเบิกจ่ายรายไตรมาสของรัฐบาล",
                            "disbursement behind the government's quarterly target")
@@ -40,7 +44,7 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         return
     as_of, meta_year = when
     cfg = ctx.settings.disbursement
-    unmeasured: dict[Kind, list[tuple[str, Judgement]]] = {}  # kind -> the lines it left unjudged
+    unmeasured: dict[Kind, list[Unmeasured]] = {}  # kind -> the lines it left unjudged
     for rb, calc in ctx.blocks():
         roles = rb.block.spending
         if roles is None or not {roles.budget, roles.disbursed, roles.committed} <= set(rb.columns):
@@ -51,10 +55,8 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
         errors = {i for (i, c), problem in rb.problems.items() if problem is CellProblem.ERROR_VALUE and c in inputs}
         money = rb.block.column(roles.budget).format
         lines = lines_to_judge(rb, ctx.columns.get(rb.block.id), roles, cfg, as_of, meta_year)
-        listed: list[tuple[int, str, Judgement]] = []  # this block's unmeasured lines, put in line order below
-        for i, group in lines.listed:
-            if i not in errors:
-                listed.append((i, str(rb.rows.value(i, "name") or rb.rows.value(i, "code")), group))
+        # this block's unmeasured lines, put in line order below (a line is named only if it is shown)
+        listed = [(i, group) for i, group in lines.listed if i not in errors]
         for i in lines.judged:
             row = rb.rows[i]
             budget = calc.cell(i, roles.budget).value
@@ -77,7 +79,7 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             if j is None:
                 continue
             if j.goal is None:
-                listed.append((i, str(name), j))
+                listed.append((i, j))
                 continue
             if not j.behind:
                 continue
@@ -91,19 +93,23 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
                    f" (ที่มา: {j.target.source})",
                 en=f"{name} FY{fy} Q{j.quarter}: {both_en}, behind the {kind_en} target {j.goal}%"
                    f" (source: {j.target.source})")
-        for _, name, j in sorted(listed, key=lambda line: line[0]):
-            unmeasured.setdefault(j.kind, []).append((name, j))
+        for i, j in sorted(listed, key=itemgetter(0)):
+            unmeasured.setdefault(j.kind, []).append((rb, i, j))
     yield from _unmeasured(ctx, meta_year, unmeasured)
 
 
-def _unmeasured(ctx: Context, year: int, unmeasured: dict[Kind, list[tuple[str, Judgement]]]) -> Iterator[Finding]:
+def _line_name(rb: ReadBlock, i: int) -> str:
+    return str(rb.rows[i].get("name") or rb.rows[i].get("code"))
+
+
+def _unmeasured(ctx: Context, year: int, unmeasured: dict[Kind, list[Unmeasured]]) -> Iterator[Finding]:
     """One info finding per kind of target the year lacks, at the fiscal year on the information sheet:
     never another year's numbers in its place."""
     sheet, cell = ctx.workbook.meta_cells.get("fiscal_year", (ctx.workbook.spec.blocks[0].sheet, "A1"))
     for kind, lines in unmeasured.items():
         kind_th, kind_en = KIND_TEXT[kind]
-        j = lines[0][1]
-        names = ", ".join(f"'{n}'" for n, _ in lines[:3]) + (" …" if len(lines) > 3 else "")
+        j = lines[0][2]
+        names = ", ".join(f"'{_line_name(rb, i)}'" for rb, i, _ in lines[:3]) + (" …" if len(lines) > 3 else "")
         if j.target is None:
             why_th = f"ไม่มีเป้าหมาย{kind_th}ของปี {year}"
             why_en = f"no {kind_en} target for FY{year}"

@@ -4,19 +4,21 @@ cells each relation depends on (its conflict)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, overload
 
-from ...model.evaluate import BlockCalc, Structure
+from ...model.evaluate import BlockCalc, CellKey, CellValue, Structure
 from ...money import EXCEL
-from ...spec.base import Achievement, ColType, Column, Pct, Value
+from ...spec.base import Achievement, Block, ColType, Column, Pct, Value
 from ...xlsx.read import ReadBlock
 from ..arithmetic import screened_cells
 from ..context import Context
 
 Cell = tuple[str, int, str]  # (block id, row index, column id)
+Lines = tuple[list[Value], list[bool]]  # a parent's lines' values in a roll-up column, and which carry a figure
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,20 @@ class Scenario:
         self.dx = dx
         self.changes = changes
         self.structures = structures or {}
-        self.rows = dict(rows or {})
+        self.rows: dict[str, Sequence[dict[str, Any]]] = dict(rows or {})
+        # per block whose only difference is its changed cells: those cells (the rest is the workbook's)
+        self._changed: dict[str, list[CellKey]] = {}
+        edited: dict[str, dict[int, dict[str, Any]]] = {}
         for (b, i, c), v in changes.items():
-            rows_b = self.rows.setdefault(b, list(dx.rb[b].rows))
-            rows_b[i] = {**rows_b[i], c: v}
+            if b in self.rows:  # rows of its own: changed in a copy
+                rows_b = self.rows[b] = list(self.rows[b])
+                rows_b[i] = {**rows_b[i], c: v}
+                continue
+            self._changed.setdefault(b, []).append((i, c))
+            rows_of_b = edited.setdefault(b, {})
+            rows_of_b[i] = {**(rows_of_b.get(i) or dx.rb[b].rows[i]), c: v}
+        for b, rows_of_b in edited.items():
+            self.rows[b] = ChangedRows(dx.rb[b].rows, rows_of_b)
         self._calcs: dict[tuple[str, bool], BlockCalc] = {}
 
     def calc(self, b: str, excel: bool = False) -> BlockCalc:
@@ -54,11 +66,122 @@ class Scenario:
         key = (b, excel)
         if key not in self._calcs:
             rb = self.dx.rb[b]
-            self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
-                                         structure=self.structures.get(b) or self.dx.calcs[b].structure,
-                                         arith=EXCEL if excel else self.dx.calcs[b].arith,
-                                         meta=self.dx.calcs[b].meta)
+            if b in self._changed and b not in self.structures:
+                base = self.dx.ctx.as_excel[b] if excel else self.dx.calcs[b]
+                self._calcs[key] = ChangedCalc(base, self.rows[b], rb.formula_cells,
+                                               self.dx.reach(b).of(base.structure, self._changed[b]),
+                                               self.dx.lines[b, excel])
+            else:
+                self._calcs[key] = BlockCalc(rb.block, self.rows.get(b, rb.rows), formula_cells=rb.formula_cells,
+                                             structure=self.structures.get(b) or self.dx.calcs[b].structure,
+                                             arith=EXCEL if excel else self.dx.calcs[b].arith,
+                                             meta=self.dx.calcs[b].meta)
         return self._calcs[key]
+
+
+class ChangedRows(Sequence[dict[str, Any]]):
+    """A block's rows with a few replaced, the list itself not copied: a scenario is made for each correction
+    tried, and copying 50,000 rows for each cost more than evaluating it."""
+
+    def __init__(self, rows: Sequence[dict[str, Any]], changed: dict[int, dict[str, Any]]) -> None:
+        self._rows = rows
+        self._changed = changed
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | Sequence[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._rows)))]
+        row = self._changed.get(i if i >= 0 else i + len(self._rows))
+        return self._rows[i] if row is None else row
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class ChangedCalc(BlockCalc):
+    """A block with a few typed cells changed: the cells a change reaches are evaluated afresh, every other
+    cell is the workbook's (``base``, evaluated once for every scenario), since nothing it is computed from
+    differs. A total over thousands of lines is not summed again for each correction tried."""
+
+    def __init__(self, base: BlockCalc, rows: Sequence[dict[str, Any]], formula_cells: Collection[CellKey],
+                 reached: set[CellKey], lines: dict[CellKey, Lines]) -> None:
+        super().__init__(base.block, rows, formula_cells=formula_cells, structure=base.structure, arith=base.arith,
+                         meta=base.meta)
+        self._base = base
+        self._reached = reached
+        self._lines = lines  # each parent's lines in the workbook, for every scenario of the block
+
+    @cached_property
+    def parents(self) -> frozenset[int]:
+        return self._base.parents  # the same structure
+
+    def cell(self, i: int, column_id: str) -> CellValue:
+        if (i, column_id) in self._reached:
+            return super().cell(i, column_id)
+        return self._base.cell(i, column_id)
+
+    def _rollup(self, children: list[int], column_id: str) -> CellValue:
+        """A parent's sum as :class:`BlockCalc` adds it, from the workbook's lines with the few the changes
+        reach put in their place: a total over 500 parts is not read part by part for every scenario."""
+        i = self.structure.parent[children[0]]  # the lines' parent
+        if (i, column_id) not in self._lines:
+            self._lines[i, column_id] = self._line_values(self._base, i, column_id)
+        values, shown = self._lines[i, column_id]
+        changed = [c for c, cid in self._reached if cid == column_id and self.structure.parent.get(c) == i]
+        if changed:
+            values, shown = list(values), list(shown)
+            for c in changed:
+                (value,), (flag,) = self._line_values(self, i, column_id, c)
+                at = children.index(c)
+                values[at], shown[at] = value, flag
+        return CellValue(self.arith.add([v for v in values if isinstance(v, Decimal)]), any(shown), False)
+
+    @staticmethod
+    def _line_values(calc: BlockCalc, i: int, column_id: str, only: int | None = None) -> Lines:
+        """Each line's value under parent ``i`` (or line ``only``'s) as a roll-up reads it, and whether it
+        carries a figure: a line with lines of its own as evaluated, any other straight from its row."""
+        values: list[Value] = []
+        shown: list[bool] = []
+        for c in calc.structure.children[i] if only is None else [only]:
+            if c in calc.parents:
+                line = calc.cell(c, column_id)
+                values.append(line.value)
+                shown.append(line.has_data)
+            else:
+                values.append(value := calc.rows[c].get(column_id))
+                shown.append(value is not None)
+        return values, shown
+
+
+class Reach:
+    """Which cells of a block a change reaches: the formulas that read a column, the columns that roll up."""
+
+    def __init__(self, block: Block) -> None:
+        self.readers: dict[str, list[str]] = defaultdict(list)
+        for col in block.columns:
+            for dep in col.formula.inputs if col.formula is not None else ():
+                self.readers[dep].append(col.id)
+        self.rollups = {col.id for col in block.columns if col.rollup}
+
+    def of(self, structure: Structure, changed: Iterable[CellKey]) -> set[CellKey]:
+        """The cells whose value may change with ``changed``: those cells, the formulas of their rows that read
+        them, the roll-ups above them (each line's parent, up to the top), and so on from each of those."""
+        out: set[CellKey] = set()
+        todo = list(changed)
+        while todo:
+            i, c = cell = todo.pop()
+            if cell in out:
+                continue
+            out.add(cell)
+            todo += [(i, user) for user in self.readers.get(c, ())]
+            if c in self.rollups and i in structure.parent:
+                todo.append((structure.parent[i], c))
+        return out
 
 
 def _keyed(rb: ReadBlock, keys: list[str], levels: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
@@ -96,6 +219,8 @@ class System:
                 self.link_constraints.append(con)
                 for cell in con.cells:
                     self._links[cell].append(con)
+        self._reach: dict[str, Reach] = {}  # built for the blocks a scenario changes
+        self.lines: dict[tuple[str, bool], dict[CellKey, Lines]] = defaultdict(dict)  # (block, excel): ChangedCalc's
         # derived columns of each block by the columns they use
         self._users: dict[str, dict[str, list[Column]]] = {}
         for b, rb in self.rb.items():
@@ -105,6 +230,11 @@ class System:
                     for dep in col.formula.inputs:
                         users[dep].append(col)
             self._users[b] = users
+
+    def reach(self, b: str) -> Reach:
+        if b not in self._reach:
+            self._reach[b] = Reach(self.rb[b].block)
+        return self._reach[b]
 
     # ----- the constraints -------------------------------------------------------------------------------------
 
