@@ -97,7 +97,7 @@ def test_rolled_up_columns_equal_the_row_by_row_walk(n: int, seed: int, chain: b
 
 
 def test_a_long_chain_rolls_up_as_the_walk_does() -> None:
-    """3,000 levels (each row the parent of the next, listed from the bottom up): log2 passes, not 3,000."""
+    """3,000 levels (each row the parent of the next, listed from the bottom up): the same sums as the walk."""
     n = 3000
     rng = np.random.default_rng(1)
     structure = Structure()

@@ -264,3 +264,18 @@ def test_validate_makes_no_row_and_no_decimal_it_does_not_report(tmp_path: Path,
             above = resolve_structure(rb.block, rb.rows).parent.get(i)
             assert {(rb.sheet, rb.sheet_rows[k]) for k in (i, above) if k is not None} & reported, path.name
     assert made and {c.type for c in columns} <= {ColType.YEAR}
+
+
+def test_a_row_counted_from_the_end_is_the_row_counted_from_the_start() -> None:
+    """``rows[-1]`` and ``value(-1, …)`` are the last row as a list has it, cells set before and after included;
+    past either end is an IndexError, as a list's."""
+    rows, want = _typed({"level": ["project"] * 3, "code": ["1", "2", "3"], "allocated": [10.0, 20.0, 30.0]})
+    rows.set(2, "allocated", None)
+    want[2]["allocated"] = None
+    assert rows.value(-1, "allocated") is None and rows[-1] == want[-1] and rows[2] == want[2]
+    rows.set(-1, "code", "9")
+    want[2]["code"] = "9"
+    assert rows[2] == want[2] and rows.column("code") == ["1", "2", "9"] and list(rows) == want
+    for at in (3, -4):
+        with pytest.raises(IndexError):
+            rows[at]

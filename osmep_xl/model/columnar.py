@@ -210,7 +210,7 @@ def evaluate_columns(block: Block, rows: Sequence[Row], raw: Mapping[str, Sequen
         exact = (k / SCALE == stored) & (np.abs(stored) < MAX_STATED)
         # A figure that enters a computation must be exact: a stated cell, or a formula nothing recomputes.
         known = typed & ~(formula & computable[col.id])
-        if (known > exact).any():  # known where not exact
+        if (known & ~exact).any():
             return None
         hundredths = np.where(exact, k, 0).astype(np.int64)
         out[col.id] = NumberColumn(stored, typed, formula, exact, hundredths, np.where(known, hundredths, 0),

@@ -181,7 +181,7 @@ def link_findings(ctx: Context) -> Iterator[Finding]:
             rb, i, col_id = (left, li, link.left_column) if at_left else (right, ri, link.right_column)
             expected, actual = (rv.value, lv.value) if at_left else (lv.value, rv.value)
             other = right if at_left else left
-            label = rb.rows[i].get("name") or rb.rows[i].get("code")
+            label = rb.label(i)
             yield LINK.at(rb.sheet, rb.address(i, col_id), expected=expected, actual=actual,
                           th=f"{label}: {column.format(actual)} แต่ชีต {other.sheet} ระบุ {column.format(expected)}",
                           en=f"{label}: {column.format(actual)} but sheet {other.sheet} has {column.format(expected)}")

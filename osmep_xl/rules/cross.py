@@ -53,7 +53,7 @@ def _compare(other: Context, block_id: str, column: str, plan: Context, plan_col
             continue
         if not (theirs.stated or ours.stated) and calc.structure.children.get(i):
             continue  # both are sums of lines compared on their own rows: the difference is reported there
-        name = rb.rows[i].get("name") or rb.rows[i].get("code")
+        name = rb.label(i)
         where = f"{prb.sheet}!{prb.address(j, plan_column)}"
         yield found.at(rb.sheet, rb.address(i, column), expected=ours.value, actual=theirs.value,
                        th=f"{name}: {col.format(theirs.value)} แต่ {where} ระบุ {col.format(ours.value)}",

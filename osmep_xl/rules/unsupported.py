@@ -41,7 +41,7 @@ def unsupported_totals(ctx: Context) -> Iterator[Finding]:
                 if not isinstance(stated, Decimal) or stated == 0 or any(calc.cell(k, col.id).has_data for k in kids):
                     continue
                 blank = tuple(f"{rb.sheet}!{rb.address(k, col.id)}" for k in kids[:MAX_LISTED])
-                label = rb.rows[i].get("name") or rb.rows[i].get("code") or ""
+                label = rb.label(i)
                 finding = UNSUPPORTED.at(
                     rb.sheet, rb.address(i, col.id), actual=stated,
                     th=f"{label} · {col.th} ระบุ {col.format(stated)} แต่รายการย่อย {len(kids)} รายการว่างทั้งหมด"

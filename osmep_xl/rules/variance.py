@@ -63,7 +63,7 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
             total = calc.cell(i, roles.total).value if roles.total in rb.columns else None
             if i in errors:
                 continue
-            name = row.get("name") or row.get("code")
+            name = rb.label(i)
             if isinstance(budget, Decimal) and isinstance(total, Decimal) and total > budget:
                 at = roles.remaining if roles.remaining in rb.columns else roles.budget
                 yield OVERSPENT.at(rb.sheet, rb.address(i, at), expected=budget, actual=total,
@@ -98,10 +98,6 @@ def disbursement_findings(ctx: Context) -> Iterator[Finding]:
     yield from _unmeasured(ctx, meta_year, unmeasured)
 
 
-def _line_name(rb: ReadBlock, i: int) -> str:
-    return str(rb.rows[i].get("name") or rb.rows[i].get("code"))
-
-
 def _unmeasured(ctx: Context, year: int, unmeasured: dict[Kind, list[Unmeasured]]) -> Iterator[Finding]:
     """One info finding per kind of target the year lacks, at the fiscal year on the information sheet:
     never another year's numbers in its place."""
@@ -109,7 +105,7 @@ def _unmeasured(ctx: Context, year: int, unmeasured: dict[Kind, list[Unmeasured]
     for kind, lines in unmeasured.items():
         kind_th, kind_en = KIND_TEXT[kind]
         j = lines[0][2]
-        names = ", ".join(f"'{_line_name(rb, i)}'" for rb, i, _ in lines[:3]) + (" …" if len(lines) > 3 else "")
+        names = ", ".join(f"'{rb.label(i)}'" for rb, i, _ in lines[:3]) + (" …" if len(lines) > 3 else "")
         if j.target is None:
             why_th = f"ไม่มีเป้าหมาย{kind_th}ของปี {year}"
             why_en = f"no {kind_en} target for FY{year}"

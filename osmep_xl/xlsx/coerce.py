@@ -131,6 +131,7 @@ class NumberCells:
         if self._known is None:
             known = np.ones(len(self.raws), np.bool_)
             known[[i for i, value in self.decided.items() if value is None]] = False
+            known.flags.writeable = False  # shared with every caller: set() is the one way to change a cell
             self._known = known
         return self._known
 
@@ -139,8 +140,7 @@ class NumberCells:
         self.decided[i] = value
         if self._values is not None:
             self._values[i] = value
-        if self._known is not None:
-            self._known[i] = value is not None
+        self._known = None  # made again when next asked: an array handed out before stays as it was
 
 
 _ZERO, _MINUS_ZERO, _CENT = Decimal(0), Decimal("-0"), Decimal("0.01")

@@ -99,6 +99,10 @@ class ReadBlock:
         cells = self.raw_columns.get(column_id)
         return None if cells is None else cells[i]
 
+    def label(self, i: int) -> str:
+        """How a message names row ``i``: its name, else its code (its dict is not made)."""
+        return str(self.rows.value(i, "name") or self.rows.value(i, "code") or "")
+
     @property
     def raw(self) -> list[dict[str, Any]]:
         """Each row's cells as the sheet stores them, by column id (built on each call)."""

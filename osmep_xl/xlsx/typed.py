@@ -60,7 +60,9 @@ class TypedRows(Sequence[Row]):
         return row
 
     def __iter__(self) -> Iterator[Row]:
-        if not self._all_made:  # every row at once, each column's whole list zipped (in C)
+        if not self._all_made and not self._ids:  # a block without columns: an empty dict per row
+            self._made = [{} if row is None else row for row in self._made]
+        elif not self._all_made:  # every row at once, each column's whole list zipped (in C)
             ids = self._ids
             self._made = [row if row is not None else dict(zip(ids, values, strict=True))
                           for row, values in zip(self._made, zip(*map(self.column, ids), strict=True), strict=True)]
@@ -78,11 +80,14 @@ class TypedRows(Sequence[Row]):
     def value(self, i: int, column_id: str) -> Any:
         """Row ``i``'s typed value in a column, as ``rows[i].get(column_id)`` (the row's dict is not made)."""
         cells = self._columns.get(column_id)
-        return None if cells is None else cells[i] if isinstance(cells, list) else cells.value(i)
+        if cells is None or isinstance(cells, list):
+            return None if cells is None else cells[i]
+        return cells.value(range(self._n)[i])  # -1 is the last cell, as a list has it: cells are keyed by position
 
     def column(self, column_id: str) -> list[Any]:
         """Every row's typed value in a column (a numeric column's made once, then kept; None for a column
-        the block does not have, as a row's ``get``)."""
+        the block does not have, as a row's ``get``). The list is the column itself: read it, change a cell
+        only through :meth:`set`."""
         cells = self._columns.get(column_id)
         return [None] * self._n if cells is None else cells if isinstance(cells, list) else cells.values()
 
@@ -97,7 +102,7 @@ class TypedRows(Sequence[Row]):
 
     def set(self, i: int, column_id: str, value: Any) -> None:
         """Give a cell another typed value (an error cell, an entry blanked for the next quarter)."""
-        cells = self._columns[column_id]
+        cells, i = self._columns[column_id], range(self._n)[i]
         if isinstance(cells, list):
             cells[i] = value
         else:

@@ -48,10 +48,12 @@ class Scenario:
         # per block whose only difference is its changed cells: those cells (the rest is the workbook's)
         self._changed: dict[str, list[CellKey]] = {}
         edited: dict[str, dict[int, dict[str, Any]]] = {}
+        copied: dict[str, list[dict[str, Any]]] = {}  # rows of its own (a row removed): changed in one copy
         for (b, i, c), v in changes.items():
-            if b in self.rows:  # rows of its own: changed in a copy
-                rows_b = self.rows[b] = list(self.rows[b])
-                rows_b[i] = {**rows_b[i], c: v}
+            if b in self.rows:
+                if b not in copied:
+                    self.rows[b] = copied[b] = list(self.rows[b])
+                copied[b][i] = {**copied[b][i], c: v}
                 continue
             self._changed.setdefault(b, []).append((i, c))
             rows_of_b = edited.setdefault(b, {})
