@@ -18,7 +18,7 @@ from ..arithmetic import screened_cells
 from ..context import Context
 
 Cell = tuple[str, int, str]  # (block id, row index, column id)
-Lines = tuple[list[Value], list[bool]]  # a parent's lines' values in a roll-up column, and which carry a figure
+LineValues = tuple[list[Value], list[bool]]  # a parent's lines' values in a roll-up column, and which carry a figure
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class ChangedCalc(BlockCalc):
     differs. A total over thousands of lines is not summed again for each correction tried."""
 
     def __init__(self, base: BlockCalc, rows: Sequence[dict[str, Any]], formula_cells: Collection[CellKey],
-                 reached: set[CellKey], lines: dict[CellKey, Lines]) -> None:
+                 reached: set[CellKey], lines: dict[CellKey, LineValues]) -> None:
         super().__init__(base.block, rows, formula_cells=formula_cells, structure=base.structure, arith=base.arith,
                          meta=base.meta)
         self._base = base
@@ -144,7 +144,7 @@ class ChangedCalc(BlockCalc):
         return CellValue(self.arith.add([v for v in values if isinstance(v, Decimal)]), any(shown), False)
 
     @staticmethod
-    def _line_values(calc: BlockCalc, i: int, column_id: str, only: int | None = None) -> Lines:
+    def _line_values(calc: BlockCalc, i: int, column_id: str, only: int | None = None) -> LineValues:
         """Each line's value under parent ``i`` (or line ``only``'s) as a roll-up reads it, and whether it
         carries a figure: a line with lines of its own as evaluated, any other straight from its row."""
         values: list[Value] = []
@@ -222,7 +222,8 @@ class System:
                 for cell in con.cells:
                     self._links[cell].append(con)
         self._reach: dict[str, Reach] = {}  # built for the blocks a scenario changes
-        self.lines: dict[tuple[str, bool], dict[CellKey, Lines]] = defaultdict(dict)  # (block, excel): ChangedCalc's
+        # by (block, excel): ChangedCalc's parents' line values, kept for every scenario
+        self.lines: dict[tuple[str, bool], dict[CellKey, LineValues]] = defaultdict(dict)
         # derived columns of each block by the columns they use
         self._users: dict[str, dict[str, list[Column]]] = {}
         for b, rb in self.rb.items():
