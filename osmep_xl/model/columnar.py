@@ -115,7 +115,7 @@ def _stored(raw: Mapping[str, Sequence[Any]], rows: Sequence[Row], column_id: st
         values = raw.get(column_id)
         stored = np.full(len(rows), math.nan) if values is None else stored_doubles(values)
     if isinstance(rows, KnownCells):
-        return stored, rows.known(column_id).copy()  # the rows keep theirs, which a later blank updates
+        return stored, rows.known(column_id)  # read-only: a later blank gives the rows a new one
     typed = np.fromiter(map(is_not, map(dict.get, rows, repeat(column_id)), repeat(None)), np.bool_, len(rows))
     return stored, typed
 

@@ -36,7 +36,7 @@ def unsupported_totals(ctx: Context) -> Iterator[Finding]:
             for col in columns:
                 if not calc.is_stated(i, col.id):
                     continue
-                stated = rb.rows[i][col.id]
+                stated = rb.rows.value(i, col.id)
                 # A typed 0 over blank lines is what the template's SUM shows there: no figure, nothing to say.
                 if not isinstance(stated, Decimal) or stated == 0 or any(calc.cell(k, col.id).has_data for k in kids):
                     continue
